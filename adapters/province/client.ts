@@ -1,0 +1,50 @@
+import axios, { type AxiosInstance } from 'axios';
+import type { DeliveryResult } from '../types.ts';
+
+/** Parses Retry-After (seconds or HTTP date) into milliseconds. */
+export function retryAfterMs(header: unknown, now: number): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function createHttpClient(baseURL: string, timeoutMs: number): AxiosInstance {
+  return axios.create({
+    baseURL,
+    timeout: timeoutMs,
+    // Delivery URLs come from config only: a redirect could send partner data elsewhere.
+    maxRedirects: 0,
+    validateStatus: () => true,
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    // The province answers JSON; anything else is kept as text for the operator.
+    transitional: { silentJSONParsing: true, forcedJSONParsing: true },
+  });
+}
+
+/**
+ * The province's answer rules: State 200 is success; HTTP 5xx, a timeout, or
+ * State 500/503/429 means try again later; anything else is a permanent refusal.
+ */
+export function classifyProvinceAnswer(status: number, body: unknown, retryAfter: number | undefined): DeliveryResult {
+  const state = typeof body === 'object' && body !== null ? (body as { State?: unknown }).State : undefined;
+  if (status >= 500 || status === 429) {
+    return { kind: 'retry', status, answer: body, reason: `HTTP ${status}`, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) };
+  }
+  if (state === '200') return { kind: 'delivered', status, answer: body };
+  if (state === '500' || state === '503' || state === '429') {
+    return { kind: 'retry', status, answer: body, reason: `State ${state}`, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) };
+  }
+  return { kind: 'refused', status, answer: body, reason: state === undefined ? `HTTP ${status} without State` : `State ${String(state)}` };
+}
+
+export async function postJson(client: AxiosInstance, path: string, body: unknown, now: () => number): Promise<DeliveryResult> {
+  try {
+    const response = await client.post(path, body);
+    return classifyProvinceAnswer(response.status, response.data, retryAfterMs(response.headers['retry-after'], now()));
+  } catch (error) {
+    const reason = axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
+    return { kind: 'retry', reason };
+  }
+}

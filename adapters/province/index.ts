@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../gateway/core/clock.ts';
+import { formatCompactBeijing, formatIsoBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
+import { GatewayError } from '../../gateway/errors.ts';
+import { validatorFor, type Violation } from '../../schemas/registry.ts';
+import type {
+  BookingDecision,
+  BookingRequest,
+  GatewayConfig,
+  ProvinceApply,
+  ProvinceApplyData,
+  ProvinceCancel,
+  ProvinceChange,
+  ProvinceNotifyData,
+  ProvinceQuery,
+} from '../../schemas/types.generated.ts';
+import type { HmacMethod } from '../signing/digest.ts';
+import type { HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
+import { createHttpClient, postJson } from './client.ts';
+import { bookingRuleViolations } from './rules.ts';
+import { buildEnvelope, dataDigest, verifyToken, type ProvinceInterface } from './signature.ts';
+
+const INBOUND_OPERATIONS = ['apply', 'change', 'cancel', 'query'] as const;
+type InboundOperation = (typeof INBOUND_OPERATIONS)[number];
+
+type InboundEnvelope = ProvinceApply | ProvinceChange | ProvinceCancel | ProvinceQuery;
+
+const validators: Record<InboundOperation, (input: unknown) => { ok: boolean } & ({ ok: true } | { ok: false; violations: Violation[] })> = {
+  apply: validatorFor<ProvinceApply>('partners/province/apply.json'),
+  change: validatorFor<ProvinceChange>('partners/province/change.json'),
+  cancel: validatorFor<ProvinceCancel>('partners/province/cancel.json'),
+  query: validatorFor<ProvinceQuery>('partners/province/query.json'),
+};
+
+/** `Msg` of each answer, as province.md's table gives it. */
+const MESSAGES: Record<number, string> = {
+  200: '成功',
+  400: '报文格式错误',
+  401: '身份验证失败',
+  404: '未找到申请',
+  409: '请求冲突',
+  413: '报文过大',
+  422: '业务校验失败',
+  429: '请求过于频繁',
+  503: '服务暂不可用',
+  500: '服务内部错误',
+};
+
+function isInboundOperation(operation: string): operation is InboundOperation {
+  return (INBOUND_OPERATIONS as readonly string[]).includes(operation);
+}
+
+function envelopeOf(body: unknown): InboundEnvelope {
+  return body as InboundEnvelope;
+}
+
+/** A fresh DATAUUID: 32 lowercase hex. */
+export function newDataUuid(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+export interface ProvinceAdapterDeps {
+  config: Readonly<GatewayConfig>;
+  clock: Clock;
+}
+
+export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): PartnerAdapter {
+  const settings = config.partners.province;
+  const http = createHttpClient(settings.baseUrl, settings.delivery.timeoutMs);
+
+  function envelope(interfaceCode: ProvinceInterface, dataUuid: string, data: Record<string, unknown>) {
+    return buildEnvelope(
+      { secret: settings.outboundSecret, method: settings.signMethod, systemNo: config.center.systemNo, dataUuid, time: formatCompactBeijing(clock.now()), interfaceCode },
+      data,
+    );
+  }
+
+  return {
+    id: 'province',
+    operations: INBOUND_OPERATIONS,
+    rateLimitPerSecond: settings.rateLimitPerSecond,
+
+    validate(operation, body) {
+      if (!isInboundOperation(operation)) return { ok: false, violations: [{ path: '', message: `unknown interface ${operation}` }] };
+      const result = validators[operation](body);
+      return result.ok ? { ok: true } : { ok: false, violations: result.violations };
+    },
+
+    authenticate(http: InboundHttp, body: unknown): Outcome<void> {
+      const { validation, data } = envelopeOf(body);
+      const reject = (reason: string): Outcome<void> => ({ ok: false, error: new GatewayError('UNAUTHENTICATED', reason) });
+      if (validation.SYSTEM_NO !== settings.systemNo) return reject('unknown SYSTEM_NO');
+      const signedAt = parseCompactBeijing(validation.TIME);
+      if (Math.abs(clock.now() - signedAt) > settings.clockToleranceSeconds * 1000) return reject('TIME outside the accepted window');
+      const method: HmacMethod = validation.SIGN_METHOD ?? 'HMAC-SM3';
+      const signed = verifyToken(
+        method,
+        settings.inboundSecret,
+        { systemNo: validation.SYSTEM_NO, dataUuid: validation.DATAUUID, time: validation.TIME, interfaceCode: http.operation as ProvinceInterface, data },
+        validation.TOKEN,
+      );
+      return signed ? { ok: true, value: undefined } : reject('TOKEN does not match');
+    },
+
+    inspect(http: InboundHttp, body: unknown): Outcome<InboundMessage> {
+      const message = envelopeOf(body);
+      const operation = http.operation as InboundOperation;
+      const base = { operation, messageKey: message.validation.DATAUUID };
+      const searchIds: Record<string, string> = { dataUuid: message.validation.DATAUUID, series: message.data.SERIES_NUMBER };
+      switch (operation) {
+        case 'apply':
+        case 'change': {
+          const data = message.data as ProvinceApplyData & { ORIGINAL_SERIES_NUMBER?: string };
+          const violations = bookingRuleViolations(data, config.center.areaCode, clock.now());
+          if (violations.length > 0) return { ok: false, error: new GatewayError('SEMANTIC_INVALID', undefined, { violations }) };
+          searchIds['section'] = data.BID_SECTION_CODE;
+          return {
+            ok: true,
+            value: {
+              ...base,
+              request: { id: data.SERIES_NUMBER, contentDigest: dataDigest(data) },
+              ...(data.ORIGINAL_SERIES_NUMBER === undefined ? {} : { replaces: data.ORIGINAL_SERIES_NUMBER }),
+              searchIds,
+            },
+          };
+        }
+        case 'cancel': {
+          const data = (message as ProvinceCancel).data;
+          return {
+            ok: true,
+            value: { ...base, request: { id: data.SERIES_NUMBER, contentDigest: dataDigest(data) }, replaces: data.ORIGINAL_SERIES_NUMBER, searchIds },
+          };
+        }
+        case 'query':
+          return { ok: true, value: { ...base, refersTo: message.data.SERIES_NUMBER, searchIds } };
+      }
+    },
+
+    accepted(trackingNo: string): HttpAnswer {
+      return { status: 200, body: { State: '200', Success: true, Msg: MESSAGES[200], Data: { TRACKING_NO: trackingNo } } };
+    },
+
+    rejected(error: GatewayError): HttpAnswer {
+      const status = error.status >= 500 && error.code !== 'STORE_UNAVAILABLE' && error.code !== 'CIRCUIT_OPEN' ? 500 : error.status;
+      const headers: Record<string, string> = {};
+      if (error.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+      const data = error.violations.length > 0 ? { errors: error.violations } : {};
+      return { status, headers, body: { State: String(status), Success: false, Msg: MESSAGES[status] ?? MESSAGES[500], Data: data } };
+    },
+
+    decode(operation, body, meta): BookingRequest {
+      const message = envelopeOf(body);
+      const common = { partner: 'province', trackingNo: meta.trackingNo, receivedAt: formatIsoBeijing(meta.receivedAt) };
+      switch (operation as InboundOperation) {
+        case 'apply':
+        case 'change': {
+          const data = message.data as ProvinceApplyData & { ORIGINAL_SERIES_NUMBER?: string };
+          return {
+            ...common,
+            kind: operation as 'apply' | 'change',
+            requestId: data.SERIES_NUMBER,
+            ...(data.ORIGINAL_SERIES_NUMBER === undefined ? {} : { replaces: data.ORIGINAL_SERIES_NUMBER }),
+            booking: {
+              hostCenter: data.AREA_CODE,
+              hostCenterName: data.CENTER_NAME,
+              tenderProjectCode: data.TENDER_PROJECT_CODE,
+              bidSectionCode: data.BID_SECTION_CODE,
+              sector: data.TRADE_TYPE,
+              ...(data.TENDER_PROJECT_TYPE === undefined ? {} : { projectType: data.TENDER_PROJECT_TYPE }),
+              start: formatIsoBeijing(parseCompactBeijing(data.BID_EVAL_START_TIME)),
+              end: formatIsoBeijing(parseCompactBeijing(data.BID_EVAL_END_TIME)),
+              seats: data.SEAT_COUNT,
+              contact: { name: data.TENDER_AGENT_CONTRACT, phone: data.TENDER_AGENT_PHONE },
+              remark: data.REMARK ?? '',
+            },
+          };
+        }
+        case 'cancel': {
+          const data = (message as ProvinceCancel).data;
+          return { ...common, kind: 'cancel', requestId: data.SERIES_NUMBER, replaces: data.ORIGINAL_SERIES_NUMBER, reason: data.REMARK };
+        }
+        case 'query':
+          return { ...common, kind: 'query', requestId: (message as ProvinceQuery).data.SERIES_NUMBER };
+      }
+    },
+
+    newMessageId: newDataUuid,
+
+    encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage {
+      const approved = decision.outcome !== 'rejected';
+      const data: ProvinceNotifyData = {
+        SERIES_NUMBER: decision.requestId,
+        STATUS: approved ? '1' : '2',
+        AREA_CODE: config.center.areaCode,
+        CENTER_NAME: config.center.name,
+        EVAL_ROOM_NAME: decision.outcome === 'approved' ? decision.roomId : '',
+        EVAL_ROOM_ADDR: decision.outcome === 'approved' ? decision.roomAddress : '',
+        SEAT_NUMBER: decision.outcome === 'approved' ? [...decision.seatIds] : [],
+        REMARK: decision.reason,
+      };
+      return { partner: 'province', operation: 'notify', messageId, body: { ...data } };
+    },
+
+    async deliver(message: OutboundMessage) {
+      const signed = envelope(message.operation as ProvinceInterface, message.messageId, message.body);
+      return postJson(http, `/${message.operation}`, signed, () => clock.now());
+    },
+  };
+}

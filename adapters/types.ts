@@ -1,0 +1,83 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { BookingDecision, BookingRequest } from '../schemas/types.generated.ts';
+import type { GatewayError } from '../gateway/errors.ts';
+import type { Violation } from '../schemas/registry.ts';
+
+export type PartnerId = 'province';
+
+/** What the edge hands an adapter: the request as it came off the wire. */
+export interface InboundHttp {
+  operation: string;
+  rawBody: Buffer;
+  headers: IncomingHttpHeaders;
+  receivedAt: number;
+}
+
+/** An inbound message that passed schema, signature and rules, ready to be recorded. */
+export interface InboundMessage {
+  operation: string;
+  /** the partner's message id: a repeat is answered with the first answer */
+  messageKey: string;
+  /** the partner's request id and a digest of its content: same id, other content is a conflict */
+  request?: { id: string; contentDigest: string };
+  /** the request this one replaces: only one accepted message may name it */
+  replaces?: string;
+  /** a request that must already be known, else 404 */
+  refersTo?: string;
+  /** ids an operator may search by, e.g. dataUuid, series, section */
+  searchIds: Record<string, string>;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
+
+/** A message to send to a partner, already in its wire shape apart from signing. */
+export interface OutboundMessage {
+  partner: PartnerId;
+  operation: string;
+  /** stable across resends, so the partner can recognise a repeat */
+  messageId: string;
+  body: Record<string, unknown>;
+}
+
+export type DeliveryResult =
+  | { kind: 'delivered'; status: number; answer: unknown }
+  | { kind: 'retry'; status?: number; answer?: unknown; retryAfterMs?: number; reason: string }
+  | { kind: 'refused'; status?: number; answer?: unknown; reason: string };
+
+export interface HttpAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+/**
+ * The port every partner implements. The edge and the queues only ever talk to
+ * partners through it, so adding a partner is adding one adapter folder.
+ */
+export interface PartnerAdapter {
+  readonly id: PartnerId;
+  /** inbound routes: POST /partners/<id>/<operation> */
+  readonly operations: readonly string[];
+  readonly rateLimitPerSecond: number;
+
+  /** Parses and checks the schema of a body; every violation is listed. */
+  validate(operation: string, body: unknown): { ok: true } | { ok: false; violations: Violation[] };
+  /** Checks the signature, sender and time. Called only on schema-valid bodies. */
+  authenticate(http: InboundHttp, body: unknown): Outcome<void>;
+  /** Business rules (422) and the keys the edge records the message under. */
+  inspect(http: InboundHttp, body: unknown): Outcome<InboundMessage>;
+
+  /** Answer for an accepted (or repeated) message. */
+  accepted(trackingNo: string): HttpAnswer;
+  /** Answer for an error, in the partner's own format. */
+  rejected(error: GatewayError): HttpAnswer;
+
+  /** A recorded message to the canonical model. */
+  decode(operation: string, body: unknown, meta: { trackingNo: string; receivedAt: number }): BookingRequest;
+  /** A fresh id for a message we send (province: DATAUUID). */
+  newMessageId(): string;
+  /** A ledger decision to the partner's wire message. */
+  encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage;
+  /** Sends one message: signs, posts, and classifies the answer. Never throws. */
+  deliver(message: OutboundMessage): Promise<DeliveryResult>;
+}

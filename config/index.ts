@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validatorFor } from '../schemas/registry.ts';
+import type { GatewayConfig } from '../schemas/types.generated.ts';
+import { ENV_SETTINGS, type EnvSetting } from './env.ts';
+
+export type { GatewayConfig };
+export type ProvinceConfig = GatewayConfig['partners']['province'];
+export type RoomConfig = GatewayConfig['ledger']['rooms'][number];
+
+const defaultsPath = join(dirname(fileURLToPath(import.meta.url)), 'default.json');
+const validateConfig = validatorFor<GatewayConfig>('config.schema.json');
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function parseEnvValue(setting: EnvSetting, raw: string): Json {
+  switch (setting.parse) {
+    case 'string':
+      return raw;
+    case 'integer':
+    case 'number': {
+      const value = Number(raw);
+      if (raw.trim() === '' || Number.isNaN(value)) throw new ConfigError(`${setting.name}: "${raw}" is not a number`);
+      return value;
+    }
+    case 'list':
+      return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    case 'json':
+      try {
+        return JSON.parse(raw) as Json;
+      } catch {
+        throw new ConfigError(`${setting.name}: not valid JSON`);
+      }
+  }
+}
+
+function setPath(target: { [key: string]: Json }, path: readonly string[], value: Json): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      const created: { [key: string]: Json } = {};
+      node[key] = created;
+      node = created;
+    } else {
+      node = next;
+    }
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function isPlainObject(value: unknown): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mergeDeep(base: { [key: string]: Json }, override: { [key: string]: Json }): { [key: string]: Json } {
+  const merged: { [key: string]: Json } = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeDeep(current, value) : value;
+  }
+  return merged;
+}
+
+/** Drops nulls so that "not set" means absent, and the schema names what is missing. */
+function withoutNulls(value: Json): Json | undefined {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item) ?? null);
+  if (isPlainObject(value)) {
+    const result: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(value)) {
+      const cleaned = key === 'localApiKey' ? item : withoutNulls(item);
+      if (cleaned !== undefined) result[key] = cleaned;
+    }
+    return result;
+  }
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export interface LoadConfigOptions {
+  env?: Env;
+  /** applied last; tests use it for values that have no natural env form */
+  overrides?: { [key: string]: Json };
+}
+
+/**
+ * Defaults, then the JSON file named by GATEWAY_CONFIG, then environment
+ * variables, then overrides; validated against schemas/config.schema.json and frozen.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayConfig> {
+  const env = options.env ?? process.env;
+  let merged = JSON.parse(readFileSync(defaultsPath, 'utf8')) as { [key: string]: Json };
+  const file = env['GATEWAY_CONFIG'];
+  if (file) {
+    let fromFile: unknown;
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`GATEWAY_CONFIG ${file}: ${(error as Error).message}`);
+    }
+    if (!isPlainObject(fromFile)) throw new ConfigError(`GATEWAY_CONFIG ${file}: must hold a JSON object`);
+    merged = mergeDeep(merged, fromFile);
+  }
+  for (const setting of ENV_SETTINGS) {
+    const raw = env[setting.name];
+    if (raw !== undefined && raw !== '') setPath(merged, setting.path, parseEnvValue(setting, raw));
+  }
+  if (options.overrides) merged = mergeDeep(merged, options.overrides);
+  const candidate = withoutNulls(merged);
+  const result = validateConfig(candidate);
+  if (!result.ok) {
+    const lines = result.violations.map((v) => {
+      const setting = ENV_SETTINGS.find((s) => '/' + s.path.join('/') === v.path);
+      return `  ${v.path}${setting ? ` (${setting.name})` : ''}: ${v.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(result.value);
+}
+
+/** The process's own configuration: read once from process.env. */
+let processConfig: Readonly<GatewayConfig> | undefined;
+export function config(): Readonly<GatewayConfig> {
+  processConfig ??= loadConfig();
+  return processConfig;
+}
+
+/** Whether this process was started under the test runner's private environment. */
+export function isCi(): boolean {
+  return process.env['CI'] === 'true';
+}

@@ -1,0 +1,30 @@
+/**
+ * What the launcher (npm start) needs to know before the gateway's own
+ * configuration can be loaded: which services it must provide itself.
+ */
+export interface LaunchEnvironment {
+  redisUrl: string | undefined;
+  provinceBaseUrl: string | undefined;
+  /** settings the launcher fills in for a local trial when they are absent */
+  missingSecrets: string[];
+  port: number;
+  trafficIntervalMs: number;
+}
+
+const TRIAL_SECRETS = ['PROVINCE_INBOUND_SECRET', 'PROVINCE_OUTBOUND_SECRET', 'DATA_ENCRYPTION_KEY', 'LOCAL_API_KEY'] as const;
+
+export function readLaunchEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): LaunchEnvironment {
+  const nonEmpty = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  return {
+    redisUrl: nonEmpty('REDIS_URL'),
+    provinceBaseUrl: nonEmpty('PROVINCE_BASE_URL'),
+    missingSecrets: TRIAL_SECRETS.filter((name) => nonEmpty(name) === undefined),
+    port: Number(nonEmpty('PORT') ?? 8080),
+    trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),
+  };
+}
+
+/** The environment handed to child processes: ours plus what the launcher adds. */
+export function childEnvironment(additions: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...additions };
+}

@@ -1,0 +1,42 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Runtime } from './core/runtime.ts';
+import { opsApiRoutes } from './routes/ops-api.ts';
+import { partnerRoutes } from './routes/partners.ts';
+
+/** The HTTP application, without listening: tests drive it in process. */
+export function createApp(runtime: Runtime): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await runtime.redis.ping();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'redis unreachable' });
+    }
+  });
+
+  app.use(partnerRoutes(runtime));
+  app.use(express.json({ limit: '64kb' }), opsApiRoutes(runtime));
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).type('application/problem+json').json({ title: 'Not found', status: 404 });
+  });
+  // The one place an unexpected error becomes an answer: no stack trace leaves the process.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).type('application/problem+json').json({ title: 'Bad request', status });
+      return;
+    }
+    runtime.logger.error('unhandled error', { error });
+    res.status(500).type('application/problem+json').json({ title: 'Internal error', status: 500 });
+  });
+  return app;
+}

@@ -1,0 +1,82 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from '../../config/index.ts';
+import { createAdapters, type AdapterRegistry } from '../../adapters/registry.ts';
+import type { PartnerId } from '../../adapters/types.ts';
+import { WorkCalendar } from '../../ledger/calendar.ts';
+import { RoomLedger } from '../../ledger/index.ts';
+import { DeadLetterStore } from '../../queues/dead-letters.ts';
+import { INBOUND_QUEUE, outboundQueue } from '../../queues/names.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { FieldCipher } from './crypto.ts';
+import { Keys } from './keys.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createRedis } from './redis.ts';
+import { TraceStore } from './trace.ts';
+
+/** Everything a gateway process shares: built once at start, closed once at stop. */
+export interface Runtime {
+  config: Readonly<GatewayConfig>;
+  clock: Clock;
+  logger: Logger;
+  keys: Keys;
+  /** fast-failing connection for requests that answer a partner */
+  redis: Redis;
+  cipher: FieldCipher;
+  adapters: AdapterRegistry;
+  ledger: RoomLedger;
+  calendar: WorkCalendar;
+  traces: TraceStore;
+  deadLetters: DeadLetterStore;
+  inboundQueue: Queue;
+  outboundQueues: Record<PartnerId, Queue>;
+  /** resolves once the command connection is up (commands fail fast, not queue, while it is down) */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeOptions = {}): Runtime {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel, { service: 'zzgw' });
+  const keys = new Keys(config.redis.namespace);
+  const redis = createRedis(config.redis.url, 'command', config.redis.commandTimeoutMs);
+  const queueConnection = createRedis(config.redis.url, 'queue', config.redis.commandTimeoutMs);
+  const adapters = createAdapters({ config, clock });
+  const queueOptions = { connection: queueConnection, prefix: keys.queuePrefix };
+  const inboundQueue = new Queue(INBOUND_QUEUE, queueOptions);
+  const outboundQueues = Object.fromEntries(
+    Object.keys(adapters).map((partner) => [partner, new Queue(outboundQueue(partner as PartnerId), queueOptions)]),
+  ) as Record<PartnerId, Queue>;
+  for (const queue of [inboundQueue, ...Object.values(outboundQueues)]) {
+    queue.on('error', (error) => logger.warn('queue connection error', { queue: queue.name, error: error.message }));
+  }
+  const now = () => clock.now();
+  return {
+    config,
+    clock,
+    logger,
+    keys,
+    redis,
+    cipher: new FieldCipher(config.dataEncryptionKey),
+    adapters,
+    ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
+    calendar: new WorkCalendar(config.ledger.closedDates),
+    traces: new TraceStore(redis, keys, now),
+    deadLetters: new DeadLetterStore(redis, keys, now),
+    inboundQueue,
+    outboundQueues,
+    async ready() {
+      if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+    },
+    async close() {
+      await Promise.allSettled([inboundQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
+      redis.disconnect();
+      queueConnection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monotonicFactory } from 'ulid';
+import type { InboundHttp, InboundMessage, PartnerAdapter } from '../adapters/types.ts';
+import type { Runtime } from './core/runtime.ts';
+import { GatewayError } from './errors.ts';
+import { INBOUND_JOB_OPTIONS } from '../queues/catalog.ts';
+
+const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
+const nextTrackingNo = monotonicFactory();
+
+type Verdict = 'new' | 'repeat' | 'conflict' | 'replaced-elsewhere';
+
+export interface IntakeResult {
+  trackingNo: string;
+  repeated: boolean;
+}
+
+function storeUnavailable(runtime: Runtime, cause: unknown): GatewayError {
+  return new GatewayError('STORE_UNAVAILABLE', undefined, { retryAfterMs: runtime.config.intake.retryAfterSeconds * 1000, cause });
+}
+
+/**
+ * Records a checked message durably and enqueues it; only then may the partner
+ * hear success. A record whose enqueue failed stays `received` and is enqueued
+ * again when the partner retries (same job id, so never twice).
+ */
+export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, http: InboundHttp, message: InboundMessage): Promise<IntakeResult> {
+  const { redis, keys } = runtime;
+  const intakeKeys = keys.intake(adapter.id);
+  if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { numberOfKeys: 4, lua: recordScript });
+
+  try {
+    if (message.refersTo !== undefined && !(await redis.exists(intakeKeys.requestId(message.refersTo)))) {
+      throw new GatewayError('NOT_FOUND', `no request ${message.refersTo}`);
+    }
+    const trackingNo = nextTrackingNo(runtime.clock.now());
+    const fields = [
+      'partner', adapter.id,
+      'operation', message.operation,
+      'receivedAt', String(http.receivedAt),
+      'state', 'received',
+      'body', runtime.cipher.encrypt(http.rawBody.toString('utf8')),
+    ];
+    const run = (redis as unknown as { recordInbound(...args: string[]): Promise<[Verdict, string, string]> }).recordInbound;
+    const [verdict, knownTrackingNo, state] = await run.call(
+      redis,
+      intakeKeys.messageId(message.messageKey),
+      intakeKeys.requestId(message.request?.id ?? '-'),
+      intakeKeys.replacedBy(message.replaces ?? '-'),
+      intakeKeys.record(trackingNo),
+      trackingNo,
+      message.request?.id ?? '',
+      message.request?.contentDigest ?? '',
+      message.replaces ?? '',
+      ...fields,
+    );
+    switch (verdict) {
+      case 'conflict':
+        throw new GatewayError('CONFLICT', `request ${message.request?.id ?? ''} is known with other content`);
+      case 'replaced-elsewhere':
+        throw new GatewayError('CONFLICT', `${message.replaces ?? ''} is already named by ${knownTrackingNo}`);
+      case 'repeat':
+        if (state === 'received') await enqueue(runtime, adapter, knownTrackingNo);
+        return { trackingNo: knownTrackingNo, repeated: true };
+      case 'new':
+        await runtime.traces.index(trackingNo, { ...message.searchIds, trackingNo });
+        await runtime.traces.append(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds });
+        await enqueue(runtime, adapter, trackingNo);
+        return { trackingNo, repeated: false };
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw storeUnavailable(runtime, error);
+  }
+}
+
+async function enqueue(runtime: Runtime, adapter: PartnerAdapter, trackingNo: string): Promise<void> {
+  await runtime.inboundQueue.add('process', { partner: adapter.id, trackingNo }, { ...INBOUND_JOB_OPTIONS, jobId: trackingNo });
+  await runtime.redis.hset(runtime.keys.intake(adapter.id).record(trackingNo), 'state', 'queued');
+}

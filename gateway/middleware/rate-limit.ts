@@ -1,0 +1,24 @@
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Runtime } from '../core/runtime.ts';
+import type { PartnerAdapter } from '../../adapters/types.ts';
+import { GatewayError } from '../errors.ts';
+
+/** Per-partner limit kept in Redis, so it holds across every api process. */
+export function createPartnerLimiter(runtime: Runtime, adapter: PartnerAdapter): () => Promise<void> {
+  const limiter = new RateLimiterRedis({
+    storeClient: runtime.redis,
+    keyPrefix: runtime.keys.intake(adapter.id).rate,
+    points: adapter.rateLimitPerSecond,
+    duration: 1,
+  });
+  return async () => {
+    try {
+      await limiter.consume(adapter.id, 1);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        throw new GatewayError('RATE_LIMITED', undefined, { retryAfterMs: Math.max(1000, rejection.msBeforeNext) });
+      }
+      throw new GatewayError('STORE_UNAVAILABLE', undefined, { retryAfterMs: runtime.config.intake.retryAfterSeconds * 1000, cause: rejection });
+    }
+  };
+}

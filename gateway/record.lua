@@ -1,0 +1,39 @@
+--[[
+Records one inbound message, or recognises a repeat, in one step.
+KEYS: 1 message-id key, 2 request-id key, 3 replaced-by key, 4 record key
+(all under the partner's `{in:<partner>}` hash tag).
+ARGV: 1 trackingNo, 2 request id ('' if none), 3 content digest,
+4 replaced id ('' if none), then field/value pairs of the record.
+Returns {verdict, trackingNo, state}: verdict is new | repeat | conflict | replaced-elsewhere.
+]]
+-- the record of an earlier message: same key shape, other tracking number
+local function stateOf(trackingNo)
+  local key = string.gsub(KEYS[4], '[^:]+$', trackingNo)
+  return redis.call('HGET', key, 'state') or ''
+end
+
+local known = redis.call('GET', KEYS[1])
+if known then
+  return { 'repeat', known, stateOf(known) }
+end
+if ARGV[2] ~= '' then
+  local prior = redis.call('HMGET', KEYS[2], 'trackingNo', 'digest')
+  if prior[1] then
+    if prior[2] ~= ARGV[3] then return { 'conflict', prior[1], '' } end
+    redis.call('SET', KEYS[1], prior[1])
+    return { 'repeat', prior[1], stateOf(prior[1]) }
+  end
+end
+if ARGV[4] ~= '' then
+  local claimant = redis.call('GET', KEYS[3])
+  if claimant and claimant ~= ARGV[2] then return { 'replaced-elsewhere', claimant, '' } end
+  redis.call('SET', KEYS[3], ARGV[2])
+end
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[4], unpack(fields))
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[2], 'trackingNo', ARGV[1], 'digest', ARGV[3])
+end
+return { 'new', ARGV[1], 'received' }

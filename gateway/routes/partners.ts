@@ -1,0 +1,100 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { monotonicFactory } from 'ulid';
+import { isPartnerId } from '../../adapters/registry.ts';
+import type { HttpAnswer, InboundHttp, PartnerAdapter } from '../../adapters/types.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { asGatewayError, GatewayError } from '../errors.ts';
+import { recordInbound } from '../intake.ts';
+import { createPartnerLimiter } from '../middleware/rate-limit.ts';
+
+const nextRequestId = monotonicFactory();
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function send(res: Response, answer: HttpAnswer, requestId: string): void {
+  res.status(answer.status);
+  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+  res.setHeader('X-Request-Id', requestId);
+  res.json(answer.body);
+}
+
+function parseJsonBody(req: Request): unknown {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw new GatewayError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type must be application/json', { violations: [{ path: '', message: 'Content-Type must be application/json; charset=utf-8' }] });
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new GatewayError('MALFORMED_JSON', 'body is not UTF-8', { violations: [{ path: '', message: 'body is not valid UTF-8' }] });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new GatewayError('MALFORMED_JSON', undefined, { violations: [{ path: '', message: `not JSON: ${(error as Error).message}` }] });
+  }
+}
+
+/**
+ * POST /partners/:partner/:operation — the only way partner messages enter.
+ * Order: limit, parse, schema, signature, rules, durable record; then the answer.
+ */
+export function partnerRoutes(runtime: Runtime): Router {
+  const router = express.Router();
+  const limiters = new Map<string, () => Promise<void>>();
+  for (const adapter of Object.values(runtime.adapters)) limiters.set(adapter.id, createPartnerLimiter(runtime, adapter));
+
+  router.post(
+    '/partners/:partner/:operation',
+    express.raw({ type: () => true, limit: runtime.config.intake.bodyLimitBytes }),
+    async (req: Request, res: Response) => {
+      const { partner, operation } = req.params as { partner: string; operation: string };
+      const requestId = nextRequestId();
+      if (!isPartnerId(runtime.adapters, partner)) {
+        res.status(404).json({ title: 'Unknown partner', status: 404 });
+        return;
+      }
+      const adapter = runtime.adapters[partner];
+      const log = runtime.logger.child({ partner, operation, requestId });
+      try {
+        if (!adapter.operations.includes(operation)) throw new GatewayError('NOT_FOUND', `unknown interface ${operation}`);
+        await limiters.get(partner)?.();
+        const body = parseJsonBody(req);
+        const validation = adapter.validate(operation, body);
+        if (!validation.ok) throw new GatewayError('SCHEMA_INVALID', undefined, { violations: validation.violations });
+        const http: InboundHttp = { operation, rawBody: req.body as Buffer, headers: req.headers, receivedAt: runtime.clock.now() };
+        const auth = adapter.authenticate(http, body);
+        if (!auth.ok) throw auth.error;
+        const inspected = adapter.inspect(http, body);
+        if (!inspected.ok) throw inspected.error;
+        const { trackingNo, repeated } = await recordInbound(runtime, adapter, http, inspected.value);
+        log.info(repeated ? 'repeat answered' : 'message accepted', { correlationId: trackingNo, messageKey: inspected.value.messageKey });
+        send(res, adapter.accepted(trackingNo), requestId);
+      } catch (thrown) {
+        const error = asGatewayError(thrown);
+        const cause = error.cause instanceof Error ? error.cause.message : undefined;
+        log.log(error.level, 'message rejected', { code: error.code, status: error.status, reason: error.message, violations: error.violations.length, ...(cause ? { cause } : {}) });
+        send(res, adapter.rejected(error), requestId);
+      }
+    },
+  );
+
+  // Body parser failures (size, aborted uploads) still answer in the partner's format.
+  router.use('/partners/:partner', (thrown: unknown, req: Request, res: Response, next: NextFunction) => {
+    const partner = (req.params as { partner?: string }).partner ?? '';
+    if (!isPartnerId(runtime.adapters, partner)) {
+      next(thrown);
+      return;
+    }
+    const adapter: PartnerAdapter = runtime.adapters[partner];
+    const type = (thrown as { type?: string }).type;
+    const error =
+      type === 'entity.too.large'
+        ? new GatewayError('PAYLOAD_TOO_LARGE', undefined, { violations: [{ path: '', message: `body over ${runtime.config.intake.bodyLimitBytes} bytes` }] })
+        : (thrown as { status?: number }).status !== undefined && ((thrown as { status: number }).status) < 500
+          ? new GatewayError('MALFORMED_JSON', undefined, { violations: [{ path: '', message: 'body could not be read' }] })
+          : asGatewayError(thrown);
+    runtime.logger.log(error.level, 'message rejected before parsing', { partner, code: error.code });
+    send(res, adapter.rejected(error), nextRequestId());
+  });
+  return router;
+}

@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import { config as processConfig, ConfigError } from '../config/index.ts';
+import { startWorkers, type WorkerSet } from '../queues/workers/index.ts';
+import { createApp } from './app.ts';
+import { createRuntime } from './core/runtime.ts';
+
+/** Runs the roles of this process (api, worker; scheduler arrives with periodic work) until SIGTERM or SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = processConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`zzgw: ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const runtime = createRuntime(config);
+  const roles = new Set(config.role);
+  let server: Server | undefined;
+  let workers: WorkerSet | undefined;
+
+  if (roles.has('worker')) {
+    workers = startWorkers(runtime);
+    await Promise.all(workers.workers.map((worker) => worker.waitUntilReady()));
+    if (!roles.has('api')) process.send?.({ type: 'ready' });
+  }
+  if (roles.has('api')) {
+    const app = createApp(runtime);
+    server = app.listen(config.port, config.host, () => {
+      const address = server?.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      runtime.logger.info('gateway listening', { url: `http://${config.host}:${port}`, roles: [...roles] });
+      process.send?.({ type: 'listening', port });
+    });
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      runtime.logger.warn('second signal: stopping at once', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    runtime.logger.info('stopping', { signal });
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await workers?.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+await main();

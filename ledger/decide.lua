@@ -1,0 +1,150 @@
+--[[
+The room ledger's one atomic step: decide an apply, change or cancel.
+All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
+transaction on one slot. Times are epoch seconds.
+
+ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed,
+buffer, maxSpan, rooms [{id, kind, seats}] in best-fit order, notifyId,
+trackingNo, decidedAt.
+Returns JSON: {held=true} | {decision={...}, already=bool, resume=[trackingNo...]}
+]]
+local base = KEYS[1]
+local r = cjson.decode(ARGV[1])
+
+local function requestKey(id) return base .. ':req:' .. r.partner .. ':' .. id end
+local function occupancyKey(resource) return base .. ':occ:' .. resource end
+local function waitingKey(id) return base .. ':wait:' .. r.partner .. ':' .. id end
+local function int(n) return string.format('%d', n) end
+
+local self = requestKey(r.id)
+
+local function decisionOf(key)
+  local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state')
+  return { outcome = h[1], reason = h[2], room = h[3], seatIds = h[4], notifyId = h[5], decidedAt = h[6], kind = h[7], state = h[8] }
+end
+
+if redis.call('HEXISTS', self, 'outcome') == 1 then
+  return cjson.encode({ decision = decisionOf(self), already = true, resume = {} })
+end
+
+local function isFree(resource, s, e, ignoreOwner)
+  local members = redis.call('ZRANGEBYSCORE', occupancyKey(resource), int(s - r.buffer - r.maxSpan), '(' .. int(e + r.buffer))
+  for _, member in ipairs(members) do
+    local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
+    if owner ~= ignoreOwner and tonumber(ms) < e + r.buffer and s - r.buffer < tonumber(me) then
+      return false
+    end
+  end
+  return true
+end
+
+local function seatName(room, n) return room.id .. '-' .. string.format('%02d', n) end
+
+-- A placement: the room, the seat ids the partner is told, the resources occupied.
+local function placeInRoom(room, ignoreOwner)
+  if room.kind == 'room' then
+    if room.seats < r.seats or not isFree(room.id, r.start, r.finish, ignoreOwner) then return nil end
+    local seats = {}
+    for n = 1, r.seats do seats[n] = seatName(room, n) end
+    return { room = room.id, seatIds = seats, resources = { room.id } }
+  end
+  local seats = {}
+  for n = 1, room.seats do
+    local seat = seatName(room, n)
+    if isFree(seat, r.start, r.finish, ignoreOwner) then
+      seats[#seats + 1] = seat
+      if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats } end
+    end
+  end
+  return nil
+end
+
+local function bestFit(ignoreOwner, preferredRoom)
+  if preferredRoom then
+    for _, room in ipairs(r.rooms) do
+      if room.id == preferredRoom then
+        local placement = placeInRoom(room, ignoreOwner)
+        if placement then return placement end
+      end
+    end
+  end
+  -- rooms come sorted: single-project rooms by size then id, then halls
+  for _, room in ipairs(r.rooms) do
+    local placement = placeInRoom(room, ignoreOwner)
+    if placement then return placement end
+  end
+  return nil
+end
+
+local function release(key)
+  local owner = redis.call('HGET', key, 'owner')
+  local resources = redis.call('HGET', key, 'resources')
+  local s = redis.call('HGET', key, 'start')
+  local e = redis.call('HGET', key, 'finish')
+  if not resources then return end
+  for _, resource in ipairs(cjson.decode(resources)) do
+    redis.call('ZREM', occupancyKey(resource), s .. ':' .. e .. ':' .. owner)
+  end
+end
+
+local function book(placement)
+  local owner = r.partner .. ':' .. r.id
+  for _, resource in ipairs(placement.resources) do
+    redis.call('ZADD', occupancyKey(resource), int(r.start), int(r.start) .. ':' .. int(r.finish) .. ':' .. owner)
+  end
+  redis.call('HSET', self, 'resources', cjson.encode(placement.resources), 'owner', owner, 'start', int(r.start), 'finish', int(r.finish))
+end
+
+local function decide(outcome, reason, state, placement)
+  local seatIds = placement and placement.seatIds or {}
+  redis.call('HSET', self,
+    'kind', r.op, 'outcome', outcome, 'reason', reason, 'state', state,
+    'room', placement and placement.room or '', 'seatIds', cjson.encode(seatIds),
+    'replaces', r.replaces or '', 'notifyId', r.notifyId, 'decidedAt', r.decidedAt,
+    'trackingNo', r.trackingNo, 'seats', r.seats or 0)
+  local resume = redis.call('SMEMBERS', waitingKey(r.id))
+  redis.call('DEL', waitingKey(r.id))
+  return cjson.encode({ decision = decisionOf(self), already = false, resume = resume })
+end
+
+local original = nil
+if r.op ~= 'apply' then
+  original = requestKey(r.replaces)
+  local state = redis.call('HGET', original, 'state')
+  if not state then
+    -- the original has not been decided yet: wait for it, in chain order
+    redis.call('SADD', waitingKey(r.replaces), r.trackingNo)
+    return cjson.encode({ held = true })
+  end
+  if state ~= 'in-force' then
+    return decide('rejected', 'NOT_IN_FORCE', 'rejected', nil)
+  end
+end
+
+if r.op == 'cancel' then
+  release(original)
+  redis.call('HSET', original, 'state', 'cancelled', 'endedBy', r.id)
+  return decide('cancelled', 'CANCELLED', 'applied', nil)
+end
+
+if r.closed then
+  return decide('rejected', 'CENTER_CLOSED', 'rejected', nil)
+end
+
+local ignoreOwner = ''
+local preferredRoom = nil
+if original then
+  ignoreOwner = r.partner .. ':' .. r.replaces
+  preferredRoom = redis.call('HGET', original, 'room')
+end
+
+local placement = bestFit(ignoreOwner, preferredRoom)
+if not placement then
+  return decide('rejected', 'NO_CAPACITY', 'rejected', nil)
+end
+if original then
+  release(original)
+  redis.call('HSET', original, 'state', 'replaced', 'endedBy', r.id)
+end
+book(placement)
+return decide('approved', '', 'in-force', placement)

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../gateway/core/keys.ts';
+import type { RoomConfig } from '../config/index.ts';
+
+const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');
+
+export type LedgerOperation = 'apply' | 'change' | 'cancel';
+export type Outcome = 'approved' | 'rejected' | 'cancelled';
+export type RejectReason = 'NO_CAPACITY' | 'CENTER_CLOSED' | 'NOT_IN_FORCE';
+
+export interface LedgerRequest {
+  op: LedgerOperation;
+  partner: string;
+  id: string;
+  replaces?: string;
+  /** epoch milliseconds; apply and change only */
+  start?: number;
+  end?: number;
+  seats?: number;
+  closed?: boolean;
+  notifyId: string;
+  trackingNo: string;
+  decidedAt: string;
+}
+
+export interface LedgerDecision {
+  requestId: string;
+  kind: LedgerOperation;
+  outcome: Outcome;
+  reason: '' | RejectReason | 'CANCELLED';
+  roomId: string;
+  seatIds: string[];
+  notifyId: string;
+  decidedAt: string;
+  /** in-force, rejected, replaced, cancelled (for requests) or applied (for cancels) */
+  state: string;
+}
+
+export type LedgerResult =
+  | { held: true }
+  | { held: false; decision: LedgerDecision; alreadyDecided: boolean; resume: string[] };
+
+export interface Booking {
+  owner: string;
+  resource: string;
+  start: number;
+  end: number;
+}
+
+interface RawDecision {
+  outcome: Outcome;
+  reason: LedgerDecision['reason'];
+  room: string;
+  seatIds: string;
+  notifyId: string;
+  decidedAt: string;
+  kind: LedgerOperation;
+  state: string;
+}
+
+type RawResult = { held: true } | { decision: RawDecision; already: boolean; resume: string[] | Record<string, never> };
+
+/** Lua cjson writes an empty array as `{}`. */
+function asArray<T>(value: T[] | Record<string, never>): T[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Zhuzhou's rooms and seats. Every decision is one Lua script on one slot,
+ * so concurrent requests from any number of processes never double-book.
+ */
+export class RoomLedger {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #rooms: readonly RoomConfig[];
+  readonly #bestFitOrder: { id: string; kind: string; seats: number }[];
+  readonly #bufferSeconds: number;
+
+  constructor(redis: Redis, keys: Keys, rooms: readonly RoomConfig[], bufferMinutes: number) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#rooms = rooms;
+    this.#bufferSeconds = bufferMinutes * 60;
+    // Best fit: the smallest single-project room, ties to the lower id; the hall only after every room.
+    this.#bestFitOrder = [...rooms]
+      .sort((a, b) => (a.kind === b.kind ? a.seats - b.seats || a.id.localeCompare(b.id) : a.kind === 'room' ? -1 : 1))
+      .map(({ id, kind, seats }) => ({ id, kind, seats }));
+    if (!('ledgerDecide' in redis)) {
+      redis.defineCommand('ledgerDecide', { numberOfKeys: 1, lua: decideScript });
+    }
+  }
+
+  room(id: string): RoomConfig | undefined {
+    return this.#rooms.find((room) => room.id === id);
+  }
+
+  async decide(request: LedgerRequest): Promise<LedgerResult> {
+    const payload = {
+      op: request.op,
+      partner: request.partner,
+      id: request.id,
+      ...(request.replaces === undefined ? {} : { replaces: request.replaces }),
+      start: Math.floor((request.start ?? 0) / 1000),
+      finish: Math.floor((request.end ?? 0) / 1000),
+      seats: request.seats ?? 0,
+      closed: request.closed ?? false,
+      buffer: this.#bufferSeconds,
+      // An evaluation lies within one calendar day, so no booking spans more than a day.
+      maxSpan: 24 * 3600,
+      rooms: this.#bestFitOrder,
+      notifyId: request.notifyId,
+      trackingNo: request.trackingNo,
+      decidedAt: request.decidedAt,
+    };
+    const run = (this.#redis as unknown as { ledgerDecide(key: string, arg: string): Promise<string> }).ledgerDecide;
+    const raw = JSON.parse(await run.call(this.#redis, this.#keys.ledger.base, JSON.stringify(payload))) as RawResult;
+    if ('held' in raw) return { held: true };
+    return { held: false, decision: toDecision(request.id, raw.decision), alreadyDecided: raw.already, resume: asArray(raw.resume) };
+  }
+
+  /** The decision on a request, if there is one (for a repeated notify). */
+  async lookup(partner: string, requestId: string): Promise<LedgerDecision | undefined> {
+    const fields = await this.#redis.hgetall(this.#keys.ledger.request(partner, requestId));
+    if (fields['outcome'] === undefined) return undefined;
+    return toDecision(requestId, fields as unknown as RawDecision);
+  }
+
+  /** Every booking of every resource, for checks and the room board. */
+  async bookings(): Promise<Booking[]> {
+    const resources = this.#rooms.flatMap((room) =>
+      room.kind === 'room' ? [room.id] : Array.from({ length: room.seats }, (_, n) => `${room.id}-${String(n + 1).padStart(2, '0')}`),
+    );
+    const result: Booking[] = [];
+    for (const resource of resources) {
+      const members = await this.#redis.zrange(this.#keys.ledger.occupancy(resource), '0', '-1');
+      for (const member of members) {
+        const [start, end, ...owner] = member.split(':');
+        result.push({ resource, owner: owner.join(':'), start: Number(start) * 1000, end: Number(end) * 1000 });
+      }
+    }
+    return result;
+  }
+}
+
+function toDecision(requestId: string, raw: RawDecision): LedgerDecision {
+  return {
+    requestId,
+    kind: raw.kind,
+    outcome: raw.outcome,
+    reason: raw.reason,
+    roomId: raw.room,
+    seatIds: asArray(JSON.parse(raw.seatIds) as string[] | Record<string, never>),
+    notifyId: raw.notifyId,
+    decidedAt: raw.decidedAt,
+    state: raw.state,
+  };
+}

@@ -1,0 +1,34 @@
+import type { JobsOptions } from 'bullmq';
+import type { PartnerId } from '../adapters/types.ts';
+
+/** Every job the gateway runs, by queue and name; each worker handles all of its entries. */
+export interface InboundJobs {
+  /** decode a recorded message and act on it */
+  process: { partner: PartnerId; trackingNo: string };
+  /** a change or cancel still waiting for its original goes to operators */
+  'held-timeout': { partner: PartnerId; trackingNo: string; requestId: string; replaces: string };
+}
+
+export interface OutboundJobs {
+  deliver: { partner: PartnerId; operation: string; messageId: string; body: Record<string, unknown>; trackingNo: string };
+}
+
+export type InboundJobName = keyof InboundJobs;
+
+/** Completed jobs are kept a day (dedupe by job id); failed ones go to the dead-letter store too. */
+export const INBOUND_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export function outboundJobOptions(delivery: { attempts: number }): JobsOptions {
+  return {
+    attempts: delivery.attempts,
+    // the worker's backoff strategy honours Retry-After and applies jitter
+    backoff: { type: 'partner' },
+    removeOnComplete: { age: 24 * 3600, count: 100_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}

@@ -1,0 +1,8 @@
+import type { PartnerId } from '../adapters/types.ts';
+
+/** Queue names live here only and are never renamed: jobs in Redis outlive deployments. */
+export const INBOUND_QUEUE = 'inbound';
+
+export function outboundQueue(partner: PartnerId): string {
+  return `outbound-${partner}`;
+}

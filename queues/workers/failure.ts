@@ -1,0 +1,51 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Runtime } from '../../gateway/core/runtime.ts';
+import { asGatewayError } from '../../gateway/errors.ts';
+
+/**
+ * Runs a job body; when its error is permanent, or this was its last attempt,
+ * the job is first written to the dead letters (so nothing accepted is lost),
+ * then failed for good. The error's catalog class decides whether it retries.
+ */
+export async function withDeadLetters<T>(
+  runtime: Runtime,
+  job: Job,
+  context: { partner: string; trackingNo: string },
+  body: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (thrown) {
+    const error = asGatewayError(thrown);
+    const attempts = job.opts.attempts ?? 1;
+    const lastAttempt = job.attemptsMade + 1 >= attempts;
+    const log = runtime.logger.child({ correlationId: context.trackingNo, queue: job.queueName, job: job.name, jobId: job.id });
+    if (!error.retryable || lastAttempt) {
+      const letter = await runtime.deadLetters.add({
+        queue: job.queueName,
+        jobName: job.name,
+        jobId: job.id ?? '',
+        data: job.data as unknown,
+        partner: context.partner,
+        trackingNo: context.trackingNo,
+        reason: `${error.code}: ${error.message}`,
+        attempts: job.attemptsMade + 1,
+      });
+      await runtime.traces.append(context.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason });
+      log.error('job dead-lettered', { code: error.code, reason: error.message, deadLetter: letter.id });
+      throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    }
+    log.log(error.level, 'job will retry', { code: error.code, reason: error.message, attempt: job.attemptsMade + 1 });
+    throw error;
+  }
+}
+
+/** Exponential backoff with full jitter, never shorter than the partner's Retry-After. */
+export function partnerBackoff(baseMs: number, maxMs: number, random: () => number = Math.random) {
+  return (attemptsMade: number, _type?: string, error?: Error): number => {
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+    const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2));
+    const retryAfter = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+    return typeof retryAfter === 'number' ? Math.max(retryAfter, jittered) : jittered;
+  };
+}

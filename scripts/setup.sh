@@ -1,0 +1,18 @@
+#!/bin/sh
+# Prepares a fresh machine for `npm start` and `npm test`: dependencies from the
+# lockfile (which also brings the pinned Node LTS), and Redis from Debian's
+# packages when no REDIS_URL is given and redis-server is missing.
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing dependencies from package-lock.json"
+  npm ci --no-audit --no-fund
+fi
+
+if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+  echo "setup: installing redis-server from Debian's packages"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi

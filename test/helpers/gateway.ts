@@ -1,0 +1,135 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { loadConfig, type GatewayConfig } from '../../config/index.ts';
+import { createApp } from '../../gateway/app.ts';
+import type { Clock } from '../../gateway/core/clock.ts';
+import { createLogger } from '../../gateway/core/logger.ts';
+import { createRuntime, type Runtime } from '../../gateway/core/runtime.ts';
+import { startWorkers, type WorkerSet } from '../../queues/workers/index.ts';
+import { ProvinceSimulator } from '../simulators/province.ts';
+import { ProvinceClient } from '../simulators/province-traffic.ts';
+
+export const INBOUND_SECRET = 'province-inbound-test-secret-01';
+export const OUTBOUND_SECRET = 'zhuzhou-outbound-test-secret-01';
+export const API_KEY = 'local-api-key-for-tests-0001';
+const DATA_KEY = Buffer.alloc(32, 9).toString('base64');
+
+export function testRedisUrl(): string {
+  const url = process.env['TEST_REDIS_URL'];
+  if (!url) throw new Error('root hooks did not start Redis');
+  return url;
+}
+
+/** Environment of one isolated gateway: its own namespace, so its own keys and queues. */
+export function testEnv(namespace: string, provinceUrl: string, redisUrl = testRedisUrl()): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    REDIS_NAMESPACE: namespace,
+    PROVINCE_BASE_URL: provinceUrl,
+    PROVINCE_INBOUND_SECRET: INBOUND_SECRET,
+    PROVINCE_OUTBOUND_SECRET: OUTBOUND_SECRET,
+    DATA_ENCRYPTION_KEY: DATA_KEY,
+    LOCAL_API_KEY: API_KEY,
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'error',
+    PROVINCE_BACKOFF_BASE_MS: '20',
+    PROVINCE_BACKOFF_MAX_MS: '200',
+    PROVINCE_TIMEOUT_MS: '1000',
+    PROVINCE_BREAKER_HALF_OPEN_MS: '50',
+  };
+}
+
+export interface TestGateway {
+  config: Readonly<GatewayConfig>;
+  runtime: Runtime;
+  url: string;
+  simulator: ProvinceSimulator;
+  province: ProvinceClient;
+  workers: WorkerSet | undefined;
+  startWorkers(): WorkerSet;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+  workers?: boolean;
+  redisUrl?: string;
+}
+
+/** A gateway in process, on a free loopback port, with a province simulator and workers. */
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const namespace = `t-${randomBytes(6).toString('hex')}`;
+  const simulator = await new ProvinceSimulator({ secret: OUTBOUND_SECRET }).start();
+  const config = loadConfig({ env: { ...testEnv(namespace, simulator.url, options.redisUrl), ...options.env } });
+  const runtime = createRuntime(config, { ...(options.clock ? { clock: options.clock } : {}), logger: createLogger(config.logLevel) });
+  await runtime.ready();
+  const server: Server = createApp(runtime).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const gateway: TestGateway = {
+    config,
+    runtime,
+    url,
+    simulator,
+    province: new ProvinceClient({ gatewayUrl: url, secret: INBOUND_SECRET, now: () => runtime.clock.now() }),
+    workers: undefined,
+    startWorkers() {
+      gateway.workers ??= startWorkers(runtime);
+      return gateway.workers;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.workers?.close();
+      await runtime.close();
+      await simulator.stop();
+      await deleteNamespace(options.redisUrl ?? testRedisUrl(), namespace);
+    },
+  };
+  if (options.workers !== false) gateway.startWorkers();
+  return gateway;
+}
+
+/** Removes every key of a test's namespace. */
+export async function deleteNamespace(redisUrl: string, namespace: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Redis may be the one a test stopped on purpose
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A separate gateway process (real OS process) with the given roles, sharing a test's namespace. */
+export async function spawnGatewayProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = fork(join(import.meta.dirname, '..', '..', 'gateway', 'server.ts'), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)));
+    child.on('message', (message: { type?: string }) => {
+      if (message.type === 'ready' || message.type === 'listening') resolve();
+    });
+  });
+  return child;
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}

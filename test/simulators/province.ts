@@ -1,0 +1,138 @@
+import { EventEmitter, once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
+import type { HmacMethod } from '../../adapters/signing/digest.ts';
+
+export interface ReceivedMessage {
+  operation: string;
+  validation: { DATAUUID: string; SYSTEM_NO: string; TIME: string; SIGN_METHOD?: HmacMethod; TOKEN: string };
+  data: Record<string, unknown>;
+  signatureValid: boolean;
+}
+
+/** How the simulator answers the next calls: a queue of behaviours, then `ok`. */
+export type Behaviour = 'ok' | 'http-500' | 'state-503' | 'state-429' | 'refuse' | 'hang';
+
+export interface ProvinceSimulatorOptions {
+  /** the secret Zhuzhou signs with (the gateway's outbound secret) */
+  secret: string;
+  systemNo?: string;
+}
+
+/**
+ * The provincial dispatch system on loopback: receives notify and exception,
+ * checks their signatures, and answers as province.md says, or as told to fail.
+ */
+export class ProvinceSimulator extends EventEmitter {
+  readonly received: ReceivedMessage[] = [];
+  #server: Server | undefined;
+  #behaviours: Behaviour[] = [];
+  readonly #options: ProvinceSimulatorOptions;
+  readonly #hanging = new Set<ServerResponse>();
+
+  constructor(options: ProvinceSimulatorOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get url(): string {
+    const address = this.#server?.address() as AddressInfo | undefined;
+    if (!address) throw new Error('simulator not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** The next calls fail as given, in order; later calls succeed. */
+  failNext(...behaviours: Behaviour[]): void {
+    this.#behaviours.push(...behaviours);
+  }
+
+  async start(port = 0): Promise<this> {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.listen(port, '127.0.0.1');
+    await once(this.#server, 'listening');
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.#hanging) res.destroy();
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  /** Resolves with the first notify for `seriesNumber` that matches, received now or later. */
+  async waitForNotify(seriesNumber: string, predicate: (message: ReceivedMessage) => boolean = () => true): Promise<ReceivedMessage> {
+    const matches = (message: ReceivedMessage) => message.operation === 'notify' && message.data['SERIES_NUMBER'] === seriesNumber && predicate(message);
+    const seen = this.received.find(matches);
+    if (seen) return seen;
+    return new Promise((resolve) => {
+      const listener = (message: ReceivedMessage) => {
+        if (matches(message)) {
+          this.off('message', listener);
+          resolve(message);
+        }
+      };
+      this.on('message', listener);
+    });
+  }
+
+  notifiesFor(seriesNumber: string): ReceivedMessage[] {
+    return this.received.filter((message) => message.operation === 'notify' && message.data['SERIES_NUMBER'] === seriesNumber);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const operation = (req.url ?? '/').split('?')[0]?.replace(/^\//, '') ?? '';
+    const behaviour = this.#behaviours.shift() ?? 'ok';
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    let message: ReceivedMessage;
+    try {
+      const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<ReceivedMessage, 'operation' | 'signatureValid'>;
+      const { validation, data } = parsed;
+      const signatureValid =
+        validation.SYSTEM_NO === (this.#options.systemNo ?? 'ZZ430200') &&
+        verifyToken(validation.SIGN_METHOD ?? 'HMAC-SM3', this.#options.secret, {
+          systemNo: validation.SYSTEM_NO,
+          dataUuid: validation.DATAUUID,
+          time: validation.TIME,
+          interfaceCode: operation as ProvinceInterface,
+          data,
+        }, validation.TOKEN);
+      message = { operation, validation, data, signatureValid };
+    } catch {
+      answer(400, { State: '400', Success: false, Msg: '报文格式错误' });
+      return;
+    }
+    switch (behaviour) {
+      case 'hang':
+        this.#hanging.add(res);
+        return;
+      case 'http-500':
+        answer(500, { State: '500', Success: false, Msg: '系统繁忙' });
+        return;
+      case 'state-503':
+        answer(200, { State: '503', Success: false, Msg: '服务暂不可用' }, { 'Retry-After': '1' });
+        return;
+      case 'state-429':
+        answer(200, { State: '429', Success: false, Msg: '请求过于频繁' }, { 'Retry-After': '1' });
+        return;
+      case 'refuse':
+        answer(200, { State: '400', Success: false, Msg: '报文格式错误' });
+        return;
+      case 'ok':
+        break;
+    }
+    if (!message.signatureValid) {
+      answer(401, { State: '401', Success: false, Msg: '身份验证失败' });
+      this.emit('rejected', message);
+      return;
+    }
+    this.received.push(message);
+    this.emit('message', message);
+    answer(200, { State: '200', Success: true, Msg: '成功', Data: {} });
+  }
+}
