@@ -124,7 +124,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayCon
   const result = validateConfig(candidate);
   if (!result.ok) {
     const lines = result.violations.map((v) => {
-      const setting = ENV_SETTINGS.find((s) => '/' + s.path.join('/') === v.path);
+      const setting = ENV_SETTINGS.find((s) => {
+        const pointer = '/' + s.path.join('/');
+        return v.path === pointer || v.path.startsWith(pointer + '/');
+      });
       return `  ${v.path}${setting ? ` (${setting.name})` : ''}: ${v.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -1,0 +1,315 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../config/index.ts';
+import { ENV_SETTINGS } from '../../config/env.ts';
+
+const README_PATH = join(import.meta.dirname, '..', '..', 'README.md');
+const DEFAULTS = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'config', 'default.json'), 'utf8')) as {
+  ledger: { rooms: unknown[] };
+};
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+/** The smallest environment that loads: every required secret and URL. */
+function requiredEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    REDIS_URL: 'redis://127.0.0.1:6390',
+    PROVINCE_BASE_URL: 'http://127.0.0.1:9100',
+    PROVINCE_INBOUND_SECRET: 'inbound-secret-0123456789',
+    PROVINCE_OUTBOUND_SECRET: 'outbound-secret-0123456789',
+    DATA_ENCRYPTION_KEY: KEY,
+    ...extra,
+  };
+}
+
+function configErrorOf(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  expect.fail('expected a ConfigError');
+}
+
+/** Every object reachable from `value`, with its path. */
+function objectsIn(value: unknown, path = '$'): { path: string; value: object }[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return [{ path, value }, ...Object.entries(value).flatMap(([key, item]) => objectsIn(item, `${path}.${key}`))];
+}
+
+describe('config: loadConfig', () => {
+  describe('defaults', () => {
+    it('when only the required secrets and URLs are given, the defaults of default.json load', () => {
+      const config = loadConfig({ env: requiredEnv() });
+      expect(config.host).to.equal('0.0.0.0');
+      expect(config.port).to.equal(8080);
+      expect(config.role).to.deep.equal(['api', 'worker', 'scheduler']);
+      expect(config.logLevel).to.equal('info');
+      expect(config.redis).to.deep.equal({ url: 'redis://127.0.0.1:6390', namespace: 'zzgw', commandTimeoutMs: 2000 });
+      expect(config.center).to.deep.equal({ areaCode: '430200', systemNo: 'ZZ430200', name: '株洲市公共资源交易中心' });
+      expect(config.dataEncryptionKey).to.equal(KEY);
+      expect(config.localApiKey).to.equal(null);
+      expect(config.intake).to.deep.equal({ bodyLimitBytes: 262144, retryAfterSeconds: 5, heldOriginalTimeoutHours: 24 });
+      expect(config.ledger.bufferMinutes).to.equal(30);
+      expect(config.ledger.closedDates).to.deep.equal([]);
+      expect(config.ledger.rooms).to.deep.equal(DEFAULTS.ledger.rooms);
+      expect(config.partners.province).to.deep.include({
+        baseUrl: 'http://127.0.0.1:9100',
+        systemNo: 'HNSDD',
+        inboundSecret: 'inbound-secret-0123456789',
+        outboundSecret: 'outbound-secret-0123456789',
+        signMethod: 'HMAC-SM3',
+        rateLimitPerSecond: 50,
+        clockToleranceSeconds: 300,
+      });
+      expect(config.partners.province.delivery.backoffBaseMs).to.equal(2000);
+      expect(config.partners.province.delivery.backoffMaxMs).to.equal(600000);
+    });
+
+    it('when loaded, the default rooms are the seven rooms of domain.md', () => {
+      const config = loadConfig({ env: requiredEnv() });
+      expect(config.ledger.rooms.map((r) => [r.id, r.kind, r.seats])).to.deep.equal([
+        ['ZZ-PBS-01', 'room', 9],
+        ['ZZ-PBS-02', 'room', 7],
+        ['ZZ-PBS-03', 'room', 5],
+        ['ZZ-PBS-04', 'room', 5],
+        ['ZZ-PBS-05', 'room', 3],
+        ['ZZ-PBS-06', 'room', 3],
+        ['ZZ-GW-A', 'hall', 12],
+      ]);
+    });
+
+    it('when loaded, the result is frozen all the way down', () => {
+      const config = loadConfig({ env: requiredEnv() });
+      const objects = objectsIn(config);
+      expect(objects.length).to.be.greaterThan(10);
+      for (const { path, value } of objects) expect(Object.isFrozen(value), path).to.equal(true);
+      expect(() => {
+        (config as { port: number }).port = 1;
+      }).to.throw(TypeError);
+      expect(() => {
+        (config.ledger.rooms as unknown[]).push({});
+      }).to.throw(TypeError);
+      expect(() => {
+        (config.partners.province.delivery as { attempts: number }).attempts = 1;
+      }).to.throw(TypeError);
+      expect(config.port).to.equal(8080);
+    });
+
+    it('when loaded twice, the second load does not see changes made for the first (defaults are not shared)', () => {
+      const first = loadConfig({ env: requiredEnv({ LEDGER_CLOSED_DATES: '2026-12-24' }) });
+      const second = loadConfig({ env: requiredEnv() });
+      expect(first.ledger.closedDates).to.deep.equal(['2026-12-24']);
+      expect(second.ledger.closedDates).to.deep.equal([]);
+    });
+
+  });
+
+  describe('environment overrides', () => {
+    it('when PORT is set, the port is that integer', () => {
+      expect(loadConfig({ env: requiredEnv({ PORT: '8443' }) }).port).to.equal(8443);
+    });
+
+    it('when PROVINCE_RATE_LIMIT is set, the province rate limit is that integer', () => {
+      expect(loadConfig({ env: requiredEnv({ PROVINCE_RATE_LIMIT: '7' }) }).partners.province.rateLimitPerSecond).to.equal(7);
+    });
+
+    it('when LEDGER_CLOSED_DATES is a comma list with spaces and a trailing comma, the closed dates are its trimmed items', () => {
+      const config = loadConfig({ env: requiredEnv({ LEDGER_CLOSED_DATES: '2026-12-24, 2026-12-31 ,' }) });
+      expect(config.ledger.closedDates).to.deep.equal(['2026-12-24', '2026-12-31']);
+    });
+
+    it('when LEDGER_ROOMS is a JSON array, it replaces the default rooms', () => {
+      const rooms = [
+        { id: 'R-1', kind: 'room', seats: 4, address: 'A 1' },
+        { id: 'H-1', kind: 'hall', seats: 10, address: 'A 2' },
+      ];
+      const config = loadConfig({ env: requiredEnv({ LEDGER_ROOMS: JSON.stringify(rooms) }) });
+      expect(config.ledger.rooms).to.deep.equal(rooms);
+    });
+
+    it('when GATEWAY_ROLE is a comma list, the roles are its items', () => {
+      expect(loadConfig({ env: requiredEnv({ GATEWAY_ROLE: 'api,worker' }) }).role).to.deep.equal(['api', 'worker']);
+    });
+
+    it('when an env variable is the empty string, the default stays', () => {
+      expect(loadConfig({ env: requiredEnv({ PORT: '' }) }).port).to.equal(8080);
+    });
+
+    it('when overrides are given, they win over the environment', () => {
+      const config = loadConfig({ env: requiredEnv({ PORT: '8443' }), overrides: { port: 0, intake: { retryAfterSeconds: 9 } } });
+      expect(config.port).to.equal(0);
+      expect(config.intake.retryAfterSeconds).to.equal(9);
+      expect(config.intake.bodyLimitBytes).to.equal(262144);
+    });
+  });
+
+  describe('bad values', () => {
+    it('when PORT is "abc", loading throws a ConfigError naming PORT', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PORT: 'abc' }) }));
+      expect(error.message).to.include('PORT');
+    });
+
+    it('when PORT is 1.5, loading throws a ConfigError naming PORT', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PORT: '1.5' }) }));
+      expect(error.message).to.include('PORT');
+    });
+
+    it('when PORT is 70000, loading throws a ConfigError naming PORT', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PORT: '70000' }) }));
+      expect(error.message).to.include('PORT');
+    });
+
+    it('when PROVINCE_RATE_LIMIT is 0, loading throws a ConfigError naming PROVINCE_RATE_LIMIT', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_RATE_LIMIT: '0' }) }));
+      expect(error.message).to.include('PROVINCE_RATE_LIMIT');
+    });
+
+    it('when PROVINCE_INBOUND_SECRET is missing, loading throws a ConfigError naming PROVINCE_INBOUND_SECRET', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_INBOUND_SECRET: undefined }) }));
+      expect(error.message).to.include('PROVINCE_INBOUND_SECRET');
+    });
+
+    it('when PROVINCE_OUTBOUND_SECRET is shorter than 16 characters, loading throws a ConfigError naming PROVINCE_OUTBOUND_SECRET', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_OUTBOUND_SECRET: 'short-secret' }) }));
+      expect(error.message).to.include('PROVINCE_OUTBOUND_SECRET');
+    });
+
+    it('when DATA_ENCRYPTION_KEY is missing, loading throws a ConfigError naming DATA_ENCRYPTION_KEY', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ DATA_ENCRYPTION_KEY: undefined }) }));
+      expect(error.message).to.include('DATA_ENCRYPTION_KEY');
+    });
+
+    it('when DATA_ENCRYPTION_KEY is base64 of 16 bytes, loading throws a ConfigError naming DATA_ENCRYPTION_KEY', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ DATA_ENCRYPTION_KEY: Buffer.alloc(16, 7).toString('base64') }) }));
+      expect(error.message).to.include('DATA_ENCRYPTION_KEY');
+    });
+
+    it('when REDIS_URL is missing, loading throws a ConfigError naming REDIS_URL', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ REDIS_URL: undefined }) }));
+      expect(error.message).to.include('REDIS_URL');
+    });
+
+    it('when PROVINCE_BASE_URL is missing, loading throws a ConfigError naming PROVINCE_BASE_URL', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_BASE_URL: undefined }) }));
+      expect(error.message).to.include('PROVINCE_BASE_URL');
+    });
+
+    it('when LEDGER_ROOMS is not JSON, loading throws a ConfigError naming LEDGER_ROOMS', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ LEDGER_ROOMS: '[{' }) }));
+      expect(error.message).to.include('LEDGER_ROOMS');
+    });
+
+    it('when LEDGER_CLOSED_DATES holds a date in another format, loading throws a ConfigError naming LEDGER_CLOSED_DATES', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ LEDGER_CLOSED_DATES: '2026/12/24' }) }));
+      expect(error.message).to.include('LEDGER_CLOSED_DATES');
+    });
+
+    it('when LEDGER_ROOMS holds a room with 0 seats, loading throws a ConfigError naming LEDGER_ROOMS', () => {
+      const rooms = [{ id: 'R-1', kind: 'room', seats: 0, address: 'A 1' }];
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ LEDGER_ROOMS: JSON.stringify(rooms) }) }));
+      expect(error.message).to.include('/ledger/rooms/0/seats');
+      expect(error.message).to.include('LEDGER_ROOMS');
+    });
+
+    it('when GATEWAY_ROLE names an unknown role, loading throws a ConfigError naming GATEWAY_ROLE', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ GATEWAY_ROLE: 'api,cook' }) }));
+      expect(error.message).to.include('GATEWAY_ROLE');
+    });
+
+    it('when PROVINCE_SIGN_METHOD is not one of the two methods, loading throws a ConfigError naming PROVINCE_SIGN_METHOD', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_SIGN_METHOD: 'HMAC-MD5' }) }));
+      expect(error.message).to.include('PROVINCE_SIGN_METHOD');
+    });
+
+    it('when several values are bad, the ConfigError names every one of them', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_RATE_LIMIT: '0', PROVINCE_INBOUND_SECRET: undefined }) }));
+      expect(error.message).to.include('PROVINCE_RATE_LIMIT');
+      expect(error.message).to.include('PROVINCE_INBOUND_SECRET');
+    });
+
+    it('when a secret is bad, the ConfigError message does not repeat the secret value', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_OUTBOUND_SECRET: 'tooshort-zq' }) }));
+      expect(error.message).not.to.include('tooshort-zq');
+    });
+  });
+
+  describe('GATEWAY_CONFIG file', () => {
+    let dir: string;
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'zzgw-config-test-'));
+    });
+
+    afterEach(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('when GATEWAY_CONFIG names a JSON file, its values are merged deeply over the defaults', () => {
+      const file = join(dir, 'gateway.json');
+      writeFileSync(file, JSON.stringify({ logLevel: 'debug', ledger: { bufferMinutes: 45 }, partners: { province: { delivery: { attempts: 3 } } } }));
+      const config = loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: file }) });
+      expect(config.logLevel).to.equal('debug');
+      expect(config.ledger.bufferMinutes).to.equal(45);
+      expect(config.ledger.rooms).to.have.length(7);
+      expect(config.partners.province.delivery.attempts).to.equal(3);
+      expect(config.partners.province.delivery.timeoutMs).to.equal(10000);
+    });
+
+    it('when GATEWAY_CONFIG and an env variable set the same value, the env variable wins', () => {
+      const file = join(dir, 'gateway.json');
+      writeFileSync(file, JSON.stringify({ port: 7001, partners: { province: { rateLimitPerSecond: 20 } } }));
+      const config = loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: file, PORT: '7002' }) });
+      expect(config.port).to.equal(7002);
+      expect(config.partners.province.rateLimitPerSecond).to.equal(20);
+    });
+
+    it('when the GATEWAY_CONFIG file supplies the secrets, the environment need not', () => {
+      const file = join(dir, 'gateway.json');
+      writeFileSync(file, JSON.stringify({ partners: { province: { inboundSecret: 'from-file-secret-0001' } } }));
+      const config = loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: file, PROVINCE_INBOUND_SECRET: undefined }) });
+      expect(config.partners.province.inboundSecret).to.equal('from-file-secret-0001');
+    });
+
+    it('when the GATEWAY_CONFIG file is not JSON, loading throws a ConfigError naming GATEWAY_CONFIG', () => {
+      const file = join(dir, 'broken.json');
+      writeFileSync(file, '{ not json');
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: file }) }));
+      expect(error.message).to.include('GATEWAY_CONFIG');
+    });
+
+    it('when the GATEWAY_CONFIG file does not exist, loading throws a ConfigError naming GATEWAY_CONFIG', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: join(dir, 'missing.json') }) }));
+      expect(error.message).to.include('GATEWAY_CONFIG');
+    });
+
+    it('when the GATEWAY_CONFIG file holds an unknown key, loading throws a ConfigError naming the key', () => {
+      const file = join(dir, 'unknown.json');
+      writeFileSync(file, JSON.stringify({ colour: 'blue' }));
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: file }) }));
+      expect(error.message).to.include('colour');
+    });
+  });
+
+  describe('ENV_SETTINGS', () => {
+    it('every env setting has a unique name and points at a path of the loaded configuration', () => {
+      const names = ENV_SETTINGS.map((s) => s.name);
+      expect(new Set(names).size).to.equal(names.length);
+      const config = loadConfig({ env: requiredEnv() }) as unknown as Record<string, unknown>;
+      for (const setting of ENV_SETTINGS) {
+        const parent = setting.path.slice(0, -1).reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], config);
+        expect(Object.keys(parent as object), setting.name).to.include(setting.path[setting.path.length - 1]);
+      }
+    });
+
+    it('every env variable of ENV_SETTINGS is documented in README.md', () => {
+      expect(existsSync(README_PATH), `${README_PATH} exists`).to.equal(true);
+      const readme = readFileSync(README_PATH, 'utf8');
+      const missing = ENV_SETTINGS.map((s) => s.name).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
+      expect(missing, 'env variables absent from README.md').to.deep.equal([]);
+    });
+  });
+});
