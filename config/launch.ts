@@ -5,6 +5,9 @@
 export interface LaunchEnvironment {
   redisUrl: string | undefined;
   provinceBaseUrl: string | undefined;
+  /** the simulator checks notifies with it and signs its traffic with the inbound one */
+  provinceOutboundSecret: string | undefined;
+  provinceInboundSecret: string | undefined;
   /** settings the launcher fills in for a local trial when they are absent */
   missingSecrets: string[];
   port: number;
@@ -18,6 +21,8 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
   return {
     redisUrl: nonEmpty('REDIS_URL'),
     provinceBaseUrl: nonEmpty('PROVINCE_BASE_URL'),
+    provinceOutboundSecret: nonEmpty('PROVINCE_OUTBOUND_SECRET'),
+    provinceInboundSecret: nonEmpty('PROVINCE_INBOUND_SECRET'),
     missingSecrets: TRIAL_SECRETS.filter((name) => nonEmpty(name) === undefined),
     port: Number(nonEmpty('PORT') ?? 8080),
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),

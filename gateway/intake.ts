@@ -42,9 +42,8 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
       'state', 'received',
       'body', runtime.cipher.encrypt(http.rawBody.toString('utf8')),
     ];
-    const run = (redis as unknown as { recordInbound(...args: string[]): Promise<[Verdict, string, string]> }).recordInbound;
-    const [verdict, knownTrackingNo, state] = await run.call(
-      redis,
+    const scripted = redis as unknown as { recordInbound(...args: string[]): Promise<[Verdict, string, string]> };
+    const [verdict, knownTrackingNo, state] = await scripted.recordInbound(
       intakeKeys.messageId(message.messageKey),
       intakeKeys.requestId(message.request?.id ?? '-'),
       intakeKeys.replacedBy(message.replaces ?? '-'),

@@ -114,8 +114,8 @@ export class RoomLedger {
       trackingNo: request.trackingNo,
       decidedAt: request.decidedAt,
     };
-    const run = (this.#redis as unknown as { ledgerDecide(key: string, arg: string): Promise<string> }).ledgerDecide;
-    const raw = JSON.parse(await run.call(this.#redis, this.#keys.ledger.base, JSON.stringify(payload))) as RawResult;
+    const scripted = this.#redis as unknown as { ledgerDecide(key: string, arg: string): Promise<string> };
+    const raw = JSON.parse(await scripted.ledgerDecide(this.#keys.ledger.base, JSON.stringify(payload))) as RawResult;
     if ('held' in raw) return { held: true };
     return { held: false, decision: toDecision(request.id, raw.decision), alreadyDecided: raw.already, resume: asArray(raw.resume) };
   }

@@ -36,7 +36,7 @@ export function classifyProvinceAnswer(status: number, body: unknown, retryAfter
   if (state === '500' || state === '503' || state === '429') {
     return { kind: 'retry', status, answer: body, reason: `State ${state}`, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) };
   }
-  return { kind: 'refused', status, answer: body, reason: state === undefined ? `HTTP ${status} without State` : `State ${String(state)}` };
+  return { kind: 'refused', status, answer: body, reason: state === undefined ? `HTTP ${status} without State` : `State ${JSON.stringify(state)}` };
 }
 
 export async function postJson(client: AxiosInstance, path: string, body: unknown, now: () => number): Promise<DeliveryResult> {

@@ -180,7 +180,7 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
           return { ...common, kind: 'cancel', requestId: data.SERIES_NUMBER, replaces: data.ORIGINAL_SERIES_NUMBER, reason: data.REMARK };
         }
         case 'query':
-          return { ...common, kind: 'query', requestId: (message as ProvinceQuery).data.SERIES_NUMBER };
+          return { ...common, kind: 'query', requestId: message.data.SERIES_NUMBER };
       }
     },
 

@@ -70,7 +70,7 @@ async function readMessage(runtime: Runtime, trackingNo: string) {
     if (!isPartnerId(runtime.adapters, partner)) continue;
     const record = await runtime.redis.hgetall(runtime.keys.intake(partner).record(trackingNo));
     if (record['partner'] === undefined) continue;
-    let raw: unknown = null;
+    let raw: unknown;
     try {
       raw = redact(JSON.parse(runtime.cipher.decrypt(record['body'] ?? '')));
     } catch {

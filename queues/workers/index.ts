@@ -1,4 +1,5 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
+import type { OutboundJobs } from '../catalog.ts';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../../adapters/types.ts';
 import { createRedis } from '../../gateway/core/redis.ts';
@@ -29,7 +30,7 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   for (const partner of partners) {
     const delivery = config.partners[partner].delivery;
     workers.push(
-      new Worker(outboundQueue(partner), (job) => processOutboundJob(runtime, breakers, job), {
+      new Worker(outboundQueue(partner), (job: Job<OutboundJobs['deliver']>) => processOutboundJob(runtime, breakers, job), {
         ...common,
         settings: { backoffStrategy: partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs) },
       }),

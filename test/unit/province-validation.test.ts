@@ -44,19 +44,19 @@ function adapterAt(now = NOW): { adapter: PartnerAdapter; clock: ReturnType<type
 function signed(
   operation: ProvinceInterface,
   data: Data,
-  options: { now?: number; secret?: string; systemNo?: string; method?: HmacMethod; time?: string; dataUuid?: string } = {},
+  options: { now?: number; secret?: string; systemNo?: string; method?: HmacMethod } = {},
 ): Envelope {
   return buildEnvelope(
     {
       secret: options.secret ?? INBOUND_SECRET,
       method: options.method ?? 'HMAC-SM3',
       systemNo: options.systemNo ?? 'HNSDD',
-      dataUuid: options.dataUuid ?? '5b0e7c1d2a3f4e5d6c7b8a9f0e1d2c3b',
-      time: options.time ?? formatCompactBeijing(options.now ?? NOW),
+      dataUuid: '5b0e7c1d2a3f4e5d6c7b8a9f0e1d2c3b',
+      time: formatCompactBeijing(options.now ?? NOW),
       interfaceCode: operation,
     },
     data,
-  ) as unknown as Envelope;
+  );
 }
 
 function http(operation: string, body: unknown, receivedAt = NOW): InboundHttp {
@@ -345,7 +345,7 @@ describe('province adapter', () => {
   });
 
   describe('authenticate: sender, time and signature (401)', () => {
-    /** Signs `data` at the clock's time, then lets the test spoil one thing. */
+    /** Authenticates `body` as posted to `operation` with the adapter's clock at `now`. */
     function authenticate(body: Envelope, operation = 'apply', now = NOW) {
       const { adapter } = adapterAt(now);
       return adapter.authenticate(http(operation, body, now), body);

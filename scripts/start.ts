@@ -1,0 +1,92 @@
+/**
+ * `npm start`: the gateway with everything it needs on this machine. Without
+ * REDIS_URL it runs a private Redis (AOF) under .data/redis; without
+ * PROVINCE_BASE_URL it runs the province simulator and sends it realistic
+ * traffic, so a newcomer sees requests arrive and get decided.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { childEnvironment, readLaunchEnvironment } from '../config/launch.ts';
+import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
+import { ProvinceSimulator } from '../test/simulators/province.ts';
+import { startProvinceTraffic } from '../test/simulators/demo-traffic.ts';
+
+const root = join(import.meta.dirname, '..');
+const dataDir = join(root, '.data');
+const launch = readLaunchEnvironment();
+const additions: Record<string, string> = {};
+let redis: PrivateRedis | undefined;
+let simulator: ProvinceSimulator | undefined;
+let stopTraffic: (() => void) | undefined;
+
+function say(line: string): void {
+  process.stdout.write(`[start] ${line}\n`);
+}
+
+/** Secrets for a local trial, kept under .data so that restarts can read what they wrote. */
+function trialSecrets(names: readonly string[]): Record<string, string> {
+  const file = join(dataDir, 'trial-secrets.json');
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  for (const name of names) {
+    stored[name] ??= name === 'DATA_ENCRYPTION_KEY' ? randomBytes(32).toString('base64') : randomBytes(24).toString('hex');
+  }
+  writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  return Object.fromEntries(names.map((name) => [name, stored[name] ?? '']));
+}
+
+mkdirSync(dataDir, { recursive: true });
+if (launch.missingSecrets.length > 0) {
+  Object.assign(additions, trialSecrets(launch.missingSecrets));
+  say(`trial secrets for ${launch.missingSecrets.join(', ')} are in .data/trial-secrets.json (set them in the environment for production)`);
+}
+if (!launch.redisUrl) {
+  redis = await startPrivateRedis(join(dataDir, 'redis'));
+  additions['REDIS_URL'] = redis.url;
+  say(`private Redis (AOF everysec, noeviction) on ${redis.url}, data in .data/redis`);
+}
+if (!launch.provinceBaseUrl) {
+  const outboundSecret = launch.provinceOutboundSecret ?? additions['PROVINCE_OUTBOUND_SECRET'] ?? '';
+  simulator = await new ProvinceSimulator({ secret: outboundSecret }).start();
+  additions['PROVINCE_BASE_URL'] = simulator.url;
+  say(`province simulator on ${simulator.url} (no PROVINCE_BASE_URL given)`);
+}
+
+const gateway: ChildProcess = fork(join(root, 'gateway', 'server.ts'), [], {
+  env: childEnvironment(additions),
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  // its own process group: a Ctrl-C reaches it once, through us, so it drains instead of dying
+  detached: true,
+});
+
+gateway.on('message', (message: { type?: string; port?: number }) => {
+  if (message.type !== 'listening') return;
+  const url = `http://127.0.0.1:${message.port ?? launch.port}`;
+  say(`gateway listening on ${url} (partners POST ${url}/partners/province/{apply,change,cancel,query})`);
+  const inboundSecret = launch.provinceInboundSecret ?? additions['PROVINCE_INBOUND_SECRET'];
+  if (simulator && inboundSecret) {
+    stopTraffic = startProvinceTraffic({ gatewayUrl: url, secret: inboundSecret, simulator, intervalMs: launch.trafficIntervalMs, log: say });
+  }
+});
+
+let stopping = false;
+async function stopAll(code: number): Promise<void> {
+  stopTraffic?.();
+  await simulator?.stop();
+  await redis?.stop();
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      gateway.kill('SIGKILL');
+      return;
+    }
+    stopping = true;
+    say(`${signal}: stopping the gateway, then Redis`);
+    gateway.kill('SIGTERM');
+  });
+}
+gateway.on('exit', (code) => void stopAll(code ?? 1));
