@@ -81,6 +81,9 @@ export function toViolations(errors: readonly ErrorObject[]): Violation[] {
       case 'enum':
         message = `must be one of ${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
         break;
+      case 'false schema':
+        message = 'is not allowed here';
+        break;
       case 'if':
         // the branch that failed is already reported on its own
         continue;

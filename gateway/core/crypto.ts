@@ -22,8 +22,12 @@ export class FieldCipher {
   decrypt(sealed: string): string {
     const [version, iv, tag, body] = sealed.split('.');
     if (version !== VERSION || iv === undefined || tag === undefined || body === undefined) throw new Error('not a sealed value');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    const ivBytes = Buffer.from(iv, 'base64url');
+    const tagBytes = Buffer.from(tag, 'base64url');
+    // A shortened tag would make forgery cheap: only the full 16 bytes are accepted.
+    if (ivBytes.length !== 12 || tagBytes.length !== 16) throw new Error('not a sealed value');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, ivBytes, { authTagLength: 16 });
+    decipher.setAuthTag(tagBytes);
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   }
 }

@@ -33,6 +33,8 @@ export class ProvinceSimulator extends EventEmitter {
 
   constructor(options: ProvinceSimulatorOptions) {
     super();
+    // every test waiting for a notify is a listener; dozens at once are expected
+    this.setMaxListeners(0);
     this.#options = options;
   }
 
