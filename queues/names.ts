@@ -6,3 +6,8 @@ export const INBOUND_QUEUE = 'inbound';
 export function outboundQueue(partner: PartnerId): string {
   return `outbound-${partner}`;
 }
+
+/** A deterministic job id from its parts; BullMQ refuses `:` in custom ids. */
+export function jobId(...parts: string[]): string {
+  return parts.join('.');
+}

@@ -30,7 +30,7 @@ export interface Runtime {
   deadLetters: DeadLetterStore;
   inboundQueue: Queue;
   outboundQueues: Record<PartnerId, Queue>;
-  /** resolves once the command connection is up (commands fail fast, not queue, while it is down) */
+  /** resolves once the command and queue connections are up (they fail fast, not queue, while down) */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,7 +71,11 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     inboundQueue,
     outboundQueues,
     async ready() {
-      if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+      await Promise.all(
+        [redis, queueConnection].map((connection) =>
+          connection.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => connection.once('ready', () => resolve())),
+        ),
+      );
     },
     async close() {
       await Promise.allSettled([inboundQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);

@@ -7,6 +7,7 @@ import type { LedgerDecision } from '../../ledger/index.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type { BookingDecision, BookingRequest } from '../../schemas/types.generated.ts';
 import { INBOUND_JOB_OPTIONS, outboundJobOptions, type InboundJobs } from '../catalog.ts';
+import { jobId } from '../names.ts';
 import { withDeadLetters } from './failure.ts';
 
 const validateBookingRequest = validatorFor<BookingRequest>('canonical/booking-request.json');
@@ -90,7 +91,7 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
     await runtime.inboundQueue.add(
       'held-timeout',
       { partner, trackingNo, requestId: request.requestId, replaces: request.replaces ?? '' },
-      { ...INBOUND_JOB_OPTIONS, jobId: `${trackingNo}:held-timeout`, delay },
+      { ...INBOUND_JOB_OPTIONS, jobId: jobId(trackingNo, 'held-timeout'), delay },
     );
     log.info('held until its original arrives', { replaces: request.replaces });
     return;
@@ -101,7 +102,7 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
   log.info('ledger decided', { requestId: decision.requestId, outcome: decision.outcome, reason: decision.reason, room: decision.roomId });
   await sendDecision(runtime, partner, decision, trackingNo);
   for (const waiting of result.resume) {
-    await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: `${waiting}:after:${decision.requestId}` });
+    await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });
     await runtime.traces.append(waiting, 'resumed', { after: decision.requestId });
   }
   await setState(runtime, partner, trackingNo, 'processed');
@@ -123,11 +124,11 @@ async function sendDecision(runtime: Runtime, partner: PartnerId, decision: Ledg
   if (!checked.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked.violations));
   const adapter = runtime.adapters[partner];
   const message = adapter.encodeDecision(checked.value, decision.notifyId);
-  const jobId = resendFor === undefined ? message.messageId : `${message.messageId}:resend:${resendFor}`;
+  const id = resendFor === undefined ? message.messageId : jobId(message.messageId, 'resend', resendFor);
   await runtime.outboundQueues[partner].add(
     'deliver',
     { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo },
-    { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId },
+    { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId: id },
   );
   await runtime.traces.index(trackingNo, { messageId: message.messageId });
   await runtime.traces.append(trackingNo, 'answer-queued', { operation: message.operation, messageId: message.messageId, body: message.body });

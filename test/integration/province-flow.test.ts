@@ -255,3 +255,32 @@ describe('province link with two worker processes', () => {
     expect(new Set(bookings.map((booking) => booking.owner)).size).to.equal(approved.length);
   });
 });
+
+describe('province chains whose original never arrives', () => {
+  it('when a held change waits longer than the configured time, hands it to operators as a dead letter; a replay after its original arrives decides it', async () => {
+    // 0.0001 h: the held-timeout job is due after 360 ms
+    const gateway = await startTestGateway({ env: { HELD_ORIGINAL_TIMEOUT_HOURS: '0.0001' } });
+    try {
+      const day = futureDay({ open: true, skip: 2 });
+      const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
+      const change = changeOf(apply, applyData({ start: at(day, '13:00'), end: at(day, '15:00') }));
+      expect((await gateway.province.send('change', change)).status).to.equal(200);
+      const letter = await new Promise<{ id: string; reason: string }>((resolve) => {
+        const poll = async () => {
+          const [first] = await gateway.runtime.deadLetters.list();
+          if (first) resolve(first);
+          else setImmediate(() => void poll());
+        };
+        void poll();
+      });
+      expect(letter.reason).to.match(/^ORIGINAL_NOT_RECEIVED/);
+      expect(gateway.simulator.notifiesFor(change.SERIES_NUMBER)).to.have.length(0);
+
+      await gateway.province.send('apply', apply);
+      const changed = await gateway.simulator.waitForNotify(change.SERIES_NUMBER);
+      expect(changed.data['STATUS']).to.equal('1');
+    } finally {
+      await gateway.close();
+    }
+  });
+});
