@@ -141,8 +141,3 @@ export function config(): Readonly<GatewayConfig> {
   processConfig ??= loadConfig();
   return processConfig;
 }
-
-/** Whether this process was started under the test runner's private environment. */
-export function isCi(): boolean {
-  return process.env['CI'] === 'true';
-}
