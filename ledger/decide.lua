@@ -6,7 +6,9 @@ transaction on one slot. Times are epoch seconds.
 ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed,
 buffer, maxSpan, rooms [{id, kind, seats}] in best-fit order, notifyId,
 trackingNo, decidedAt.
-Returns JSON: {held=true} | {decision={...}, already=bool, resume=[trackingNo...]}
+Returns JSON: {held=true} | {decision={...}, already=bool, resume=[trackingNo...]}.
+`resume` lists the messages waiting on this request; they stay listed until
+the caller has re-queued them (RoomLedger.resumed), so a crash in between loses none.
 ]]
 local base = KEYS[1]
 local r = cjson.decode(ARGV[1])
@@ -24,7 +26,7 @@ local function decisionOf(key)
 end
 
 if redis.call('HEXISTS', self, 'outcome') == 1 then
-  return cjson.encode({ decision = decisionOf(self), already = true, resume = {} })
+  return cjson.encode({ decision = decisionOf(self), already = true, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
 local function isFree(resource, s, e, ignoreOwner)
@@ -102,9 +104,7 @@ local function decide(outcome, reason, state, placement)
     'room', placement and placement.room or '', 'seatIds', cjson.encode(seatIds),
     'replaces', r.replaces or '', 'notifyId', r.notifyId, 'decidedAt', r.decidedAt,
     'trackingNo', r.trackingNo, 'seats', r.seats or 0)
-  local resume = redis.call('SMEMBERS', waitingKey(r.id))
-  redis.call('DEL', waitingKey(r.id))
-  return cjson.encode({ decision = decisionOf(self), already = false, resume = resume })
+  return cjson.encode({ decision = decisionOf(self), already = false, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
 local original = nil

@@ -120,6 +120,11 @@ export class RoomLedger {
     return { held: false, decision: toDecision(request.id, raw.decision), alreadyDecided: raw.already, resume: asArray(raw.resume) };
   }
 
+  /** Forgets a waiting message once it has been queued again. */
+  async resumed(partner: string, requestId: string, trackingNo: string): Promise<void> {
+    await this.#redis.srem(this.#keys.ledger.waiting(partner, requestId), trackingNo);
+  }
+
   /** The decision on a request, if there is one (for a repeated notify). */
   async lookup(partner: string, requestId: string): Promise<LedgerDecision | undefined> {
     const fields = await this.#redis.hgetall(this.#keys.ledger.request(partner, requestId));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../gateway/core/clock.ts';
 import { formatCompactBeijing, formatIsoBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
 import { GatewayError } from '../../gateway/errors.ts';
-import { validatorFor, type Violation } from '../../schemas/registry.ts';
+import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type {
   BookingDecision,
   BookingRequest,
@@ -25,7 +25,7 @@ type InboundOperation = (typeof INBOUND_OPERATIONS)[number];
 
 type InboundEnvelope = ProvinceApply | ProvinceChange | ProvinceCancel | ProvinceQuery;
 
-const validators: Record<InboundOperation, (input: unknown) => { ok: boolean } & ({ ok: true } | { ok: false; violations: Violation[] })> = {
+const validators: Record<InboundOperation, (input: unknown) => ValidationResult<InboundEnvelope>> = {
   apply: validatorFor<ProvinceApply>('partners/province/apply.json'),
   change: validatorFor<ProvinceChange>('partners/province/change.json'),
   cancel: validatorFor<ProvinceCancel>('partners/province/cancel.json'),

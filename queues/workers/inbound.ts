@@ -19,7 +19,7 @@ export async function processInboundJob(runtime: Runtime, job: InboundJob): Prom
   await withDeadLetters(runtime, job, job.data, async () => {
     switch (job.name) {
       case 'process':
-        return processMessage(runtime, job.data);
+        return processMessage(runtime, job.data, job.id ?? job.data.trackingNo);
       case 'held-timeout':
         return expireHeld(runtime, job.data);
     }
@@ -40,7 +40,7 @@ async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string
   await runtime.redis.hset(runtime.keys.intake(partner).record(trackingNo), 'state', state);
 }
 
-async function processMessage(runtime: Runtime, { partner, trackingNo }: InboundJobs['process']): Promise<void> {
+async function processMessage(runtime: Runtime, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
   const log = runtime.logger.child({ correlationId: trackingNo, partner });
   const request = await loadCanonical(runtime, partner, trackingNo);
   await runtime.traces.append(trackingNo, 'canonical', { event: request });
@@ -91,7 +91,8 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
     await runtime.inboundQueue.add(
       'held-timeout',
       { partner, trackingNo, requestId: request.requestId, replaces: request.replaces ?? '' },
-      { ...INBOUND_JOB_OPTIONS, jobId: jobId(trackingNo, 'held-timeout'), delay },
+      // one timeout per processing job: a replay that is held again is watched again
+      { ...INBOUND_JOB_OPTIONS, jobId: jobId(processJobId, 'held-timeout'), delay },
     );
     log.info('held until its original arrives', { replaces: request.replaces });
     return;
@@ -104,6 +105,7 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
   for (const waiting of result.resume) {
     await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });
     await runtime.traces.append(waiting, 'resumed', { after: decision.requestId });
+    await runtime.ledger.resumed(partner, decision.requestId, waiting);
   }
   await setState(runtime, partner, trackingNo, 'processed');
 }

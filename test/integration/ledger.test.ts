@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Keys } from '../../gateway/core/keys.ts';
+import { loadConfig } from '../../config/index.ts';
+import { RoomLedger, type LedgerRequest } from '../../ledger/index.ts';
+import { deleteNamespace, testEnv, testRedisUrl } from '../helpers/gateway.ts';
+
+const HOUR = 3600 * 1000;
+const DAY_START = Date.parse('2027-03-03T08:00:00+08:00');
+
+describe('room ledger on real Redis', () => {
+  let redis: Redis;
+  let namespace: string;
+  let ledger: RoomLedger;
+
+  beforeEach(() => {
+    namespace = `t-${randomBytes(6).toString('hex')}`;
+    const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9') });
+    redis = new Redis(testRedisUrl());
+    ledger = new RoomLedger(redis, new Keys(namespace), config.ledger.rooms, config.ledger.bufferMinutes);
+  });
+  afterEach(async () => {
+    redis.disconnect();
+    await deleteNamespace(testRedisUrl(), namespace);
+  });
+
+  function request(overrides: Partial<LedgerRequest> & Pick<LedgerRequest, 'op' | 'id'>): LedgerRequest {
+    return { partner: 'province', start: DAY_START + HOUR, end: DAY_START + 4 * HOUR, seats: 3, notifyId: randomBytes(16).toString('hex'), trackingNo: `T-${overrides.id}`, decidedAt: new Date(DAY_START).toISOString(), ...overrides };
+  }
+
+  it('when the same request is decided twice, the second call returns the first decision and books nothing more', async () => {
+    const first = await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    const second = await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    expect(first.held).to.equal(false);
+    expect(second.held).to.equal(false);
+    if (first.held || second.held) return;
+    expect(second.alreadyDecided).to.equal(true);
+    expect(second.decision).to.deep.equal(first.decision);
+    expect(await ledger.bookings()).to.have.length(1);
+  });
+
+  it('when the worker dies between deciding an original and re-queuing what waited on it, deciding again still lists the waiting message', async () => {
+    const held = await ledger.decide(request({ op: 'change', id: 'BG1', replaces: 'SQ1', trackingNo: 'T-BG1' }));
+    expect(held.held).to.equal(true);
+    const decided = await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    expect(decided.held === false && decided.resume).to.deep.equal(['T-BG1']);
+    // the crash: `resumed` was never called; the job runs again
+    const again = await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    expect(again.held === false && again.resume).to.deep.equal(['T-BG1']);
+    await ledger.resumed('province', 'SQ1', 'T-BG1');
+    const afterwards = await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    expect(afterwards.held === false && afterwards.resume).to.deep.equal([]);
+  });
+
+  it('when a change moves to a window its own old booking overlaps, that booking counts as free', async () => {
+    await ledger.decide(request({ op: 'apply', id: 'SQ1', seats: 9 }));
+    const change = await ledger.decide(request({ op: 'change', id: 'BG1', replaces: 'SQ1', seats: 9, start: DAY_START + 2 * HOUR, end: DAY_START + 6 * HOUR }));
+    expect(change.held === false && change.decision).to.deep.include({ outcome: 'approved', roomId: 'ZZ-PBS-01' });
+    const bookings = await ledger.bookings();
+    expect(bookings).to.deep.equal([{ resource: 'ZZ-PBS-01', owner: 'province:BG1', start: DAY_START + 2 * HOUR, end: DAY_START + 6 * HOUR }]);
+  });
+
+  it('when a cancel names a request already cancelled, it is rejected NOT_IN_FORCE and frees nothing else', async () => {
+    await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    await ledger.decide(request({ op: 'apply', id: 'SQ2' }));
+    await ledger.decide(request({ op: 'cancel', id: 'QX1', replaces: 'SQ1' }));
+    const second = await ledger.decide(request({ op: 'cancel', id: 'QX2', replaces: 'SQ1' }));
+    expect(second.held === false && second.decision).to.deep.include({ outcome: 'rejected', reason: 'NOT_IN_FORCE' });
+    expect((await ledger.bookings()).map((booking) => booking.owner)).to.deep.equal(['province:SQ2']);
+  });
+});
