@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/index.ts';
 import type { Clock } from '../gateway/core/clock.ts';
+import { createChangshaAdapter } from './changsha/index.ts';
 import { createProvinceAdapter } from './province/index.ts';
 import type { PartnerAdapter, PartnerId } from './types.ts';
 
@@ -14,6 +15,7 @@ export interface AdapterDeps {
 export function createAdapters(deps: AdapterDeps): AdapterRegistry {
   return Object.freeze({
     province: createProvinceAdapter(deps),
+    changsha: createChangshaAdapter(deps),
   });
 }
 

@@ -1,9 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { BookingDecision, BookingRequest } from '../schemas/types.generated.ts';
+import type { Availability, BookingDecision, BookingRequest, HostEvent, HostMessage } from '../schemas/types.generated.ts';
 import type { GatewayError } from '../gateway/errors.ts';
 import type { Violation } from '../schemas/registry.ts';
 
-export type PartnerId = 'province';
+export type PartnerId = 'province' | 'changsha';
+
+/** What a partner's message means, in the gateway's own terms. */
+export type CanonicalEvent = BookingRequest | HostEvent | Availability;
 
 /** What the edge hands an adapter: the request as it came off the wire. */
 export interface InboundHttp {
@@ -47,6 +50,8 @@ export type DeliveryResult =
 export interface HttpAnswer {
   status: number;
   headers?: Record<string, string>;
+  /** defaults to application/json */
+  contentType?: string;
   body: unknown;
 }
 
@@ -73,11 +78,25 @@ export interface PartnerAdapter {
   rejected(error: GatewayError): HttpAnswer;
 
   /** A recorded message to the canonical model. */
-  decode(operation: string, body: unknown, meta: { trackingNo: string; receivedAt: number }): BookingRequest;
-  /** A fresh id for a message we send (province: DATAUUID). */
-  newMessageId(): string;
-  /** A ledger decision to the partner's wire message. */
-  encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage;
+  decode(operation: string, body: unknown, meta: { trackingNo: string; receivedAt: number }): CanonicalEvent;
+  /**
+   * The id of a message we send (province: DATAUUID, Changsha: eventId),
+   * derived from what caused it, so that a job run twice sends the same id.
+   */
+  messageIdFor(cause: string): string;
+  /** A ledger decision to the partner's wire message; undefined when the partner is not told. */
+  encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage | undefined;
   /** Sends one message: signs, posts, and classifies the answer. Never throws. */
   deliver(message: OutboundMessage): Promise<DeliveryResult>;
+
+  /** Partners with whom Zhuzhou also hosts: it asks them for seats. */
+  readonly host?: {
+    encode(message: HostMessage, messageId: string): OutboundMessage;
+  };
+  /** Partners that exchange room availability. */
+  readonly availability?: {
+    /** the partner's current availability; throws when it cannot be had */
+    fetch(from: number, to: number): Promise<Availability>;
+    encode(availability: Availability, messageId: string): OutboundMessage;
+  };
 }

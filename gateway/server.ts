@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import { config as processConfig, ConfigError } from '../config/index.ts';
 import { startWorkers, type WorkerSet } from '../queues/workers/index.ts';
+import { startScheduler, type Scheduler } from '../queues/scheduler.ts';
 import { createApp } from './app.ts';
 import { createRuntime } from './core/runtime.ts';
 
-/** Runs the roles of this process (api, worker; scheduler arrives with periodic work) until SIGTERM or SIGINT. */
+/** Runs the roles of this process (api, worker, scheduler) until SIGTERM or SIGINT. */
 async function main(): Promise<void> {
   let config;
   try {
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
   const roles = new Set(config.role);
   let server: Server | undefined;
   let workers: WorkerSet | undefined;
+  let scheduler: Scheduler | undefined;
+
+  if (roles.has('scheduler')) scheduler = startScheduler(runtime);
 
   if (roles.has('worker')) {
     workers = startWorkers(runtime);
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
     stopping = true;
     runtime.logger.info('stopping', { signal });
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await scheduler?.stop();
     await workers?.close();
     await runtime.close();
     process.exit(0);

@@ -1,11 +1,13 @@
 --[[
-The room ledger's one atomic step: decide an apply, change or cancel.
+The room ledger's one atomic step: decide an apply, change or cancel (from
+the province), or a hold, confirm, release or expiry (of a slot offered to
+Changsha).
 All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
 transaction on one slot. Times are epoch seconds.
 
 ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed,
 buffer, maxSpan, rooms [{id, kind, seats}] in best-fit order, notifyId,
-trackingNo, decidedAt.
+trackingNo, decidedAt, now; for holds offerId and holdUntil; for confirms offerId.
 Returns JSON: {held=true} | {decision={...}, already=bool, resume=[trackingNo...]}.
 `resume` lists the messages waiting on this request; they stay listed until
 the caller has re-queued them (RoomLedger.resumed), so a crash in between loses none.
@@ -21,11 +23,29 @@ local function int(n) return string.format('%d', n) end
 local self = requestKey(r.id)
 
 local function decisionOf(key)
-  local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state')
-  return { outcome = h[1], reason = h[2], room = h[3], seatIds = h[4], notifyId = h[5], decidedAt = h[6], kind = h[7], state = h[8] }
+  local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state', 'offerId', 'holdUntil')
+  return { outcome = h[1], reason = h[2], room = h[3], seatIds = h[4], notifyId = h[5], decidedAt = h[6], kind = h[7], state = h[8], offerId = h[9] or '', holdUntil = h[10] or '' }
 end
 
-if redis.call('HEXISTS', self, 'outcome') == 1 then
+-- The answer to an event about an existing hold (confirm, release, expiry):
+-- it is not stored as the request's own decision, which stays the offer.
+local function eventResult(outcome, reason)
+  local d = decisionOf(self)
+  d.kind = r.op
+  d.outcome = outcome
+  d.reason = reason
+  d.notifyId = r.notifyId
+  d.decidedAt = r.decidedAt
+  if outcome ~= 'confirmed' then
+    d.room = ''
+    d.seatIds = '[]'
+  end
+  return cjson.encode({ decision = d, already = false, resume = {} })
+end
+
+if r.op == 'confirm' or r.op == 'release' or r.op == 'expire' then
+  -- handled below, once the helpers exist
+elseif redis.call('HEXISTS', self, 'outcome') == 1 then
   return cjson.encode({ decision = decisionOf(self), already = true, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
@@ -105,6 +125,61 @@ local function decide(outcome, reason, state, placement)
     'replaces', r.replaces or '', 'notifyId', r.notifyId, 'decidedAt', r.decidedAt,
     'trackingNo', r.trackingNo, 'seats', r.seats or 0)
   return cjson.encode({ decision = decisionOf(self), already = false, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
+end
+
+if r.op == 'confirm' then
+  local state = redis.call('HGET', self, 'state')
+  local offerId = redis.call('HGET', self, 'offerId')
+  if offerId == r.offerId and state == 'in-force' then return eventResult('confirmed', '') end
+  if offerId == r.offerId and state == 'held' then
+    if r.now < tonumber(redis.call('HGET', self, 'holdUntil')) then
+      redis.call('HSET', self, 'state', 'in-force', 'confirmedAt', r.decidedAt)
+      return eventResult('confirmed', '')
+    end
+    -- confirmed too late: the hold ends now, and this answer tells Changsha so
+    release(self)
+    redis.call('HSET', self, 'state', 'expired')
+  end
+  return eventResult('released', 'HOLD_EXPIRED')
+end
+
+if r.op == 'release' then
+  local state = redis.call('HGET', self, 'state')
+  if not state then
+    -- released before its request arrived: the request, when it comes, holds nothing
+    redis.call('HSET', self, 'state', 'released', 'kind', 'hold', 'releasedBy', r.trackingNo)
+    return eventResult('unchanged', r.reason or 'OTHER')
+  end
+  if state == 'held' or state == 'in-force' then
+    release(self)
+    redis.call('HSET', self, 'state', 'released', 'releasedBy', r.trackingNo)
+    return eventResult('released', r.reason or 'OTHER')
+  end
+  return eventResult('unchanged', r.reason or 'OTHER')
+end
+
+if r.op == 'expire' then
+  local state = redis.call('HGET', self, 'state')
+  local offerId = redis.call('HGET', self, 'offerId')
+  if state == 'held' and offerId == r.offerId and r.now >= tonumber(redis.call('HGET', self, 'holdUntil')) then
+    release(self)
+    redis.call('HSET', self, 'state', 'expired')
+    return eventResult('released', 'HOLD_EXPIRED')
+  end
+  return eventResult('unchanged', '')
+end
+
+if r.op == 'hold' then
+  if redis.call('HGET', self, 'state') == 'released' then
+    return decide('released', 'PROJECT_CANCELLED', 'released', nil)
+  end
+  if r.closed then return decide('rejected', 'CENTER_CLOSED', 'rejected', nil) end
+  if r.finish <= r.now then return decide('rejected', 'INVALID_WINDOW', 'rejected', nil) end
+  local placement = bestFit('', nil)
+  if not placement then return decide('rejected', 'NO_CAPACITY', 'rejected', nil) end
+  book(placement)
+  redis.call('HSET', self, 'offerId', r.offerId, 'holdUntil', int(r.holdUntil))
+  return decide('held', '', 'held', placement)
 end
 
 local original = nil

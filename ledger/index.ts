@@ -6,9 +6,11 @@ import type { RoomConfig } from '../config/index.ts';
 
 const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');
 
-export type LedgerOperation = 'apply' | 'change' | 'cancel';
-export type Outcome = 'approved' | 'rejected' | 'cancelled';
-export type RejectReason = 'NO_CAPACITY' | 'CENTER_CLOSED' | 'NOT_IN_FORCE';
+export type LedgerOperation = 'apply' | 'change' | 'cancel' | 'hold' | 'confirm' | 'release' | 'expire';
+/** `unchanged`: the event found nothing to act on (a repeat, or a release of what is already gone). */
+export type Outcome = 'approved' | 'rejected' | 'cancelled' | 'held' | 'confirmed' | 'released' | 'unchanged';
+export type RejectReason = 'NO_CAPACITY' | 'CENTER_CLOSED' | 'NOT_IN_FORCE' | 'INVALID_WINDOW';
+export type DecisionReason = '' | RejectReason | 'CANCELLED' | 'HOLD_EXPIRED' | 'PROJECT_POSTPONED' | 'PROJECT_CANCELLED' | 'OTHER';
 
 export interface LedgerRequest {
   op: LedgerOperation;
@@ -20,6 +22,14 @@ export interface LedgerRequest {
   end?: number;
   seats?: number;
   closed?: boolean;
+  /** holds: the offer made; confirms and expiries: the offer they are about */
+  offerId?: string;
+  /** holds: epoch milliseconds when the hold lapses */
+  holdUntil?: number;
+  /** releases: the partner's reason */
+  reason?: string;
+  /** the decision's clock, epoch milliseconds (holds expire by it) */
+  now: number;
   notifyId: string;
   trackingNo: string;
   decidedAt: string;
@@ -29,11 +39,14 @@ export interface LedgerDecision {
   requestId: string;
   kind: LedgerOperation;
   outcome: Outcome;
-  reason: '' | RejectReason | 'CANCELLED';
+  reason: DecisionReason;
   roomId: string;
   seatIds: string[];
   notifyId: string;
   decidedAt: string;
+  offerId: string;
+  /** epoch milliseconds; holds only */
+  holdUntil: number | undefined;
   /** in-force, rejected, replaced, cancelled (for requests) or applied (for cancels) */
   state: string;
 }
@@ -58,6 +71,8 @@ interface RawDecision {
   decidedAt: string;
   kind: LedgerOperation;
   state: string;
+  offerId?: string;
+  holdUntil?: string;
 }
 
 type RawResult = { held: true } | { decision: RawDecision; already: boolean; resume: string[] | Record<string, never> };
@@ -113,6 +128,10 @@ export class RoomLedger {
       notifyId: request.notifyId,
       trackingNo: request.trackingNo,
       decidedAt: request.decidedAt,
+      now: Math.floor(request.now / 1000),
+      ...(request.offerId === undefined ? {} : { offerId: request.offerId }),
+      ...(request.holdUntil === undefined ? {} : { holdUntil: Math.floor(request.holdUntil / 1000) }),
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
     };
     const scripted = this.#redis as unknown as { ledgerDecide(key: string, arg: string): Promise<string> };
     const raw = JSON.parse(await scripted.ledgerDecide(this.#keys.ledger.base, JSON.stringify(payload))) as RawResult;
@@ -160,5 +179,7 @@ function toDecision(requestId: string, raw: RawDecision): LedgerDecision {
     notifyId: raw.notifyId,
     decidedAt: raw.decidedAt,
     state: raw.state,
+    offerId: raw.offerId ?? '',
+    holdUntil: raw.holdUntil ? Number(raw.holdUntil) * 1000 : undefined,
   };
 }

@@ -7,6 +7,15 @@ export interface InboundJobs {
   process: { partner: PartnerId; trackingNo: string };
   /** a change or cancel still waiting for its original goes to operators */
   'held-timeout': { partner: PartnerId; trackingNo: string; requestId: string; replaces: string };
+  /** an offered hold lapses unless confirmed by then */
+  'hold-expiry': { partner: PartnerId; trackingNo: string; requestId: string; offerId: string };
+}
+
+export interface PeriodicJobs {
+  /** fetch a partner's availability and keep it for the dashboard */
+  'availability-poll': { partner: PartnerId };
+  /** send Zhuzhou's availability to every partner that exchanges it */
+  'availability-publish': { reason: string };
 }
 
 export interface OutboundJobs {
@@ -14,6 +23,13 @@ export interface OutboundJobs {
 }
 
 export type InboundJobName = keyof InboundJobs;
+
+export const PERIODIC_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5000, jitter: 0.5 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 /** Completed jobs are kept a day (dedupe by job id); failed ones go to the dead-letter store too. */
 export const INBOUND_JOB_OPTIONS: JobsOptions = {

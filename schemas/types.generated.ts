@@ -50,6 +50,17 @@ export interface GatewayConfig {
       seats: number;
       address: string;
     }[];
+    /**
+     * daily window published as availability
+     */
+    openingHours: {
+      start: string;
+      end: string;
+    };
+    /**
+     * how long an offered hold keeps its seats (domain.md rule 6)
+     */
+    holdMinutes: number;
   };
   partners: {
     province: {
@@ -71,6 +82,42 @@ export interface GatewayConfig {
       clockToleranceSeconds: number;
       delivery: Delivery;
     };
+    changsha: {
+      /**
+       * set by CHANGSHA_BASE_URL; npm start points it at its simulator when absent
+       */
+      baseUrl: string;
+      centerCode: string;
+      clientId: string;
+      /**
+       * OAuth2 client secret for Changsha's token endpoint
+       */
+      clientSecret: string;
+      inboundKeyId: string;
+      /**
+       * verifies X-YCH-Signature of what Changsha sends
+       */
+      inboundSecret: string;
+      /**
+       * the secret before rotation, accepted until removed
+       */
+      inboundPreviousSecret?: string;
+      outboundKeyId: string;
+      /**
+       * signs what Zhuzhou sends to Changsha
+       */
+      outboundSecret: string;
+      rateLimitPerSecond: number;
+      clockToleranceSeconds: number;
+      tokenRefreshMarginSeconds: number;
+      availability: {
+        pollCron: string;
+        publishCron: string;
+        publishDebounceMs: number;
+        horizonDays: number;
+      };
+      delivery: Delivery;
+    };
   };
 }
 
@@ -84,10 +131,10 @@ export interface Delivery {
 }
 
 /**
- * A partner's request about Zhuzhou's rooms, free of the partner's field names.
+ * A partner's request about Zhuzhou's rooms (Zhuzhou as guest), free of the partner's field names.
  */
 export type BookingRequest = {
-  kind: "apply" | "change" | "cancel" | "query";
+  kind: "apply" | "change" | "cancel" | "query" | "hold" | "confirm" | "release";
   partner: string;
   trackingNo: string;
   /**
@@ -101,6 +148,10 @@ export type BookingRequest = {
   receivedAt: string;
   reason?: string;
   booking?: Booking;
+  /**
+   * the offer a confirm accepts
+   */
+  offerId?: string;
 };
 
 export interface Booking {
@@ -113,8 +164,9 @@ export interface Booking {
   start: string;
   end: string;
   seats: number;
-  contact: Contact;
-  remark: string;
+  contact?: Contact;
+  remark?: string;
+  projectName?: string;
 }
 
 /**
@@ -130,13 +182,102 @@ export interface Contact {
  */
 export interface BookingDecision {
   requestId: string;
-  kind: "apply" | "change" | "cancel";
-  outcome: "approved" | "rejected" | "cancelled";
-  reason: "" | "NO_CAPACITY" | "CENTER_CLOSED" | "NOT_IN_FORCE" | "CANCELLED";
+  kind: "apply" | "change" | "cancel" | "hold" | "confirm" | "release" | "expire";
+  outcome: "approved" | "rejected" | "cancelled" | "held" | "confirmed" | "released";
+  reason:
+    | ""
+    | "NO_CAPACITY"
+    | "CENTER_CLOSED"
+    | "NOT_IN_FORCE"
+    | "CANCELLED"
+    | "INVALID_WINDOW"
+    | "HOLD_EXPIRED"
+    | "PROJECT_POSTPONED"
+    | "PROJECT_CANCELLED"
+    | "OTHER";
   roomId: string;
   roomAddress: string;
   seatIds: string[];
   decidedAt: string;
+  offerId?: string;
+  holdExpiresAt?: string;
+}
+
+/**
+ * A partner's answer to a seat request Zhuzhou made as host.
+ */
+export interface HostEvent {
+  kind: "offered" | "declined";
+  partner: string;
+  trackingNo: string;
+  requestId: string;
+  receivedAt: string;
+  offerId?: string;
+  roomId?: string;
+  seatIds?: string[];
+  holdExpiresAt?: string;
+  reason?: string;
+}
+
+/**
+ * Free windows of a center's rooms, as published by it.
+ */
+export interface Availability {
+  kind: "availability";
+  partner: string;
+  trackingNo: string;
+  receivedAt: string;
+  center: string;
+  from: string;
+  to: string;
+  rooms: RoomAvailability[];
+}
+
+export interface RoomAvailability {
+  roomId: string;
+  seats: number;
+  free: TimeWindow[];
+}
+
+export interface TimeWindow {
+  start: string;
+  end: string;
+}
+
+/**
+ * What Zhuzhou, as host, tells a partner about its own seat request.
+ */
+export type HostMessage = {
+  kind: "request" | "confirm" | "release";
+  requestId: string;
+  request?: HostSeatRequest;
+  offerId?: string;
+  reason?: "PROJECT_POSTPONED" | "PROJECT_CANCELLED" | "HOLD_EXPIRED" | "OTHER";
+};
+
+export interface HostSeatRequest {
+  tenderProjectCode: string;
+  bidSectionCode: string;
+  projectName: string;
+  category: "building" | "municipal" | "road" | "water" | "agent-build" | "procurement" | "other";
+  start: string;
+  end: string;
+  seats: number;
+  hostCenter: string;
+}
+
+/**
+ * POST /api/v1/seat-requests: the center's own evaluation asks a partner for guest seats.
+ */
+export interface SeatRequestInput {
+  partner?: "changsha";
+  start: string;
+  end: string;
+  seats: number;
+  projectCode: string;
+  sectionCode: string;
+  category: "building" | "municipal" | "road" | "water" | "agent-build" | "procurement" | "other";
+  projectName: string;
 }
 
 export type ProvinceApplyData = {
@@ -270,4 +411,101 @@ export interface ProvinceResponse {
   Success: boolean;
   Msg: string;
   Data?: unknown;
+}
+
+/**
+ * Every message of Changsha's open API v2, both directions (changsha.md).
+ */
+export type ChangshaEvent = {
+  eventId: string;
+  eventType:
+    "slot.requested" | "slot.offered" | "slot.declined" | "slot.confirmed" | "slot.released" | "availability.published";
+  occurredAt: Time;
+  data: {};
+};
+
+export type Time = string;
+
+export type RequestId = string;
+
+export type OfferId = string;
+
+export type RoomId = string;
+
+export interface ChangshaEventDefinitions {
+  slotRequested?: SlotRequested;
+  slotOffered?: SlotOffered;
+  slotDeclined?: SlotDeclined;
+  slotConfirmed?: SlotConfirmed;
+  slotReleased?: SlotReleased;
+  availabilityPublished?: AvailabilityPublished;
+}
+
+export interface SlotRequested {
+  requestId: RequestId;
+  projectCode: string;
+  sectionCode: string;
+  projectName: string;
+  category: "building" | "municipal" | "road" | "water" | "agent-build" | "procurement" | "other";
+  start: Time;
+  end: Time;
+  seats: number;
+  hostCenter: string;
+}
+
+export interface SlotOffered {
+  requestId: RequestId;
+  offerId: OfferId;
+  roomId: RoomId;
+  /**
+   * @minItems 1
+   * @maxItems 15
+   */
+  seatNumbers: string[];
+  holdExpiresAt: Time;
+}
+
+export interface SlotDeclined {
+  requestId: RequestId;
+  reason: "NO_CAPACITY" | "INVALID_WINDOW" | "CENTER_CLOSED";
+}
+
+export interface SlotConfirmed {
+  requestId: RequestId;
+  offerId: OfferId;
+}
+
+export interface SlotReleased {
+  requestId: RequestId;
+  reason: "PROJECT_POSTPONED" | "PROJECT_CANCELLED" | "HOLD_EXPIRED" | "OTHER";
+}
+
+export interface AvailabilityPublished {
+  center: string;
+  from: Time;
+  to: Time;
+  /**
+   * @maxItems 500
+   */
+  rooms: AvailabilityRoom[];
+}
+
+export interface AvailabilityRoom {
+  roomId: RoomId;
+  seats: number;
+  /**
+   * @maxItems 1000
+   */
+  free: FreeWindow[];
+}
+
+export interface FreeWindow {
+  start: Time;
+  end: Time;
+}
+
+export interface ChangshaToken {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../gateway/core/clock.ts';
 import { formatCompactBeijing, formatIsoBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
 import { GatewayError } from '../../gateway/errors.ts';
@@ -52,11 +52,6 @@ function isInboundOperation(operation: string): operation is InboundOperation {
 
 function envelopeOf(body: unknown): InboundEnvelope {
   return body as InboundEnvelope;
-}
-
-/** A fresh DATAUUID: 32 lowercase hex. */
-export function newDataUuid(): string {
-  return randomUUID().replace(/-/g, '');
 }
 
 export interface ProvinceAdapterDeps {
@@ -184,9 +179,11 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
       }
     },
 
-    newMessageId: newDataUuid,
+    messageIdFor: (cause: string) => createHash('sha256').update(`province:${cause}`).digest('hex').slice(0, 32),
 
-    encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage {
+    encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage | undefined {
+      if (decision.kind !== 'apply' && decision.kind !== 'change' && decision.kind !== 'cancel') return undefined;
+      if (decision.reason !== '' && decision.reason !== 'NO_CAPACITY' && decision.reason !== 'CENTER_CLOSED' && decision.reason !== 'NOT_IN_FORCE' && decision.reason !== 'CANCELLED') return undefined;
       const approved = decision.outcome !== 'rejected';
       const data: ProvinceNotifyData = {
         SERIES_NUMBER: decision.requestId,

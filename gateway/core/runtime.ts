@@ -5,8 +5,9 @@ import { createAdapters, type AdapterRegistry } from '../../adapters/registry.ts
 import type { PartnerId } from '../../adapters/types.ts';
 import { WorkCalendar } from '../../ledger/calendar.ts';
 import { RoomLedger } from '../../ledger/index.ts';
+import { SeatRequestStore } from '../../ledger/seat-requests.ts';
 import { DeadLetterStore } from '../../queues/dead-letters.ts';
-import { INBOUND_QUEUE, outboundQueue } from '../../queues/names.ts';
+import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../../queues/names.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { FieldCipher } from './crypto.ts';
 import { Keys } from './keys.ts';
@@ -26,6 +27,8 @@ export interface Runtime {
   adapters: AdapterRegistry;
   ledger: RoomLedger;
   calendar: WorkCalendar;
+  seatRequests: SeatRequestStore;
+  periodicQueue: Queue;
   traces: TraceStore;
   deadLetters: DeadLetterStore;
   inboundQueue: Queue;
@@ -49,10 +52,11 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
   const adapters = createAdapters({ config, clock });
   const queueOptions = { connection: queueConnection, prefix: keys.queuePrefix };
   const inboundQueue = new Queue(INBOUND_QUEUE, queueOptions);
+  const periodicQueue = new Queue(PERIODIC_QUEUE, queueOptions);
   const outboundQueues = Object.fromEntries(
     Object.keys(adapters).map((partner) => [partner, new Queue(outboundQueue(partner as PartnerId), queueOptions)]),
   ) as Record<PartnerId, Queue>;
-  for (const queue of [inboundQueue, ...Object.values(outboundQueues)]) {
+  for (const queue of [inboundQueue, periodicQueue, ...Object.values(outboundQueues)]) {
     queue.on('error', (error) => logger.warn('queue connection error', { queue: queue.name, error: error.message }));
   }
   const now = () => clock.now();
@@ -66,6 +70,8 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     adapters,
     ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
     calendar: new WorkCalendar(config.ledger.closedDates),
+    seatRequests: new SeatRequestStore(redis, keys),
+    periodicQueue,
     traces: new TraceStore(redis, keys, now),
     deadLetters: new DeadLetterStore(redis, keys, now),
     inboundQueue,
@@ -78,7 +84,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
       );
     },
     async close() {
-      await Promise.allSettled([inboundQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
+      await Promise.allSettled([inboundQueue.close(), periodicQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
       redis.disconnect();
       queueConnection.disconnect();
     },

@@ -9,7 +9,7 @@ export interface TraceEntry {
 }
 
 /** Searchable ids of a message, by kind. */
-export type SearchKind = 'dataUuid' | 'series' | 'section' | 'trackingNo' | 'messageId';
+export type SearchKind = 'dataUuid' | 'series' | 'section' | 'trackingNo' | 'messageId' | 'eventId' | 'requestId';
 
 /**
  * Every message's story: raw as received, canonical, ledger decision, every

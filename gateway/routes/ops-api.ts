@@ -5,8 +5,10 @@ import type { Runtime } from '../core/runtime.ts';
 import { redact } from '../core/pii.ts';
 import type { SearchKind } from '../core/trace.ts';
 import { replayDeadLetter } from '../../queues/replay.ts';
+import { readAvailability } from '../../queues/workers/availability.ts';
+import { seatRequestRoutes } from './seat-requests.ts';
 
-const SEARCH_KINDS: readonly SearchKind[] = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId'];
+const SEARCH_KINDS: readonly SearchKind[] = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId', 'eventId', 'requestId'];
 
 function problem(res: Response, status: number, title: string, detail?: string): void {
   res.status(status).type('application/problem+json').json({ title, status, ...(detail === undefined ? {} : { detail }) });
@@ -47,6 +49,17 @@ export function opsApiRoutes(runtime: Runtime): Router {
     }
     res.json(message);
   });
+
+  router.get('/api/v1/availability/:partner', async (req: Request, res: Response) => {
+    const snapshot = await readAvailability(runtime, String(req.params['partner']));
+    if (snapshot === undefined) {
+      problem(res, 404, 'No availability received from that partner yet');
+      return;
+    }
+    res.json(snapshot);
+  });
+
+  router.use(seatRequestRoutes(runtime));
 
   router.get('/api/v1/dead-letters', async (_req: Request, res: Response) => {
     res.json({ items: await runtime.deadLetters.list(500) });

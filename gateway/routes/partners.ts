@@ -14,7 +14,8 @@ function send(res: Response, answer: HttpAnswer, requestId: string): void {
   res.status(answer.status);
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
   res.setHeader('X-Request-Id', requestId);
-  res.json(answer.body);
+  res.type(answer.contentType ?? 'application/json');
+  res.send(JSON.stringify(answer.body));
 }
 
 function parseJsonBody(req: Request): unknown {

@@ -1,16 +1,23 @@
 import type { Job } from 'bullmq';
-import type { PartnerId } from '../../adapters/types.ts';
+import type { CanonicalEvent, PartnerId } from '../../adapters/types.ts';
 import { beijingDate } from '../../gateway/core/beijing-time.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { GatewayError } from '../../gateway/errors.ts';
-import type { LedgerDecision } from '../../ledger/index.ts';
-import { validatorFor } from '../../schemas/registry.ts';
-import type { BookingDecision, BookingRequest } from '../../schemas/types.generated.ts';
-import { INBOUND_JOB_OPTIONS, outboundJobOptions, type InboundJobs } from '../catalog.ts';
+import type { LedgerDecision, LedgerRequest } from '../../ledger/index.ts';
+import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
+import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../../schemas/types.generated.ts';
+import { INBOUND_JOB_OPTIONS, type InboundJobs } from '../catalog.ts';
 import { jobId } from '../names.ts';
+import { sendToPartner } from '../outbound.ts';
+import { scheduleAvailabilityPublish, storeAvailability } from './availability.ts';
 import { withDeadLetters } from './failure.ts';
+import { handleHostEvent, isHostedRequest, handleHostRelease } from './host.ts';
 
-const validateBookingRequest = validatorFor<BookingRequest>('canonical/booking-request.json');
+const validators: Record<string, (input: unknown) => ValidationResult<unknown>> = {
+  booking: validatorFor<BookingRequest>('canonical/booking-request.json'),
+  host: validatorFor<HostEvent>('canonical/host-event.json'),
+  availability: validatorFor<Availability>('canonical/availability.json'),
+};
 const validateBookingDecision = validatorFor<BookingDecision>('canonical/booking-decision.json');
 
 type InboundJob = { [Name in keyof InboundJobs]: Job<InboundJobs[Name], void, Name> }[keyof InboundJobs];
@@ -22,18 +29,26 @@ export async function processInboundJob(runtime: Runtime, job: InboundJob): Prom
         return processMessage(runtime, job.data, job.id ?? job.data.trackingNo);
       case 'held-timeout':
         return expireHeld(runtime, job.data);
+      case 'hold-expiry':
+        return expireHold(runtime, job.data);
     }
   });
 }
 
-async function loadCanonical(runtime: Runtime, partner: PartnerId, trackingNo: string): Promise<BookingRequest> {
+function schemaOf(event: CanonicalEvent): string {
+  if (event.kind === 'offered' || event.kind === 'declined') return 'host';
+  if (event.kind === 'availability') return 'availability';
+  return 'booking';
+}
+
+async function loadCanonical(runtime: Runtime, partner: PartnerId, trackingNo: string): Promise<CanonicalEvent> {
   const record = await runtime.redis.hgetall(runtime.keys.intake(partner).record(trackingNo));
   if (record['body'] === undefined || record['operation'] === undefined) throw new GatewayError('RECORD_MISSING', `no record ${trackingNo}`);
   const body = JSON.parse(runtime.cipher.decrypt(record['body'])) as unknown;
-  const canonical = runtime.adapters[partner].decode(record['operation'], body, { trackingNo, receivedAt: Number(record['receivedAt']) });
-  const checked = validateBookingRequest(canonical);
-  if (!checked.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked.violations));
-  return checked.value;
+  const event = runtime.adapters[partner].decode(record['operation'], body, { trackingNo, receivedAt: Number(record['receivedAt']) });
+  const checked = validators[schemaOf(event)]?.(event);
+  if (!checked?.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked?.violations));
+  return event;
 }
 
 async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string, state: string): Promise<void> {
@@ -41,23 +56,53 @@ async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string
 }
 
 async function processMessage(runtime: Runtime, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
-  const log = runtime.logger.child({ correlationId: trackingNo, partner });
-  const request = await loadCanonical(runtime, partner, trackingNo);
-  await runtime.traces.append(trackingNo, 'canonical', { event: request });
-
-  if (request.kind === 'query') {
-    const decision = await runtime.ledger.lookup(partner, request.requestId);
-    if (decision) {
-      await sendDecision(runtime, partner, decision, trackingNo, trackingNo);
-      await runtime.traces.append(trackingNo, 'notify-resent', { requestId: request.requestId, messageId: decision.notifyId });
-    } else {
-      // not decided yet: its notify goes out when it is
-      await runtime.traces.append(trackingNo, 'query-before-decision', { requestId: request.requestId });
-    }
-    await setState(runtime, partner, trackingNo, 'processed');
-    return;
+  const event = await loadCanonical(runtime, partner, trackingNo);
+  await runtime.traces.append(trackingNo, 'canonical', { event });
+  switch (event.kind) {
+    case 'availability':
+      await storeAvailability(runtime, event);
+      break;
+    case 'offered':
+    case 'declined':
+      await handleHostEvent(runtime, partner, event);
+      break;
+    case 'query':
+      await resendDecision(runtime, partner, event);
+      break;
+    case 'release':
+      // a release of one of Zhuzhou's own seat requests is host business, not the ledger's
+      if (await isHostedRequest(runtime, event.requestId)) await handleHostRelease(runtime, event);
+      else await decideInLedger(runtime, partner, event, processJobId);
+      break;
+    case 'apply':
+    case 'change':
+    case 'cancel':
+    case 'hold':
+    case 'confirm':
+      await decideInLedger(runtime, partner, event, processJobId);
+      break;
   }
+  if ((await runtime.redis.hget(runtime.keys.intake(partner).record(trackingNo), 'state')) !== 'held') {
+    await setState(runtime, partner, trackingNo, 'processed');
+  }
+}
 
+async function resendDecision(runtime: Runtime, partner: PartnerId, request: BookingRequest): Promise<void> {
+  const decision = await runtime.ledger.lookup(partner, request.requestId);
+  if (decision) {
+    await answerDecision(runtime, partner, decision, request.trackingNo, jobId(decision.notifyId, 'resend', request.trackingNo));
+    await runtime.traces.append(request.trackingNo, 'notify-resent', { requestId: request.requestId, messageId: decision.notifyId });
+  } else {
+    // not decided yet: its answer goes out when it is
+    await runtime.traces.append(request.trackingNo, 'query-before-decision', { requestId: request.requestId });
+  }
+}
+
+async function decideInLedger(runtime: Runtime, partner: PartnerId, request: BookingRequest, processJobId: string): Promise<void> {
+  const { trackingNo } = request;
+  const log = runtime.logger.child({ correlationId: trackingNo, partner });
+  const adapter = runtime.adapters[partner];
+  const now = runtime.clock.now();
   const booking = request.booking;
   const start = booking ? Date.parse(booking.start) : undefined;
   const end = booking ? Date.parse(booking.end) : undefined;
@@ -70,19 +115,27 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
       await runtime.traces.append(trackingNo, 'calendar-provisional', { day });
     }
   }
-  const result = await runtime.ledger.decide({
-    op: request.kind,
+  const ledgerRequest: LedgerRequest = {
+    op: request.kind as LedgerRequest['op'],
     partner,
     id: request.requestId,
     ...(request.replaces === undefined ? {} : { replaces: request.replaces }),
     ...(start === undefined ? {} : { start }),
     ...(end === undefined ? {} : { end }),
     ...(booking === undefined ? {} : { seats: booking.seats }),
+    ...(request.offerId === undefined ? {} : { offerId: request.offerId }),
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
     closed,
-    notifyId: runtime.adapters[partner].newMessageId(),
+    now,
+    notifyId: adapter.messageIdFor(`decision:${trackingNo}`),
     trackingNo,
-    decidedAt: new Date(runtime.clock.now()).toISOString(),
-  });
+    decidedAt: new Date(now).toISOString(),
+  };
+  if (request.kind === 'hold') {
+    ledgerRequest.offerId = `ZZO-${trackingNo}`;
+    ledgerRequest.holdUntil = now + runtime.config.ledger.holdMinutes * 60 * 1000;
+  }
+  const result = await runtime.ledger.decide(ledgerRequest);
 
   if (result.held) {
     await runtime.traces.append(trackingNo, 'held', { waitingFor: request.replaces });
@@ -100,18 +153,30 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
 
   const { decision } = result;
   await runtime.traces.append(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided });
-  log.info('ledger decided', { requestId: decision.requestId, outcome: decision.outcome, reason: decision.reason, room: decision.roomId });
-  await sendDecision(runtime, partner, decision, trackingNo);
+  log.info('ledger decided', { requestId: decision.requestId, kind: decision.kind, outcome: decision.outcome, reason: decision.reason, room: decision.roomId });
+  if (decision.outcome === 'held' && decision.holdUntil !== undefined) {
+    await runtime.inboundQueue.add(
+      'hold-expiry',
+      { partner, trackingNo, requestId: decision.requestId, offerId: decision.offerId },
+      { ...INBOUND_JOB_OPTIONS, jobId: jobId('expiry', partner, decision.requestId, decision.offerId), delay: Math.max(0, decision.holdUntil - runtime.clock.now()) },
+    );
+  }
+  await answerDecision(runtime, partner, decision, trackingNo);
   for (const waiting of result.resume) {
     await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });
     await runtime.traces.append(waiting, 'resumed', { after: decision.requestId });
     await runtime.ledger.resumed(partner, decision.requestId, waiting);
   }
-  await setState(runtime, partner, trackingNo, 'processed');
+  if (!result.alreadyDecided && changesOccupancy(decision)) await scheduleAvailabilityPublish(runtime, `${decision.kind} ${decision.requestId}`);
 }
 
-/** Queues the partner's answer. The job id is the message id, so a re-run never queues it twice. */
-async function sendDecision(runtime: Runtime, partner: PartnerId, decision: LedgerDecision, trackingNo: string, resendFor?: string): Promise<void> {
+function changesOccupancy(decision: LedgerDecision): boolean {
+  return decision.outcome !== 'rejected' && decision.outcome !== 'unchanged' && decision.kind !== 'confirm';
+}
+
+/** Tells the partner what the ledger decided, when the partner's contract has an answer for it. */
+async function answerDecision(runtime: Runtime, partner: PartnerId, decision: LedgerDecision, trackingNo: string, resendJobId?: string): Promise<void> {
+  if (decision.outcome === 'unchanged') return;
   const canonical: BookingDecision = {
     requestId: decision.requestId,
     kind: decision.kind,
@@ -121,19 +186,14 @@ async function sendDecision(runtime: Runtime, partner: PartnerId, decision: Ledg
     roomAddress: runtime.ledger.room(decision.roomId)?.address ?? '',
     seatIds: decision.seatIds,
     decidedAt: decision.decidedAt,
+    ...(decision.offerId ? { offerId: decision.offerId } : {}),
+    ...(decision.holdUntil === undefined ? {} : { holdExpiresAt: new Date(decision.holdUntil).toISOString() }),
   };
   const checked = validateBookingDecision(canonical);
   if (!checked.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked.violations));
-  const adapter = runtime.adapters[partner];
-  const message = adapter.encodeDecision(checked.value, decision.notifyId);
-  const id = resendFor === undefined ? message.messageId : jobId(message.messageId, 'resend', resendFor);
-  await runtime.outboundQueues[partner].add(
-    'deliver',
-    { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo },
-    { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId: id },
-  );
-  await runtime.traces.index(trackingNo, { messageId: message.messageId });
-  await runtime.traces.append(trackingNo, 'answer-queued', { operation: message.operation, messageId: message.messageId, body: message.body });
+  const message = runtime.adapters[partner].encodeDecision(checked.value, decision.notifyId);
+  if (!message) return;
+  await sendToPartner(runtime, message, trackingNo, resendJobId);
 }
 
 async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): Promise<void> {
@@ -151,4 +211,30 @@ async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): 
   });
   await runtime.traces.append(data.trackingNo, 'held-too-long', { deadLetter: letter.id, waitingFor: data.replaces });
   runtime.logger.warn('held message handed to operators', { correlationId: data.trackingNo, waitingFor: data.replaces });
+}
+
+/** The delayed job of an offer: unconfirmed by now, the hold is released and the partner told. */
+async function expireHold(runtime: Runtime, data: InboundJobs['hold-expiry']): Promise<void> {
+  const now = runtime.clock.now();
+  const result = await runtime.ledger.decide({
+    op: 'expire',
+    partner: data.partner,
+    id: data.requestId,
+    offerId: data.offerId,
+    now,
+    notifyId: runtime.adapters[data.partner].messageIdFor(`expiry:${data.offerId}`),
+    trackingNo: data.trackingNo,
+    decidedAt: new Date(now).toISOString(),
+  });
+  if (result.held) return;
+  if (result.decision.outcome === 'unchanged') {
+    const hold = await runtime.ledger.lookup(data.partner, data.requestId);
+    // this clock is behind the one that set the hold: try again shortly rather than leave it held
+    if (hold?.state === 'held' && hold.offerId === data.offerId) throw new GatewayError('INTERNAL', 'hold not yet due on this clock');
+  }
+  await runtime.traces.append(data.trackingNo, 'hold-expiry', { outcome: result.decision.outcome, offerId: data.offerId });
+  if (result.decision.outcome !== 'released') return;
+  runtime.logger.info('hold expired', { correlationId: data.trackingNo, requestId: data.requestId, offerId: data.offerId });
+  await answerDecision(runtime, data.partner, result.decision, data.trackingNo);
+  await scheduleAvailabilityPublish(runtime, `expiry ${data.requestId}`);
 }

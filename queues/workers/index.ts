@@ -4,7 +4,9 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../../adapters/types.ts';
 import { createRedis } from '../../gateway/core/redis.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
-import { INBOUND_QUEUE, outboundQueue } from '../names.ts';
+import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../names.ts';
+import type { PeriodicJobs } from '../catalog.ts';
+import { pollAvailability, publishAvailability } from './availability.ts';
 import { partnerBackoff } from './failure.ts';
 import { processInboundJob } from './inbound.ts';
 import { createBreaker, processOutboundJob } from './outbound.ts';
@@ -23,6 +25,22 @@ export function startWorkers(runtime: Runtime): WorkerSet {
 
   workers.push(
     new Worker(INBOUND_QUEUE, (job) => processInboundJob(runtime, job as Parameters<typeof processInboundJob>[1]), common),
+  );
+
+  workers.push(
+    new Worker(
+      PERIODIC_QUEUE,
+      async (job: Job) => {
+        switch (job.name as keyof PeriodicJobs) {
+          case 'availability-poll':
+            return pollAvailability(runtime, (job.data as PeriodicJobs['availability-poll']).partner);
+          case 'availability-publish':
+            return publishAvailability(runtime, job.id ?? String(job.timestamp));
+        }
+        runtime.logger.error('periodic job without a handler', { job: job.name });
+      },
+      { ...common, concurrency: 1 },
+    ),
   );
 
   const partners = Object.keys(runtime.adapters) as PartnerId[];

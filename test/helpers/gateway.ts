@@ -17,6 +17,16 @@ import { ProvinceClient } from '../simulators/province-traffic.ts';
 export const INBOUND_SECRET = 'province-inbound-test-secret-01';
 export const OUTBOUND_SECRET = 'zhuzhou-outbound-test-secret-01';
 export const API_KEY = 'local-api-key-for-tests-0001';
+/** Changsha's side of the key exchange, as the simulator and the gateway share it */
+export const CHANGSHA = {
+  clientId: 'zhuzhou-gateway',
+  clientSecret: 'changsha-client-secret-test-01',
+  inboundKeyId: 'changsha-key-1',
+  inboundSecret: 'changsha-inbound-test-secret-01',
+  inboundPreviousSecret: 'changsha-inbound-test-secret-00',
+  outboundKeyId: 'zhuzhou-key-1',
+  outboundSecret: 'zhuzhou-outbound-test-secret-01',
+} as const;
 const DATA_KEY = Buffer.alloc(32, 9).toString('base64');
 
 export function testRedisUrl(): string {
@@ -26,8 +36,21 @@ export function testRedisUrl(): string {
 }
 
 /** Environment of one isolated gateway: its own namespace, so its own keys and queues. */
-export function testEnv(namespace: string, provinceUrl: string, redisUrl = testRedisUrl()): Record<string, string> {
+export function testEnv(namespace: string, provinceUrl: string, redisUrl = testRedisUrl(), changshaUrl = 'http://127.0.0.1:9'): Record<string, string> {
   return {
+    CHANGSHA_BASE_URL: changshaUrl,
+    CHANGSHA_CLIENT_ID: CHANGSHA.clientId,
+    CHANGSHA_CLIENT_SECRET: CHANGSHA.clientSecret,
+    CHANGSHA_INBOUND_KEY_ID: CHANGSHA.inboundKeyId,
+    CHANGSHA_INBOUND_SECRET: CHANGSHA.inboundSecret,
+    CHANGSHA_INBOUND_PREVIOUS_SECRET: CHANGSHA.inboundPreviousSecret,
+    CHANGSHA_OUTBOUND_KEY_ID: CHANGSHA.outboundKeyId,
+    CHANGSHA_OUTBOUND_SECRET: CHANGSHA.outboundSecret,
+    CHANGSHA_BACKOFF_BASE_MS: '20',
+    CHANGSHA_BACKOFF_MAX_MS: '200',
+    CHANGSHA_TIMEOUT_MS: '1000',
+    CHANGSHA_BREAKER_HALF_OPEN_MS: '50',
+    CHANGSHA_AVAILABILITY_DEBOUNCE_MS: '50',
     REDIS_URL: redisUrl,
     REDIS_NAMESPACE: namespace,
     PROVINCE_BASE_URL: provinceUrl,

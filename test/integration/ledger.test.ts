@@ -26,7 +26,7 @@ describe('room ledger on real Redis', () => {
   });
 
   function request(overrides: Partial<LedgerRequest> & Pick<LedgerRequest, 'op' | 'id'>): LedgerRequest {
-    return { partner: 'province', start: DAY_START + HOUR, end: DAY_START + 4 * HOUR, seats: 3, notifyId: randomBytes(16).toString('hex'), trackingNo: `T-${overrides.id}`, decidedAt: new Date(DAY_START).toISOString(), ...overrides };
+    return { partner: 'province', start: DAY_START + HOUR, end: DAY_START + 4 * HOUR, seats: 3, now: DAY_START, notifyId: randomBytes(16).toString('hex'), trackingNo: `T-${overrides.id}`, decidedAt: new Date(DAY_START).toISOString(), ...overrides };
   }
 
   it('when the same request is decided twice, the second call returns the first decision and books nothing more', async () => {

@@ -20,6 +20,13 @@ function requiredEnv(extra: Record<string, string | undefined> = {}): Record<str
     PROVINCE_INBOUND_SECRET: 'inbound-secret-0123456789',
     PROVINCE_OUTBOUND_SECRET: 'outbound-secret-0123456789',
     DATA_ENCRYPTION_KEY: KEY,
+    CHANGSHA_BASE_URL: 'http://127.0.0.1:9200',
+    CHANGSHA_CLIENT_ID: 'zhuzhou-gateway',
+    CHANGSHA_CLIENT_SECRET: 'changsha-client-secret-0001',
+    CHANGSHA_INBOUND_KEY_ID: 'changsha-key-1',
+    CHANGSHA_INBOUND_SECRET: 'changsha-inbound-secret-0001',
+    CHANGSHA_OUTBOUND_KEY_ID: 'zhuzhou-key-1',
+    CHANGSHA_OUTBOUND_SECRET: 'changsha-outbound-secret-0001',
     ...extra,
   };
 }
@@ -298,7 +305,8 @@ describe('config: loadConfig', () => {
     it('every env setting has a unique name and points at a path of the loaded configuration', () => {
       const names = ENV_SETTINGS.map((s) => s.name);
       expect(new Set(names).size).to.equal(names.length);
-      const config = loadConfig({ env: requiredEnv() }) as unknown as Record<string, unknown>;
+      // optional settings are absent unless given
+      const config = loadConfig({ env: requiredEnv({ CHANGSHA_INBOUND_PREVIOUS_SECRET: 'changsha-inbound-secret-0000' }) }) as unknown as Record<string, unknown>;
       for (const setting of ENV_SETTINGS) {
         const parent = setting.path.slice(0, -1).reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], config);
         expect(Object.keys(parent as object), setting.name).to.include(setting.path[setting.path.length - 1]);

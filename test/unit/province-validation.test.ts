@@ -29,6 +29,13 @@ const config = loadConfig({
     PROVINCE_INBOUND_SECRET: INBOUND_SECRET,
     PROVINCE_OUTBOUND_SECRET: 'province-outbound-secret-0001',
     DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    CHANGSHA_BASE_URL: 'http://127.0.0.1:9200',
+    CHANGSHA_CLIENT_ID: 'zhuzhou-gateway',
+    CHANGSHA_CLIENT_SECRET: 'changsha-client-secret-0001',
+    CHANGSHA_INBOUND_KEY_ID: 'changsha-key-1',
+    CHANGSHA_INBOUND_SECRET: 'changsha-inbound-secret-0001',
+    CHANGSHA_OUTBOUND_KEY_ID: 'zhuzhou-key-1',
+    CHANGSHA_OUTBOUND_SECRET: 'changsha-outbound-secret-0001',
   },
 });
 

@@ -1,0 +1,45 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Runtime } from '../gateway/core/runtime.ts';
+import { formatCompactBeijing } from '../gateway/core/beijing-time.ts';
+import { PERIODIC_JOB_OPTIONS } from './catalog.ts';
+import { jobId } from './names.ts';
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+/**
+ * node-cron ticks in Beijing time. A tick only enqueues a job whose id is the
+ * tick itself, so any number of scheduler processes run each tick once.
+ */
+export function startScheduler(runtime: Runtime): Scheduler {
+  const tasks: ScheduledTask[] = [];
+  const tickId = () => formatCompactBeijing(runtime.clock.now()).slice(0, 12);
+  const every = (expression: string, name: string, enqueue: (tick: string) => Promise<unknown>) => {
+    tasks.push(
+      cron.schedule(
+        expression,
+        () => {
+          enqueue(tickId()).catch((error: unknown) => runtime.logger.warn('scheduler tick not enqueued', { name, error: (error as Error).message }));
+        },
+        { timezone: runtime.config.ledger.timeZone, name },
+      ),
+    );
+  };
+  const availability = runtime.config.partners.changsha.availability;
+  for (const adapter of Object.values(runtime.adapters)) {
+    if (!adapter.availability) continue;
+    const partner = adapter.id;
+    every(availability.pollCron, `availability-poll-${partner}`, (tick) =>
+      runtime.periodicQueue.add('availability-poll', { partner }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('availability-poll', partner, tick) }),
+    );
+  }
+  every(availability.publishCron, 'availability-publish-daily', (tick) =>
+    runtime.periodicQueue.add('availability-publish', { reason: 'daily' }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('availability-publish', tick) }),
+  );
+  return {
+    async stop() {
+      for (const task of tasks) await task.stop();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Rewrites the README's configuration table from config/env.ts and
+ * config/default.json (`npm run docs:config`), between its two markers.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV_SETTINGS } from '../config/env.ts';
+
+const root = join(import.meta.dirname, '..');
+const START = '<!-- config-table:start -->';
+const END = '<!-- config-table:end -->';
+
+export function renderConfigTable(): string {
+  const defaults = JSON.parse(readFileSync(join(root, 'config', 'default.json'), 'utf8')) as Record<string, unknown>;
+  const valueAt = (path: readonly string[]): unknown => path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], defaults);
+  const show = (value: unknown): string => {
+    if (value === null || value === undefined) return '—';
+    if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.every((item) => typeof item !== 'object') ? value.join(',') : `${value.length} entries in config/default.json`;
+    if (typeof value === 'object') return `\`${JSON.stringify(value)}\``;
+    return String(value);
+  };
+  const rows = ENV_SETTINGS.map((setting) => `| \`${setting.name}\` | ${setting.description.replace(/\|/g, '\\|')} | ${setting.secret ? '— (secret)' : show(valueAt(setting.path))} |`);
+  return [
+    START,
+    '| variable | meaning | default |',
+    '|---|---|---|',
+    '| `GATEWAY_CONFIG` | a JSON file merged over `config/default.json` | — |',
+    ...rows,
+    '| `SIMULATOR_INTERVAL_MS` | `npm start` only: pause between simulated partner messages | 3000 |',
+    END,
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  const path = join(root, 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < 0) throw new Error('README.md lacks the config-table markers');
+  writeFileSync(path, readme.slice(0, start) + renderConfigTable() + readme.slice(end + END.length));
+  console.log('README.md configuration table rewritten');
+}
