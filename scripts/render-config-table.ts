@@ -17,7 +17,7 @@ export function renderConfigTable(): string {
     if (value === null || value === undefined) return '—';
     if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.every((item) => typeof item !== 'object') ? value.join(',') : `${value.length} entries in config/default.json`;
     if (typeof value === 'object') return `\`${JSON.stringify(value)}\``;
-    return String(value);
+    return JSON.stringify(value).replace(/^"|"$/g, '');
   };
   const rows = ENV_SETTINGS.map((setting) => `| \`${setting.name}\` | ${setting.description.replace(/\|/g, '\\|')} | ${setting.secret ? '— (secret)' : show(valueAt(setting.path))} |`);
   return [

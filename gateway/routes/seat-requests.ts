@@ -1,6 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { monotonicFactory } from 'ulid';
-import type { PartnerId } from '../../adapters/types.ts';
 import type { SeatRequest } from '../../ledger/seat-requests.ts';
 import { sendHostMessage } from '../../queues/workers/host.ts';
 import { validatorFor, type Violation } from '../../schemas/registry.ts';
