@@ -2,7 +2,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../gateway/core/clock.ts';
 import { formatIsoBeijing } from '../../gateway/core/beijing-time.ts';
-import { GatewayError } from '../../gateway/errors.ts';
+import { ERROR_CATALOG, GatewayError } from '../../gateway/errors.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type {
   Availability,
@@ -151,7 +151,8 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
           type: `https://zzgw.local/problems/${kebab(error.code)}`,
           title: TITLES[status] ?? TITLES[500],
           status,
-          detail: count > 0 ? `${count} violation${count === 1 ? '' : 's'}` : error.message,
+          // what went wrong inside stays in our logs
+          detail: count > 0 ? `${count} violation${count === 1 ? '' : 's'}` : status >= 500 ? ERROR_CATALOG[error.code].summary : error.message,
           ...(count > 0 ? { errors: error.violations } : {}),
         },
       };

@@ -13,6 +13,8 @@ import { createRuntime, type Runtime } from '../../gateway/core/runtime.ts';
 import { startWorkers, type WorkerSet } from '../../queues/workers/index.ts';
 import { ProvinceSimulator } from '../simulators/province.ts';
 import { ProvinceClient } from '../simulators/province-traffic.ts';
+import { ChangshaSimulator } from '../simulators/changsha.ts';
+import { ChangshaClient } from '../simulators/changsha-client.ts';
 
 export const INBOUND_SECRET = 'province-inbound-test-secret-01';
 export const OUTBOUND_SECRET = 'zhuzhou-outbound-test-secret-01';
@@ -72,6 +74,8 @@ export interface TestGateway {
   url: string;
   simulator: ProvinceSimulator;
   province: ProvinceClient;
+  changshaSimulator: ChangshaSimulator;
+  changsha: ChangshaClient;
   workers: WorkerSet | undefined;
   startWorkers(): WorkerSet;
   close(): Promise<void>;
@@ -88,7 +92,17 @@ export interface TestGatewayOptions {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const namespace = `t-${randomBytes(6).toString('hex')}`;
   const simulator = await new ProvinceSimulator({ secret: OUTBOUND_SECRET }).start();
-  const config = loadConfig({ env: { ...testEnv(namespace, simulator.url, options.redisUrl), ...options.env } });
+  const clockNow = options.clock ? () => options.clock?.now() ?? Date.now() : Date.now;
+  const changshaSimulator = await new ChangshaSimulator({
+    clientId: CHANGSHA.clientId,
+    clientSecret: CHANGSHA.clientSecret,
+    zhuzhouKeyId: CHANGSHA.outboundKeyId,
+    zhuzhouSecret: CHANGSHA.outboundSecret,
+    changshaKeyId: CHANGSHA.inboundKeyId,
+    changshaSecret: CHANGSHA.inboundSecret,
+    now: clockNow,
+  }).start();
+  const config = loadConfig({ env: { ...testEnv(namespace, simulator.url, options.redisUrl, changshaSimulator.url), ...options.env } });
   const runtime = createRuntime(config, { ...(options.clock ? { clock: options.clock } : {}), logger: createLogger(config.logLevel) });
   await runtime.ready();
   const server: Server = createApp(runtime).listen(0, '127.0.0.1');
@@ -100,6 +114,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     url,
     simulator,
     province: new ProvinceClient({ gatewayUrl: url, secret: INBOUND_SECRET, now: () => runtime.clock.now() }),
+    changshaSimulator,
+    changsha: new ChangshaClient({ gatewayUrl: url, keyId: CHANGSHA.inboundKeyId, secret: CHANGSHA.inboundSecret, now: () => runtime.clock.now() }),
     workers: undefined,
     startWorkers() {
       gateway.workers ??= startWorkers(runtime);
@@ -111,6 +127,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await gateway.workers?.close();
       await runtime.close();
       await simulator.stop();
+      await changshaSimulator.stop();
       await deleteNamespace(options.redisUrl ?? testRedisUrl(), namespace);
     },
   };

@@ -1,0 +1,48 @@
+import { createChangshaAdapter } from '../../adapters/changsha/index.ts';
+import { signatureHeaders } from '../../adapters/changsha/signature.ts';
+import { loadConfig } from '../../config/index.ts';
+import type { SlotRequested } from '../../schemas/types.generated.ts';
+import { CHANGSHA, testEnv } from '../helpers/gateway.ts';
+import { ChangshaClient, slotRequestedData } from '../simulators/changsha-client.ts';
+import { describeAdapterContract } from './contract.ts';
+
+const config = loadConfig({ env: testEnv('contract', 'http://127.0.0.1:9', 'redis://127.0.0.1:9') });
+const NOW = Date.parse('2026-12-01T09:00:00+08:00');
+const client = new ChangshaClient({ gatewayUrl: 'http://127.0.0.1:9', keyId: CHANGSHA.inboundKeyId, secret: CHANGSHA.inboundSecret, now: () => NOW });
+
+function sign(operation: string, body: unknown, options: { at?: number; wrongKey?: boolean } = {}) {
+  const raw = JSON.stringify(body);
+  const headers = signatureHeaders(options.wrongKey ? 'unknown-key' : CHANGSHA.inboundKeyId, CHANGSHA.inboundSecret, Math.floor((options.at ?? NOW) / 1000), raw);
+  return { operation, rawBody: Buffer.from(raw), headers: { 'x-ych-key-id': headers['X-YCH-Key-Id'], 'x-ych-signature': headers['X-YCH-Signature'] }, receivedAt: options.at ?? NOW };
+}
+
+describeAdapterContract({
+  partner: 'changsha',
+  now: NOW,
+  clockToleranceSeconds: config.partners.changsha.clockToleranceSeconds,
+  adapterAt: (clock) => createChangshaAdapter({ config, clock }),
+  message: () => ({
+    operation: 'events',
+    body: client.event('slot.requested', { ...slotRequestedData({ start: '2026-12-05T14:00:00+08:00', end: '2026-12-05T18:00:00+08:00' }), projectCode: 'M4301000260021190001', sectionCode: 'M4301000260021190001002', seats: 4 }),
+  }),
+  conflicting: (body) => {
+    const event = body as { eventId: string; data: SlotRequested };
+    return { ...event, eventId: `${event.eventId}x`, data: { ...event.data, seats: event.data.seats + 1 } };
+  },
+  sign,
+  invalid: () => ({
+    operation: 'events',
+    body: { eventId: 'x', eventType: 'slot.requested', occurredAt: 'yesterday', data: { ...slotRequestedData({ start: '2026-12-05T14:00:00+08:00', end: '2026-12-05T18:00:00+08:00' }), seats: 16, color: 'red' } },
+    paths: ['/eventId', '/occurredAt', '/data/seats', '/data'],
+  }),
+  canonical: { kind: 'hold', partner: 'changsha', booking: { hostCenter: '430100', hostCenterName: '', tenderProjectCode: 'M4301000260021190001', bidSectionCode: 'M4301000260021190001002', sector: 'ZFCG', start: '2026-12-05T14:00:00+08:00', end: '2026-12-05T18:00:00+08:00', seats: 4, projectName: '长沙市智慧教育装备采购项目' } },
+  decision: {
+    decision: { requestId: 'CSR-2026-1125-007', kind: 'hold', outcome: 'held', reason: '', roomId: 'ZZ-PBS-03', roomAddress: '株洲市天元区黄河南路市民中心B座3楼303', seatIds: ['ZZ-PBS-03-01', 'ZZ-PBS-03-02', 'ZZ-PBS-03-03', 'ZZ-PBS-03-04'], decidedAt: '2026-11-25T01:20:02.000Z', offerId: 'ZZO-20261125-0091', holdExpiresAt: '2026-11-25T01:50:02.000Z' },
+    messageId: 'zz_evt_20261125_0091',
+    operation: 'slot.offered',
+    // examples/changsha-slot-offered.json, occurredAt aside
+    body: { eventId: 'zz_evt_20261125_0091', eventType: 'slot.offered', data: { requestId: 'CSR-2026-1125-007', offerId: 'ZZO-20261125-0091', roomId: 'ZZ-PBS-03', seatNumbers: ['ZZ-PBS-03-01', 'ZZ-PBS-03-02', 'ZZ-PBS-03-03', 'ZZ-PBS-03-04'], holdExpiresAt: '2026-11-25T09:50:02+08:00' } },
+  },
+  acceptedStatus: 202,
+  trackingNoOf: (answer) => (answer as { trackingId: string }).trackingId,
+});
