@@ -8,13 +8,25 @@ export interface LaunchEnvironment {
   /** the simulator checks notifies with it and signs its traffic with the inbound one */
   provinceOutboundSecret: string | undefined;
   provinceInboundSecret: string | undefined;
+  changshaBaseUrl: string | undefined;
+  /** what the Changsha simulator must agree on with the gateway, as given (or not) */
+  changsha: Record<'clientId' | 'clientSecret' | 'inboundKeyId' | 'inboundSecret' | 'outboundKeyId' | 'outboundSecret', string | undefined>;
+  localApiKey: string | undefined;
   /** settings the launcher fills in for a local trial when they are absent */
   missingSecrets: string[];
   port: number;
   trafficIntervalMs: number;
 }
 
-const TRIAL_SECRETS = ['PROVINCE_INBOUND_SECRET', 'PROVINCE_OUTBOUND_SECRET', 'DATA_ENCRYPTION_KEY', 'LOCAL_API_KEY'] as const;
+const TRIAL_SECRETS = [
+  'PROVINCE_INBOUND_SECRET',
+  'PROVINCE_OUTBOUND_SECRET',
+  'CHANGSHA_CLIENT_SECRET',
+  'CHANGSHA_INBOUND_SECRET',
+  'CHANGSHA_OUTBOUND_SECRET',
+  'DATA_ENCRYPTION_KEY',
+  'LOCAL_API_KEY',
+] as const;
 
 export function readLaunchEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): LaunchEnvironment {
   const nonEmpty = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
@@ -23,6 +35,16 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
     provinceBaseUrl: nonEmpty('PROVINCE_BASE_URL'),
     provinceOutboundSecret: nonEmpty('PROVINCE_OUTBOUND_SECRET'),
     provinceInboundSecret: nonEmpty('PROVINCE_INBOUND_SECRET'),
+    changshaBaseUrl: nonEmpty('CHANGSHA_BASE_URL'),
+    changsha: {
+      clientId: nonEmpty('CHANGSHA_CLIENT_ID'),
+      clientSecret: nonEmpty('CHANGSHA_CLIENT_SECRET'),
+      inboundKeyId: nonEmpty('CHANGSHA_INBOUND_KEY_ID'),
+      inboundSecret: nonEmpty('CHANGSHA_INBOUND_SECRET'),
+      outboundKeyId: nonEmpty('CHANGSHA_OUTBOUND_KEY_ID'),
+      outboundSecret: nonEmpty('CHANGSHA_OUTBOUND_SECRET'),
+    },
+    localApiKey: nonEmpty('LOCAL_API_KEY'),
     missingSecrets: TRIAL_SECRETS.filter((name) => nonEmpty(name) === undefined),
     port: Number(nonEmpty('PORT') ?? 8080),
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { childEnvironment, readLaunchEnvironment } from '../config/launch.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
 import { ProvinceSimulator } from '../test/simulators/province.ts';
-import { startProvinceTraffic } from '../test/simulators/demo-traffic.ts';
+import { ChangshaSimulator } from '../test/simulators/changsha.ts';
+import { startChangshaTraffic, startProvinceTraffic } from '../test/simulators/demo-traffic.ts';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, '.data');
@@ -19,7 +20,8 @@ const launch = readLaunchEnvironment();
 const additions: Record<string, string> = {};
 let redis: PrivateRedis | undefined;
 let simulator: ProvinceSimulator | undefined;
-let stopTraffic: (() => void) | undefined;
+let changshaSimulator: ChangshaSimulator | undefined;
+const stopTraffic: (() => void)[] = [];
 
 function say(line: string): void {
   process.stdout.write(`[start] ${line}\n`);
@@ -53,6 +55,30 @@ if (!launch.provinceBaseUrl) {
   say(`province simulator on ${simulator.url} (no PROVINCE_BASE_URL given)`);
 }
 
+if (!launch.changshaBaseUrl) {
+  // key ids and client id are names, not secrets: a trial may as well pick them
+  const given = launch.changsha;
+  const agreed = {
+    clientId: given.clientId ?? 'zhuzhou-gateway',
+    clientSecret: given.clientSecret ?? additions['CHANGSHA_CLIENT_SECRET'] ?? '',
+    inboundKeyId: given.inboundKeyId ?? 'changsha-trial',
+    inboundSecret: given.inboundSecret ?? additions['CHANGSHA_INBOUND_SECRET'] ?? '',
+    outboundKeyId: given.outboundKeyId ?? 'zhuzhou-trial',
+    outboundSecret: given.outboundSecret ?? additions['CHANGSHA_OUTBOUND_SECRET'] ?? '',
+  };
+  Object.assign(additions, { CHANGSHA_CLIENT_ID: agreed.clientId, CHANGSHA_INBOUND_KEY_ID: agreed.inboundKeyId, CHANGSHA_OUTBOUND_KEY_ID: agreed.outboundKeyId });
+  changshaSimulator = await new ChangshaSimulator({
+    clientId: agreed.clientId,
+    clientSecret: agreed.clientSecret,
+    zhuzhouKeyId: agreed.outboundKeyId,
+    zhuzhouSecret: agreed.outboundSecret,
+    changshaKeyId: agreed.inboundKeyId,
+    changshaSecret: agreed.inboundSecret,
+  }).start();
+  additions['CHANGSHA_BASE_URL'] = changshaSimulator.url;
+  say(`Changsha simulator (token endpoint, events, availability) on ${changshaSimulator.url} (no CHANGSHA_BASE_URL given)`);
+}
+
 const gateway: ChildProcess = fork(join(root, 'gateway', 'server.ts'), [], {
   env: childEnvironment(additions),
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
@@ -66,14 +92,21 @@ gateway.on('message', (message: { type?: string; port?: number }) => {
   say(`gateway listening on ${url} (partners POST ${url}/partners/province/{apply,change,cancel,query})`);
   const inboundSecret = launch.provinceInboundSecret ?? additions['PROVINCE_INBOUND_SECRET'];
   if (simulator && inboundSecret) {
-    stopTraffic = startProvinceTraffic({ gatewayUrl: url, secret: inboundSecret, simulator, intervalMs: launch.trafficIntervalMs, log: say });
+    stopTraffic.push(startProvinceTraffic({ gatewayUrl: url, secret: inboundSecret, simulator, intervalMs: launch.trafficIntervalMs, log: say }));
+  }
+  if (changshaSimulator) {
+    const keyId = additions['CHANGSHA_INBOUND_KEY_ID'] ?? launch.changsha.inboundKeyId ?? '';
+    const secret = launch.changsha.inboundSecret ?? additions['CHANGSHA_INBOUND_SECRET'] ?? '';
+    const apiKey = launch.localApiKey ?? additions['LOCAL_API_KEY'];
+    stopTraffic.push(startChangshaTraffic({ gatewayUrl: url, keyId, secret, simulator: changshaSimulator, intervalMs: launch.trafficIntervalMs * 2, log: say, ...(apiKey ? { apiKey } : {}) }));
   }
 });
 
 let stopping = false;
 async function stopAll(code: number): Promise<void> {
-  stopTraffic?.();
+  for (const stop of stopTraffic) stop();
   await simulator?.stop();
+  await changshaSimulator?.stop();
   await redis?.stop();
   process.exit(code);
 }

@@ -1,8 +1,11 @@
+import axios from 'axios';
 import { randomInt } from 'node:crypto';
 import { beijingDate } from '../../gateway/core/beijing-time.ts';
 import { WorkCalendar } from '../../ledger/calendar.ts';
 import type { ProvinceSimulator, ReceivedMessage } from './province.ts';
 import { applyData, ProvinceClient, seriesNumber } from './province-traffic.ts';
+import type { ChangshaSimulator, ChangshaWireEvent } from './changsha.ts';
+import { ChangshaClient, slotRequestedData } from './changsha-client.ts';
 
 const CENTERS: readonly [string, string][] = [
   ['430100', '长沙市公共资源交易中心'],
@@ -72,5 +75,70 @@ export function startProvinceTraffic(options: { gatewayUrl: string; secret: stri
   return () => {
     clearInterval(timer);
     options.simulator.off('message', onNotify);
+  };
+}
+
+/**
+ * Changsha's side of a local trial: it asks Zhuzhou for seats and confirms
+ * most offers (letting some lapse), answers Zhuzhou's own seat requests with
+ * offers, and now and then the center asks Changsha for seats.
+ */
+export function startChangshaTraffic(options: {
+  gatewayUrl: string;
+  keyId: string;
+  secret: string;
+  apiKey?: string;
+  simulator: ChangshaSimulator;
+  intervalMs: number;
+  log: (line: string) => void;
+}): () => void {
+  const client = new ChangshaClient({ gatewayUrl: options.gatewayUrl, keyId: options.keyId, secret: options.secret });
+  const calendar = new WorkCalendar([]);
+  options.simulator.autoRespond('offer', options.gatewayUrl);
+
+  const onEvent = (event: ChangshaWireEvent) => {
+    const data = event.data as { requestId?: string; offerId?: string; roomId?: string; seatNumbers?: string[]; reason?: string };
+    const describe = event.eventType === 'slot.offered' ? `${data.roomId ?? ''} ${(data.seatNumbers ?? []).join(',')}` : (data.reason ?? '');
+    options.log(`changsha <- ${event.eventType} ${data.requestId ?? ''} ${describe}`.trim());
+    if (event.eventType === 'slot.offered' && data.requestId?.startsWith('CSR-') && data.offerId && randomInt(4) > 0) {
+      setTimeout(() => {
+        void client
+          .send('slot.confirmed', { requestId: data.requestId, offerId: data.offerId })
+          .then((answer) => options.log(`changsha -> slot.confirmed ${data.requestId ?? ''}: HTTP ${answer.status}`))
+          .catch(() => undefined);
+      }, options.intervalMs / 2);
+    }
+  };
+  options.simulator.on('event', onEvent);
+
+  const tick = async () => {
+    const offset = randomInt(1, 15);
+    let day = beijingDate(Date.now() + offset * DAY);
+    while (calendar.isClosed(day)) day = beijingDate(Date.parse(`${day}T12:00:00+08:00`) + DAY);
+    const startHour = 8 + randomInt(6);
+    const start = `${day}T${String(startHour).padStart(2, '0')}:00:00+08:00`;
+    const end = `${day}T${String(startHour + 2 + randomInt(3)).padStart(2, '0')}:00:00+08:00`;
+    try {
+      if (options.apiKey && randomInt(3) === 0) {
+        const answer = await axios.post(
+          `${options.gatewayUrl}/api/v1/seat-requests`,
+          { start, end, seats: 1 + randomInt(5), projectCode: 'M4302000260031190001', sectionCode: 'M4302000260031190001001', category: 'municipal', projectName: '株洲市政道路改造工程' },
+          { headers: { 'X-Api-Key': options.apiKey }, validateStatus: () => true },
+        );
+        options.log(`center -> seat request to Changsha ${(answer.data as { requestId?: string }).requestId ?? ''}: HTTP ${answer.status}`);
+        return;
+      }
+      const data = slotRequestedData({ start, end, seats: 1 + randomInt(8) });
+      const answer = await client.send('slot.requested', data);
+      options.log(`changsha -> slot.requested ${data.requestId} (${day} ${data.seats} seats): HTTP ${answer.status}`);
+    } catch (error) {
+      options.log(`changsha -> failed to reach the gateway: ${(error as Error).message}`);
+    }
+  };
+  const timer = setInterval(() => void tick(), options.intervalMs);
+  return () => {
+    clearInterval(timer);
+    options.simulator.off('event', onEvent);
+    options.simulator.autoRespond('off');
   };
 }
