@@ -24,7 +24,7 @@ local self = requestKey(r.id)
 
 local function decisionOf(key)
   local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state', 'offerId', 'holdUntil')
-  return { outcome = h[1], reason = h[2], room = h[3], seatIds = h[4], notifyId = h[5], decidedAt = h[6], kind = h[7], state = h[8], offerId = h[9] or '', holdUntil = h[10] or '' }
+  return { outcome = h[1] or '', reason = h[2] or '', room = h[3] or '', seatIds = h[4] or '[]', notifyId = h[5] or '', decidedAt = h[6] or '', kind = h[7] or '', state = h[8] or '', offerId = h[9] or '', holdUntil = h[10] or '' }
 end
 
 -- The answer to an event about an existing hold (confirm, release, expiry):
@@ -131,12 +131,13 @@ if r.op == 'confirm' then
   local state = redis.call('HGET', self, 'state')
   local offerId = redis.call('HGET', self, 'offerId')
   if offerId == r.offerId and state == 'in-force' then return eventResult('confirmed', '') end
-  if offerId == r.offerId and state == 'held' then
-    if r.now < tonumber(redis.call('HGET', self, 'holdUntil')) then
-      redis.call('HSET', self, 'state', 'in-force', 'confirmedAt', r.decidedAt)
-      return eventResult('confirmed', '')
-    end
-    -- confirmed too late: the hold ends now, and this answer tells Changsha so
+  if offerId == r.offerId and state == 'held' and r.now < tonumber(redis.call('HGET', self, 'holdUntil')) then
+    redis.call('HSET', self, 'state', 'in-force', 'confirmedAt', r.decidedAt)
+    return eventResult('confirmed', '')
+  end
+  if state == 'held' then
+    -- too late, or for an offer we never made: Changsha hears the request is
+    -- released, so the hold ends now too (no hold is left behind that answer)
     release(self)
     redis.call('HSET', self, 'state', 'expired')
   end
@@ -147,7 +148,7 @@ if r.op == 'release' then
   local state = redis.call('HGET', self, 'state')
   if not state then
     -- released before its request arrived: the request, when it comes, holds nothing
-    redis.call('HSET', self, 'state', 'released', 'kind', 'hold', 'releasedBy', r.trackingNo)
+    redis.call('HSET', self, 'state', 'released', 'kind', 'hold', 'releasedBy', r.trackingNo, 'releaseReason', r.reason or 'OTHER')
     return eventResult('unchanged', r.reason or 'OTHER')
   end
   if state == 'held' or state == 'in-force' then
@@ -171,7 +172,7 @@ end
 
 if r.op == 'hold' then
   if redis.call('HGET', self, 'state') == 'released' then
-    return decide('released', 'PROJECT_CANCELLED', 'released', nil)
+    return decide('released', redis.call('HGET', self, 'releaseReason') or 'OTHER', 'released', nil)
   end
   if r.closed then return decide('rejected', 'CENTER_CLOSED', 'rejected', nil) end
   if r.finish <= r.now then return decide('rejected', 'INVALID_WINDOW', 'rejected', nil) end
@@ -210,7 +211,12 @@ local ignoreOwner = ''
 local preferredRoom = nil
 if original then
   ignoreOwner = r.partner .. ':' .. r.replaces
-  preferredRoom = redis.call('HGET', original, 'room')
+  -- a change keeps its single-project room; from the hall it goes by best fit,
+  -- since the hall is only for when no room fits (its own seats still count as free)
+  local originalRoom = redis.call('HGET', original, 'room')
+  for _, room in ipairs(r.rooms) do
+    if room.id == originalRoom and room.kind == 'room' then preferredRoom = originalRoom end
+  end
 end
 
 local placement = bestFit(ignoreOwner, preferredRoom)

@@ -47,7 +47,10 @@ export interface LedgerDecision {
   offerId: string;
   /** epoch milliseconds; holds only */
   holdUntil: number | undefined;
-  /** in-force, rejected, replaced, cancelled (for requests) or applied (for cancels) */
+  /**
+   * apply/change: in-force, rejected, replaced, cancelled; cancel: applied, rejected;
+   * hold: held, in-force (confirmed), expired, released, rejected; '' when unknown
+   */
   state: string;
 }
 

@@ -69,4 +69,18 @@ describe('room ledger on real Redis', () => {
     expect(second.held === false && second.decision).to.deep.include({ outcome: 'rejected', reason: 'NOT_IN_FORCE' });
     expect((await ledger.bookings()).map((booking) => booking.owner)).to.deep.equal(['province:SQ2']);
   });
+  it('when a confirm names an offer that was never made while the hold is live, it is answered HOLD_EXPIRED and the hold is released with it', async () => {
+    await ledger.decide(request({ op: 'hold', id: 'H1', partner: 'changsha', offerId: 'OF-1', holdUntil: DAY_START + HOUR }));
+    const confirm = await ledger.decide(request({ op: 'confirm', id: 'H1', partner: 'changsha', offerId: 'OF-0', now: DAY_START + 60_000 }));
+    expect(confirm.held === false && confirm.decision).to.deep.include({ outcome: 'released', reason: 'HOLD_EXPIRED' });
+    expect(await ledger.bookings()).to.deep.equal([]);
+    const expiry = await ledger.decide(request({ op: 'expire', id: 'H1', partner: 'changsha', offerId: 'OF-1', now: DAY_START + HOUR }));
+    expect(expiry.held === false && expiry.decision.outcome).to.equal('unchanged');
+  });
+
+  it('when a change replaces a hall booking and a single-project room fits, it moves to the room (the hall only when no room fits)', async () => {
+    await ledger.decide(request({ op: 'apply', id: 'SQ1', seats: 10 }));
+    const change = await ledger.decide(request({ op: 'change', id: 'BG1', replaces: 'SQ1', seats: 3 }));
+    expect(change.held === false && change.decision).to.deep.include({ outcome: 'approved', roomId: 'ZZ-PBS-05' });
+  });
 });
