@@ -14,13 +14,13 @@ export interface Scheduler {
  */
 export function startScheduler(runtime: Runtime): Scheduler {
   const tasks: ScheduledTask[] = [];
-  const tickId = () => formatCompactBeijing(runtime.clock.now()).slice(0, 12);
   const every = (expression: string, name: string, enqueue: (tick: string) => Promise<unknown>) => {
     tasks.push(
       cron.schedule(
         expression,
-        () => {
-          enqueue(tickId()).catch((error: unknown) => runtime.logger.warn('scheduler tick not enqueued', { name, error: (error as Error).message }));
+        (context) => {
+          // the tick's scheduled time, the same in every scheduler process
+          enqueue(formatCompactBeijing(context.date.getTime())).catch((error: unknown) => runtime.logger.warn('scheduler tick not enqueued', { name, error: (error as Error).message }));
         },
         { timezone: runtime.config.ledger.timeZone, name },
       ),

@@ -1,4 +1,8 @@
 import axios from 'axios';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPrivateRedis } from '../../scripts/lib/private-redis.ts';
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { at, futureDay } from '../helpers/dates.ts';
@@ -103,6 +107,26 @@ describe('Changsha intake: every answer of changsha.md', () => {
       expect(limitedAnswer?.data).to.include({ title: 'Too many requests', status: 429 });
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe('Changsha intake when Redis is down', () => {
+  it('answers 503 problem+json with Retry-After: nothing was recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zzgw-cs-503-'));
+    const redis = await startPrivateRedis(dir);
+    const gateway = await startTestGateway({ workers: false, redisUrl: redis.url });
+    try {
+      await redis.stop();
+      const day = futureDay({ open: true });
+      const response = await gateway.changsha.send('slot.requested', slotRequestedData({ start: iso(day, '09:00'), end: iso(day, '10:00') }));
+      expect(response.status).to.equal(503);
+      expect(response.headers['retry-after']).to.match(/^\d+$/);
+      expect(response.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(response.data).to.include({ title: 'Service unavailable', status: 503 });
+    } finally {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
