@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPrivateRedis } from '../../scripts/lib/private-redis.ts';
@@ -388,6 +388,18 @@ describe('availability exchange with Changsha', () => {
     const snapshot = (await axios.get(`${gateway.url}/api/v1/availability/changsha`, { headers })).data as { center: string; rooms: { roomId: string }[] };
     expect(snapshot.center).to.equal('430100');
     expect(snapshot.rooms.map((room) => room.roomId)).to.include('CS-PBS-A1');
+  });
+
+  it('when Changsha pushes availability.published, it is kept like a polled one', async () => {
+    const example = JSON.parse(readFileSync(new URL('../fixtures/partners/changsha-availability.json', import.meta.url), 'utf8')) as { data: object };
+    const response = await gateway.changsha.send('availability.published', example.data);
+    expect(response.status).to.equal(202);
+    await waitFor(async () => (await axios.get(`${gateway.url}/api/v1/availability/changsha`, { headers, validateStatus: () => true })).status === 200);
+    const snapshot = (await axios.get(`${gateway.url}/api/v1/availability/changsha`, { headers })).data as { rooms: { roomId: string; free: unknown[] }[] };
+    expect(snapshot.rooms).to.deep.equal([
+      { roomId: 'CS-PBS-A1', seats: 9, free: [{ start: '2026-11-26T08:00:00+08:00', end: '2026-11-26T18:00:00+08:00' }] },
+      { roomId: 'CS-PBS-A2', seats: 5, free: [] },
+    ]);
   });
 
   it('when the ledger changes, Zhuzhou availability is published to Changsha shortly after, without the booked window', async () => {
