@@ -10,9 +10,18 @@ export interface GatewayConfig {
   logLevel: "error" | "warn" | "info" | "http" | "verbose" | "debug" | "silly";
   redis: {
     /**
+     * standalone uses url; cluster and sentinel use nodes
+     */
+    mode: "standalone" | "cluster" | "sentinel";
+    /**
      * set by REDIS_URL; npm start fills it with its private Redis when absent
      */
-    url: string;
+    url?: string;
+    /**
+     * host:port of cluster nodes or of sentinels
+     */
+    nodes: string[];
+    sentinelName: string;
     namespace: string;
     commandTimeoutMs: number;
   };
@@ -36,6 +45,18 @@ export interface GatewayConfig {
   };
   workers: {
     concurrency: number;
+    /**
+     * a job whose worker stops renewing its lock this long is stalled
+     */
+    lockDurationMs: number;
+    /**
+     * how often workers look for stalled jobs to resume
+     */
+    stalledIntervalMs: number;
+    /**
+     * how long SIGTERM waits for jobs in flight
+     */
+    shutdownTimeoutMs: number;
   };
   ledger: {
     bufferMinutes: number;
@@ -118,6 +139,18 @@ export interface GatewayConfig {
       };
       delivery: Delivery;
     };
+  };
+  periodic: {
+    reconciliationCron: string;
+    reconciliationWorkingDays: number;
+    holdSweepCron: string;
+    retentionCron: string;
+    /**
+     * never below the legal six months
+     */
+    retentionDays: number;
+    retentionBatchSize: number;
+    catchUpAfterHours: number;
   };
 }
 

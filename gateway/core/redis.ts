@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { GatewayConfig } from '../../config/index.ts';
 
 export type RedisRole = 'command' | 'queue' | 'worker';
 
@@ -7,7 +8,9 @@ export type RedisRole = 'command' | 'queue' | 'worker';
  * queue, one retry) so that an unreachable Redis becomes a 503, not a hang.
  * BullMQ workers block on Redis and must retry forever (maxRetriesPerRequest: null).
  */
-export function createRedis(url: string, role: RedisRole, commandTimeoutMs: number): Redis {
+export function createRedis(settings: Readonly<GatewayConfig['redis']>, role: RedisRole): Redis {
+  const url = settings.url ?? '';
+  const commandTimeoutMs = settings.commandTimeoutMs;
   const common: RedisOptions = {
     lazyConnect: false,
     connectionName: `zzgw-${role}`,

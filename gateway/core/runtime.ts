@@ -47,8 +47,8 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel, { service: 'zzgw' });
   const keys = new Keys(config.redis.namespace);
-  const redis = createRedis(config.redis.url, 'command', config.redis.commandTimeoutMs);
-  const queueConnection = createRedis(config.redis.url, 'queue', config.redis.commandTimeoutMs);
+  const redis = createRedis(config.redis, 'command');
+  const queueConnection = createRedis(config.redis, 'queue');
   const adapters = createAdapters({ config, clock });
   const queueOptions = { connection: queueConnection, prefix: keys.queuePrefix };
   const inboundQueue = new Queue(INBOUND_QUEUE, queueOptions);

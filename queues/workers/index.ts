@@ -19,7 +19,7 @@ export interface WorkerSet {
 /** Starts the inbound worker and one outbound worker per partner. */
 export function startWorkers(runtime: Runtime): WorkerSet {
   const { config, keys } = runtime;
-  const connection = createRedis(config.redis.url, 'worker', config.redis.commandTimeoutMs);
+  const connection = createRedis(config.redis, 'worker');
   const common = { connection, prefix: keys.queuePrefix, concurrency: config.workers.concurrency };
   const workers: Worker[] = [];
 
