@@ -55,7 +55,7 @@ describe('config: loadConfig', () => {
       expect(config.port).to.equal(8080);
       expect(config.role).to.deep.equal(['api', 'worker', 'scheduler']);
       expect(config.logLevel).to.equal('info');
-      expect(config.redis).to.deep.equal({ url: 'redis://127.0.0.1:6390', namespace: 'zzgw', commandTimeoutMs: 2000 });
+      expect(config.redis).to.deep.equal({ mode: 'standalone', url: 'redis://127.0.0.1:6390', nodes: [], sentinelName: 'mymaster', namespace: 'zzgw', commandTimeoutMs: 2000 });
       expect(config.center).to.deep.equal({ areaCode: '430200', systemNo: 'ZZ430200', name: '株洲市公共资源交易中心' });
       expect(config.dataEncryptionKey).to.equal(KEY);
       expect(config.localApiKey).to.equal(null);
