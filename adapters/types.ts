@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Availability, BookingDecision, BookingRequest, HostEvent, HostMessage } from '../schemas/types.generated.ts';
+import type { Availability, BookingDecision, BookingRequest, ExceptionReport, HostEvent, HostMessage } from '../schemas/types.generated.ts';
 import type { GatewayError } from '../gateway/errors.ts';
 import type { Violation } from '../schemas/registry.ts';
 
@@ -40,6 +40,17 @@ export interface OutboundMessage {
   /** stable across resends, so the partner can recognise a repeat */
   messageId: string;
   body: Record<string, unknown>;
+}
+
+/** One request in force at the partner, with what recording it as if pushed needs. */
+export interface ScheduledRequest {
+  requestId: string;
+  replaces?: string;
+  start: number;
+  end: number;
+  seats: number;
+  /** the message the partner would have pushed: operation and wire body */
+  asPushed: { operation: string; body: unknown; contentDigest: string; searchIds: Record<string, string> };
 }
 
 export type DeliveryResult =
@@ -92,6 +103,15 @@ export interface PartnerAdapter {
   /** Partners with whom Zhuzhou also hosts: it asks them for seats. */
   readonly host?: {
     encode(message: HostMessage, messageId: string): OutboundMessage;
+  };
+  /** Partners that keep the authoritative schedule of what they booked with Zhuzhou. */
+  readonly reconciliation?: {
+    /** every request the partner holds in force starting on `date` (yyyyMMdd, Beijing); throws when it cannot be had */
+    fetchSchedule(date: string): Promise<ScheduledRequest[]>;
+  };
+  /** Partners that hear of problems with what they booked. */
+  readonly exceptions?: {
+    encode(report: ExceptionReport, messageId: string): OutboundMessage;
   };
   /** Partners that exchange room availability. */
   readonly availability?: {

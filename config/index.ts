@@ -135,9 +135,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayCon
   return deepFreeze(result.value);
 }
 
-/** The process's own configuration: read once from process.env. */
+/** The process's own configuration: read once from process.env and the command line (`--role api,worker`). */
 let processConfig: Readonly<GatewayConfig> | undefined;
-export function config(): Readonly<GatewayConfig> {
-  processConfig ??= loadConfig();
+export function config(argv: readonly string[] = process.argv.slice(2)): Readonly<GatewayConfig> {
+  processConfig ??= loadConfig(rolesFromArgv(argv));
   return processConfig;
+}
+
+/** `--role api`, `--role=worker,scheduler`, or the option repeated. */
+export function rolesFromArgv(argv: readonly string[]): LoadConfigOptions {
+  const roles: string[] = [];
+  argv.forEach((argument, index) => {
+    const value = argument === '--role' ? argv[index + 1] : argument.startsWith('--role=') ? argument.slice('--role='.length) : undefined;
+    if (value !== undefined) roles.push(...value.split(',').map((role) => role.trim()).filter(Boolean));
+  });
+  return roles.length > 0 ? { overrides: { role: roles } } : {};
 }

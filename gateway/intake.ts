@@ -28,7 +28,7 @@ function storeUnavailable(runtime: Runtime, cause: unknown): GatewayError {
 export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, http: InboundHttp, message: InboundMessage): Promise<IntakeResult> {
   const { redis, keys } = runtime;
   const intakeKeys = keys.intake(adapter.id);
-  if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { numberOfKeys: 4, lua: recordScript });
+  if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { numberOfKeys: 5, lua: recordScript });
 
   try {
     if (message.refersTo !== undefined && !(await redis.exists(intakeKeys.requestId(message.refersTo)))) {
@@ -41,6 +41,11 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
       'receivedAt', String(http.receivedAt),
       'state', 'received',
       'body', runtime.cipher.encrypt(http.rawBody.toString('utf8')),
+      // what retention must undo when the record goes
+      'messageKey', message.messageKey,
+      'requestId', message.request?.id ?? '',
+      'replaces', message.replaces ?? '',
+      'searchIds', JSON.stringify(message.searchIds),
     ];
     const scripted = redis as unknown as { recordInbound(...args: string[]): Promise<[Verdict, string, string]> };
     const [verdict, knownTrackingNo, state] = await scripted.recordInbound(
@@ -48,10 +53,12 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
       intakeKeys.requestId(message.request?.id ?? '-'),
       intakeKeys.replacedBy(message.replaces ?? '-'),
       intakeKeys.record(trackingNo),
+      intakeKeys.byTime,
       trackingNo,
       message.request?.id ?? '',
       message.request?.contentDigest ?? '',
       message.replaces ?? '',
+      String(http.receivedAt),
       ...fields,
     );
     switch (verdict) {

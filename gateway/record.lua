@@ -1,9 +1,11 @@
 --[[
 Records one inbound message, or recognises a repeat, in one step.
-KEYS: 1 message-id key, 2 request-id key, 3 replaced-by key, 4 record key
-(all under the partner's `{in:<partner>}` hash tag).
+KEYS: 1 message-id key, 2 request-id key, 3 replaced-by key, 4 record key,
+5 the records' time index for retention (all under the partner's
+`{in:<partner>}` hash tag).
 ARGV: 1 trackingNo, 2 request id ('' if none), 3 content digest,
-4 replaced id ('' if none), then field/value pairs of the record.
+4 replaced id ('' if none), 5 received at (epoch ms), then field/value pairs
+of the record.
 Returns {verdict, trackingNo, state}: verdict is new | repeat | conflict | replaced-elsewhere.
 ]]
 -- the record of an earlier message: same key shape, other tracking number
@@ -30,8 +32,9 @@ if ARGV[4] ~= '' then
   redis.call('SET', KEYS[3], ARGV[2])
 end
 local fields = {}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[4], unpack(fields))
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[2], 'trackingNo', ARGV[1], 'digest', ARGV[3])

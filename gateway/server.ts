@@ -48,10 +48,14 @@ async function main(): Promise<void> {
     }
     stopping = true;
     runtime.logger.info('stopping', { signal });
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // stop accepting first; keep-alive connections are closed once idle
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeIdleConnections();
     await scheduler?.stop();
     await workers?.close();
+    await closed;
     await runtime.close();
+    runtime.logger.info('stopped', { signal });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -16,6 +16,9 @@ local base = KEYS[1]
 local r = cjson.decode(ARGV[1])
 
 local function requestKey(id) return base .. ':req:' .. r.partner .. ':' .. id end
+-- every live hold by its expiry, for the sweep behind the delayed expiry jobs
+local holdsKey = base .. ':holds'
+local function holdMember() return r.partner .. ':' .. r.id end
 local function occupancyKey(resource) return base .. ':occ:' .. resource end
 local function waitingKey(id) return base .. ':wait:' .. r.partner .. ':' .. id end
 local function int(n) return string.format('%d', n) end
@@ -23,8 +26,8 @@ local function int(n) return string.format('%d', n) end
 local self = requestKey(r.id)
 
 local function decisionOf(key)
-  local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state', 'offerId', 'holdUntil')
-  return { outcome = h[1] or '', reason = h[2] or '', room = h[3] or '', seatIds = h[4] or '[]', notifyId = h[5] or '', decidedAt = h[6] or '', kind = h[7] or '', state = h[8] or '', offerId = h[9] or '', holdUntil = h[10] or '' }
+  local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state', 'offerId', 'holdUntil', 'trackingNo')
+  return { outcome = h[1] or '', reason = h[2] or '', room = h[3] or '', seatIds = h[4] or '[]', notifyId = h[5] or '', decidedAt = h[6] or '', kind = h[7] or '', state = h[8] or '', offerId = h[9] or '', holdUntil = h[10] or '', trackingNo = h[11] or '' }
 end
 
 -- The answer to an event about an existing hold (confirm, release, expiry):
@@ -133,9 +136,11 @@ if r.op == 'confirm' then
   if offerId == r.offerId and state == 'in-force' then return eventResult('confirmed', '') end
   if offerId == r.offerId and state == 'held' and r.now < tonumber(redis.call('HGET', self, 'holdUntil')) then
     redis.call('HSET', self, 'state', 'in-force', 'confirmedAt', r.decidedAt)
+    redis.call('ZREM', holdsKey, holdMember())
     return eventResult('confirmed', '')
   end
   if state == 'held' then
+    redis.call('ZREM', holdsKey, holdMember())
     -- too late, or for an offer we never made: Changsha hears the request is
     -- released, so the hold ends now too (no hold is left behind that answer)
     release(self)
@@ -153,6 +158,7 @@ if r.op == 'release' then
   end
   if state == 'held' or state == 'in-force' then
     release(self)
+    redis.call('ZREM', holdsKey, holdMember())
     redis.call('HSET', self, 'state', 'released', 'releasedBy', r.trackingNo)
     return eventResult('released', r.reason or 'OTHER')
   end
@@ -164,6 +170,7 @@ if r.op == 'expire' then
   local offerId = redis.call('HGET', self, 'offerId')
   if state == 'held' and offerId == r.offerId and r.now >= tonumber(redis.call('HGET', self, 'holdUntil')) then
     release(self)
+    redis.call('ZREM', holdsKey, holdMember())
     redis.call('HSET', self, 'state', 'expired')
     return eventResult('released', 'HOLD_EXPIRED')
   end
@@ -180,6 +187,7 @@ if r.op == 'hold' then
   if not placement then return decide('rejected', 'NO_CAPACITY', 'rejected', nil) end
   book(placement)
   redis.call('HSET', self, 'offerId', r.offerId, 'holdUntil', int(r.holdUntil))
+  redis.call('ZADD', holdsKey, int(r.holdUntil), holdMember())
   return decide('held', '', 'held', placement)
 end
 

@@ -44,6 +44,8 @@ export interface LedgerDecision {
   seatIds: string[];
   notifyId: string;
   decidedAt: string;
+  /** the message the request came in */
+  trackingNo: string;
   offerId: string;
   /** epoch milliseconds; holds only */
   holdUntil: number | undefined;
@@ -76,6 +78,7 @@ interface RawDecision {
   state: string;
   offerId?: string;
   holdUntil?: string;
+  trackingNo?: string;
 }
 
 type RawResult = { held: true } | { decision: RawDecision; already: boolean; resume: string[] | Record<string, never> };
@@ -142,9 +145,35 @@ export class RoomLedger {
     return { held: false, decision: toDecision(request.id, raw.decision), alreadyDecided: raw.already, resume: asArray(raw.resume) };
   }
 
+  /** Holds whose expiry has passed at `now` (the sweep behind the delayed expiry jobs). */
+  async lapsedHolds(now: number, limit = 500): Promise<{ partner: string; requestId: string; offerId: string; trackingNo: string }[]> {
+    const members = await this.#redis.zrangebyscore(`${this.#keys.ledger.base}:holds`, '-inf', String(Math.floor(now / 1000)), 'LIMIT', 0, limit);
+    const holds = [];
+    for (const member of members) {
+      const [partner = '', ...rest] = member.split(':');
+      const requestId = rest.join(':');
+      const [offerId, trackingNo] = await this.#redis.hmget(this.#keys.ledger.request(partner, requestId), 'offerId', 'trackingNo');
+      holds.push({ partner, requestId, offerId: offerId ?? '', trackingNo: trackingNo ?? '' });
+    }
+    return holds;
+  }
+
   /** Forgets a waiting message once it has been queued again. */
   async resumed(partner: string, requestId: string, trackingNo: string): Promise<void> {
     await this.#redis.srem(this.#keys.ledger.waiting(partner, requestId), trackingNo);
+  }
+
+  /** Where a request stands: its state, and the window and seats it was decided on. */
+  async describe(partner: string, requestId: string): Promise<{ state: string; start?: number; end?: number; seats?: number; roomId: string } | undefined> {
+    const [state, start, finish, seats, room] = await this.#redis.hmget(this.#keys.ledger.request(partner, requestId), 'state', 'start', 'finish', 'seats', 'room');
+    if (state === null || state === undefined) return undefined;
+    return {
+      state,
+      roomId: room ?? '',
+      ...(start ? { start: Number(start) * 1000 } : {}),
+      ...(finish ? { end: Number(finish) * 1000 } : {}),
+      ...(seats ? { seats: Number(seats) } : {}),
+    };
   }
 
   /** The decision on a request, if there is one (for a repeated notify). */
@@ -154,13 +183,27 @@ export class RoomLedger {
     return toDecision(requestId, fields as unknown as RawDecision);
   }
 
-  /** Every booking of every resource, for checks and the room board. */
-  async bookings(): Promise<Booking[]> {
-    const resources = this.#rooms.flatMap((room) =>
+  #resources(): string[] {
+    return this.#rooms.flatMap((room) =>
       room.kind === 'room' ? [room.id] : Array.from({ length: room.seats }, (_, n) => `${room.id}-${String(n + 1).padStart(2, '0')}`),
     );
+  }
+
+  /** Forgets bookings that ended before `cutoff` (retention); returns how many. */
+  async purgeBefore(cutoff: number): Promise<number> {
+    let purged = 0;
+    // members are scored by start, and no booking spans more than a day
+    const maxStart = String(Math.floor(cutoff / 1000) - 24 * 3600);
+    for (const resource of this.#resources()) {
+      purged += await this.#redis.zremrangebyscore(this.#keys.ledger.occupancy(resource), '-inf', maxStart);
+    }
+    return purged;
+  }
+
+  /** Every booking of every resource, for checks and the room board. */
+  async bookings(): Promise<Booking[]> {
     const result: Booking[] = [];
-    for (const resource of resources) {
+    for (const resource of this.#resources()) {
       const members = await this.#redis.zrange(this.#keys.ledger.occupancy(resource), '0', '-1');
       for (const member of members) {
         const [start, end, ...owner] = member.split(':');
@@ -182,6 +225,7 @@ function toDecision(requestId: string, raw: RawDecision): LedgerDecision {
     notifyId: raw.notifyId,
     decidedAt: raw.decidedAt,
     state: raw.state,
+    trackingNo: raw.trackingNo ?? '',
     offerId: raw.offerId ?? '',
     holdUntil: raw.holdUntil ? Number(raw.holdUntil) * 1000 : undefined,
   };

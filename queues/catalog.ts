@@ -16,6 +16,12 @@ export interface PeriodicJobs {
   'availability-poll': { partner: PartnerId };
   /** send Zhuzhou's availability to every partner that exchanges it */
   'availability-publish': { reason: string };
+  /** release holds whose delayed expiry job did not run (the safety net) */
+  'hold-sweep': Record<string, never>;
+  /** compare the province's schedule with the ledger over the coming working days */
+  reconciliation: { reason: string };
+  /** purge records, traces and dead letters older than the retention period */
+  retention: Record<string, never>;
 }
 
 export interface OutboundJobs {

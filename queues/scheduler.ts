@@ -3,6 +3,24 @@ import type { Runtime } from '../gateway/core/runtime.ts';
 import { formatCompactBeijing } from '../gateway/core/beijing-time.ts';
 import { PERIODIC_JOB_OPTIONS } from './catalog.ts';
 import { jobId } from './names.ts';
+import { lastReconciliation } from './workers/reconciliation.ts';
+
+/**
+ * After downtime: a reconciliation older than the catch-up age runs now. The
+ * job id names the hour, so schedulers starting together enqueue it once.
+ */
+export async function catchUp(runtime: Runtime): Promise<void> {
+  try {
+    const last = await lastReconciliation(runtime);
+    const ageMs = last === undefined ? Infinity : runtime.clock.now() - last;
+    if (ageMs <= runtime.config.periodic.catchUpAfterHours * 3600 * 1000) return;
+    const hour = formatCompactBeijing(runtime.clock.now()).slice(0, 10);
+    await runtime.periodicQueue.add('reconciliation', { reason: 'catch-up at start' }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('reconciliation', 'catch-up', hour) });
+    runtime.logger.info('reconciliation is overdue: catching up', { lastRun: last === undefined ? 'never' : new Date(last).toISOString() });
+  } catch (error) {
+    runtime.logger.warn('catch-up not enqueued', { error: (error as Error).message });
+  }
+}
 
 export interface Scheduler {
   stop(): Promise<void>;
@@ -37,6 +55,13 @@ export function startScheduler(runtime: Runtime): Scheduler {
   every(availability.publishCron, 'availability-publish-daily', (tick) =>
     runtime.periodicQueue.add('availability-publish', { reason: 'daily' }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('availability-publish', tick) }),
   );
+  const periodic = runtime.config.periodic;
+  every(periodic.reconciliationCron, 'reconciliation', (tick) =>
+    runtime.periodicQueue.add('reconciliation', { reason: 'daily' }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('reconciliation', tick) }),
+  );
+  every(periodic.holdSweepCron, 'hold-sweep', (tick) => runtime.periodicQueue.add('hold-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('hold-sweep', tick) }));
+  every(periodic.retentionCron, 'retention', (tick) => runtime.periodicQueue.add('retention', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('retention', tick) }));
+  void catchUp(runtime);
   return {
     async stop() {
       for (const task of tasks) await task.stop();

@@ -313,6 +313,27 @@ export interface SeatRequestInput {
   projectName: string;
 }
 
+/**
+ * POST /api/v1/exceptions: a room, network or expert problem of a booked request, for the province.
+ */
+export interface ExceptionInput {
+  seriesNumber: string;
+  type: "ROOM_FAULT" | "NETWORK_FAULT" | "EXPERT_ABSENT" | "OTHER";
+  description: string;
+  occurredAt: string;
+}
+
+/**
+ * A problem at a guest venue with a booked request, to be told to the partner that booked it.
+ */
+export interface ExceptionReport {
+  reportId: string;
+  requestId: string;
+  type: "ROOM_FAULT" | "NETWORK_FAULT" | "EXPERT_ABSENT" | "OTHER";
+  description: string;
+  occurredAt: string;
+}
+
 export type ProvinceApplyData = {
   SERIES_NUMBER: string;
   AREA_CODE: string;
@@ -444,6 +465,69 @@ export interface ProvinceResponse {
   Success: boolean;
   Msg: string;
   Data?: unknown;
+}
+
+/**
+ * The province's answer to GET /schedule: every request in force at AREA_CODE starting on DATE.
+ */
+export interface ProvinceScheduleResponse {
+  State: "200";
+  Success?: boolean;
+  Msg?: string;
+  Data: {
+    /**
+     * @maxItems 10000
+     */
+    items: ProvinceScheduleItem[];
+  };
+}
+
+export interface ProvinceScheduleItem {
+  SERIES_NUMBER: string;
+  ORIGINAL_SERIES_NUMBER?: string;
+  AREA_CODE: string;
+  CENTER_NAME: string;
+  TENDER_PROJECT_CODE: string;
+  BID_SECTION_CODE: string;
+  TRADE_TYPE: "GCJS" | "ZFCG";
+  TENDER_PROJECT_TYPE?:
+    | "A01"
+    | "A02"
+    | "A03"
+    | "A04"
+    | "A05"
+    | "A06"
+    | "A07"
+    | "A08"
+    | "A09"
+    | "A10"
+    | "A11"
+    | "A12"
+    | "A13"
+    | "A14"
+    | "A97"
+    | "A98"
+    | "A99";
+  BID_EVAL_START_TIME: string;
+  BID_EVAL_END_TIME: string;
+  SUB_AREA_CODE: string;
+  SEAT_COUNT: number;
+  TENDER_AGENT_CONTRACT: string;
+  TENDER_AGENT_PHONE: string;
+  REMARK?: string;
+}
+
+export interface ProvinceException {
+  validation: Validation;
+  data: ProvinceExceptionData;
+}
+
+export interface ProvinceExceptionData {
+  SERIES_NUMBER: string;
+  AREA_CODE: string;
+  EXCEPTION_TYPE: "ROOM_FAULT" | "NETWORK_FAULT" | "EXPERT_ABSENT" | "OTHER";
+  DESCRIPTION: string;
+  OCCURRED_TIME: string;
 }
 
 /**

@@ -13,10 +13,15 @@ import type {
   ProvinceChange,
   ProvinceNotifyData,
   ProvinceQuery,
+  ExceptionReport,
+  ProvinceExceptionData,
+  ProvinceScheduleItem,
+  ProvinceScheduleResponse,
 } from '../../schemas/types.generated.ts';
 import type { HmacMethod } from '../signing/digest.ts';
 import type { HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
 import { createHttpClient, postJson } from './client.ts';
+import type { ScheduledRequest } from '../types.ts';
 import { bookingRuleViolations } from './rules.ts';
 import { buildEnvelope, dataDigest, verifyToken, type ProvinceInterface } from './signature.ts';
 
@@ -24,6 +29,8 @@ const INBOUND_OPERATIONS = ['apply', 'change', 'cancel', 'query'] as const;
 type InboundOperation = (typeof INBOUND_OPERATIONS)[number];
 
 type InboundEnvelope = ProvinceApply | ProvinceChange | ProvinceCancel | ProvinceQuery;
+
+const validateSchedule = validatorFor<ProvinceScheduleResponse>('partners/province/schedule-response.json');
 
 const validators: Record<InboundOperation, (input: unknown) => ValidationResult<InboundEnvelope>> = {
   apply: validatorFor<ProvinceApply>('partners/province/apply.json'),
@@ -52,6 +59,23 @@ function isInboundOperation(operation: string): operation is InboundOperation {
 
 function envelopeOf(body: unknown): InboundEnvelope {
   return body as InboundEnvelope;
+}
+
+/** A request the province holds, as the apply or change it would have pushed. */
+function scheduledRequest(item: ProvinceScheduleItem): ScheduledRequest {
+  const operation = item.SERIES_NUMBER.startsWith('BG') ? 'change' : 'apply';
+  const { ORIGINAL_SERIES_NUMBER: replaces, ...rest } = item;
+  // an apply carries no ORIGINAL_SERIES_NUMBER; a change needs its reason
+  const data = operation === 'change' ? { ...rest, ORIGINAL_SERIES_NUMBER: replaces ?? '', REMARK: rest.REMARK || '对账补录' } : rest;
+  const body = { validation: { DATAUUID: createHash('sha256').update(`reconciled:${item.SERIES_NUMBER}`).digest('hex').slice(0, 32), SYSTEM_NO: 'HNSDD', TIME: '', TOKEN: '' }, data };
+  return {
+    requestId: item.SERIES_NUMBER,
+    ...(replaces === undefined ? {} : { replaces }),
+    start: parseCompactBeijing(item.BID_EVAL_START_TIME),
+    end: parseCompactBeijing(item.BID_EVAL_END_TIME),
+    seats: item.SEAT_COUNT,
+    asPushed: { operation, body, contentDigest: dataDigest(data), searchIds: { series: item.SERIES_NUMBER, section: item.BID_SECTION_CODE } },
+  };
 }
 
 export interface ProvinceAdapterDeps {
@@ -196,6 +220,32 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
         REMARK: decision.reason,
       };
       return { partner: 'province', operation: 'notify', messageId, body: { ...data } };
+    },
+
+    reconciliation: {
+      async fetchSchedule(date: string): Promise<ScheduledRequest[]> {
+        const data = { AREA_CODE: config.center.areaCode, DATE: date };
+        const dataUuid = createHash('sha256').update(`schedule:${date}:${clock.now()}`).digest('hex').slice(0, 32);
+        const { validation } = envelope('schedule', dataUuid, data);
+        // GET /schedule: the validation fields travel as query parameters beside the data
+        const response = await http.get('/schedule', { params: { ...data, ...validation } });
+        const checked = validateSchedule(response.data);
+        if (response.status !== 200 || !checked.ok) throw new Error(`schedule for ${date} answered HTTP ${response.status}${checked.ok ? '' : `: ${JSON.stringify(checked.violations.slice(0, 3))}`}`);
+        return checked.value.Data.items.map((item) => scheduledRequest(item));
+      },
+    },
+
+    exceptions: {
+      encode(report: ExceptionReport, messageId: string): OutboundMessage {
+        const data: ProvinceExceptionData = {
+          SERIES_NUMBER: report.requestId,
+          AREA_CODE: config.center.areaCode,
+          EXCEPTION_TYPE: report.type,
+          DESCRIPTION: report.description,
+          OCCURRED_TIME: formatCompactBeijing(Date.parse(report.occurredAt)),
+        };
+        return { partner: 'province', operation: 'exception', messageId, body: { ...data } };
+      },
     },
 
     async deliver(message: OutboundMessage) {

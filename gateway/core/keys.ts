@@ -1,7 +1,15 @@
 /**
- * Every Redis key the gateway owns, in one place. Keys written together by one
- * script share a hash tag, so that they stay in one slot on Redis Cluster:
- * intake keys per partner `{in:<partner>}`, ledger keys `{ledger}`.
+ * Every Redis key the gateway owns, in one place, all under `<namespace>:`.
+ * Keys written together (one script, one MULTI, one pipeline) share a hash tag,
+ * so that they stay in one slot on Redis Cluster:
+ * - `{bull}`: every BullMQ queue (its scripts touch many keys of one queue);
+ * - `{in:<partner>}`: a partner's intake records, idempotency keys, time index, rate limit;
+ * - `{ledger}`: the room ledger (one script decides over every room);
+ * - `{ix}`: the search index (one pipeline adds a message's ids);
+ * - `{dlq}`: dead letters and their time index (one MULTI).
+ * Untagged keys (traces, seat requests, availability snapshots) are only ever
+ * used one key per command, so they spread over the cluster.
+ * The tags do not name the namespace: gateways sharing one cluster share slots.
  */
 export class Keys {
   readonly namespace: string;
@@ -10,9 +18,13 @@ export class Keys {
     this.namespace = namespace;
   }
 
-  /** BullMQ's prefix for every queue of this gateway */
+  /**
+   * BullMQ's prefix for every queue of this gateway. BullMQ names a queue's keys
+   * `<prefix>:<queue>:<suffix>` and its scripts touch several at once, so the
+   * prefix carries the hash tag (BullMQ's advice for Redis Cluster).
+   */
   get queuePrefix(): string {
-    return `${this.namespace}:bull`;
+    return `${this.namespace}:{bull}`;
   }
 
   intake(partner: string) {
@@ -22,6 +34,8 @@ export class Keys {
       messageId: (messageKey: string) => `${base}:mid:${messageKey}`,
       requestId: (requestKey: string) => `${base}:rid:${requestKey}`,
       replacedBy: (originalId: string) => `${base}:replaced:${originalId}`,
+      /** tracking numbers by receipt time, for retention */
+      byTime: `${base}:by-time`,
       rate: `${base}:rate`,
     };
   }
@@ -33,6 +47,8 @@ export class Keys {
       request: (partner: string, requestId: string) => `${base}:req:${partner}:${requestId}`,
       occupancy: (resourceId: string) => `${base}:occ:${resourceId}`,
       waiting: (partner: string, originalId: string) => `${base}:wait:${partner}:${originalId}`,
+      /** live holds by expiry (decide.lua derives the same key from `base`) */
+      holds: `${base}:holds`,
     };
   }
 
@@ -40,15 +56,30 @@ export class Keys {
     return `${this.namespace}:trace:${trackingNo}`;
   }
 
-  /** lookup of tracking numbers by any id a message carries */
+  /**
+   * lookup of tracking numbers by any id a message carries; one tag, because a
+   * message's ids are added in one pipeline (TraceStore.index)
+   */
   index(kind: string, value: string): string {
-    return `${this.namespace}:ix:${kind}:${value}`;
+    return `${this.namespace}:{ix}:${kind}:${value}`;
   }
 
+  /** an entry and the time index are written in one MULTI */
   get deadLetters() {
+    const base = `${this.namespace}:{dlq}`;
     return {
-      entry: (id: string) => `${this.namespace}:dlq:${id}`,
-      byTime: `${this.namespace}:dlq:by-time`,
+      entry: (id: string) => `${base}:${id}`,
+      byTime: `${base}:by-time`,
     };
+  }
+
+  /** a seat request Zhuzhou made as host (one key, changed by compare-and-set) */
+  seatRequest(requestId: string): string {
+    return `${this.namespace}:host:seat-request:${requestId}`;
+  }
+
+  /** a partner's latest availability snapshot (one key) */
+  availability(partner: string): string {
+    return `${this.namespace}:availability:${partner}`;
   }
 }

@@ -1,25 +1,105 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { GatewayConfig } from '../../config/index.ts';
 
 export type RedisRole = 'command' | 'queue' | 'worker';
 
+type RedisSettings = Readonly<GatewayConfig['redis']>;
+
+/** What a role asks of every connection, whatever the topology. */
+function roleOptions(settings: RedisSettings, role: RedisRole): RedisOptions {
+  const common: RedisOptions = { connectionName: `zzgw-${role}` };
+  return role === 'worker'
+    ? { ...common, maxRetriesPerRequest: null }
+    : { ...common, maxRetriesPerRequest: 1, commandTimeout: settings.commandTimeoutMs };
+}
+
+/** `host:port` (as the config schema checks it) to an ioredis node. */
+function hostPort(node: string): { host: string; port: number } {
+  const colon = node.lastIndexOf(':');
+  return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
+}
+
+/**
+ * In cluster and sentinel modes REDIS_URL names no server; when it is set, its
+ * user name, password and `rediss:` scheme are those of the data nodes.
+ */
+function credentialsOf(url: string | undefined): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  if (!url) return {};
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
 /**
  * Connections by use. Commands that answer a partner fail fast (no offline
- * queue, one retry) so that an unreachable Redis becomes a 503, not a hang.
- * BullMQ workers block on Redis and must retry forever (maxRetriesPerRequest: null).
+ * queue, one retry, commandTimeout) so that an unreachable Redis becomes a 503,
+ * not a hang. BullMQ workers block on Redis and must retry forever
+ * (maxRetriesPerRequest: null, offline queue on).
+ *
+ * `settings.mode` picks the topology:
+ * - standalone: one server, `settings.url`;
+ * - sentinel: the master the sentinels (`settings.nodes`) name `settings.sentinelName`,
+ *   found again after a failover;
+ * - cluster: Redis Cluster seeded from `settings.nodes`; every key the gateway
+ *   writes together carries one hash tag (see keys.ts), so each script, MULTI and
+ *   pipeline stays on one slot.
  */
-export function createRedis(settings: Readonly<GatewayConfig['redis']>, role: RedisRole): Redis {
-  const url = settings.url ?? '';
-  const commandTimeoutMs = settings.commandTimeoutMs;
-  const common: RedisOptions = {
-    lazyConnect: false,
-    connectionName: `zzgw-${role}`,
-  };
-  const options: RedisOptions =
-    role === 'worker'
-      ? { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true }
-      : { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: commandTimeoutMs };
-  const redis = new Redis(url, options);
+export function createRedis(settings: RedisSettings, role: RedisRole): Redis {
+  const perRole = roleOptions(settings, role);
+  const offlineQueue = role === 'worker';
+  let redis: Redis;
+  switch (settings.mode) {
+    case 'standalone':
+      redis = new Redis(settings.url ?? '', { ...perRole, lazyConnect: false, enableOfflineQueue: offlineQueue });
+      break;
+    case 'sentinel': {
+      const credentials = credentialsOf(settings.url);
+      redis = new Redis({
+        ...perRole,
+        ...credentials,
+        ...(credentials.tls ? { enableTLSForSentinelMode: true } : {}),
+        sentinels: settings.nodes.map(hostPort),
+        name: settings.sentinelName,
+        role: 'master',
+        // reconnect to the new master as soon as a sentinel announces +switch-master
+        failoverDetector: true,
+        lazyConnect: false,
+        enableOfflineQueue: offlineQueue,
+      });
+      break;
+    }
+    case 'cluster': {
+      const options: ClusterOptions = {
+        // Per node: the role's retry and timeout rules. The cluster client itself
+        // queues nothing for a fail-fast role while the slot map is unknown.
+        redisOptions: { ...perRole, ...credentialsOf(settings.url) },
+        enableOfflineQueue: offlineQueue,
+        // Reads go to masters: an answer must see the write that came before it
+        // (idempotency, the ledger), which a replica may not have yet.
+        scaleReads: 'master',
+        lazyConnect: false,
+      };
+      /*
+       * A Cluster is handed out typed as Redis. That is sound for what the gateway
+       * and BullMQ do with it: both classes share ioredis' Commander, so every
+       * command the code sends (string, hash, set, sorted set and list commands,
+       * EXISTS, UNLINK, defineCommand scripts, pipeline() and multi()) exists with
+       * the same signature, and so do on/once, status, duplicate(), quit() and
+       * disconnect(). BullMQ and rate-limiter-flexible detect a Cluster at run time
+       * (`isCluster`) whatever the static type says. What differs, and is not used
+       * on the gateway's paths: SCAN, KEYS, INFO, FLUSHDB and the like reach one
+       * random master only (a scan over the whole cluster must go node by node,
+       * `cluster.nodes('master')`); a multi-key command, a script or a MULTI must
+       * name keys of one slot, and a pipeline keys served by one node — keys.ts
+       * gives everything written together one hash tag.
+       */
+      redis = new Cluster(settings.nodes.map(hostPort), options) as unknown as Redis;
+      break;
+    }
+  }
   // Errors surface on the commands that hit them; an unhandled 'error' event would end the process.
   redis.on('error', () => undefined);
   return redis;

@@ -7,6 +7,7 @@ import type { SearchKind } from '../core/trace.ts';
 import { replayDeadLetter } from '../../queues/replay.ts';
 import { readAvailability } from '../../queues/workers/availability.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
+import { operationRoutes } from './operations.ts';
 
 const SEARCH_KINDS: readonly SearchKind[] = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId', 'eventId', 'requestId'];
 
@@ -60,6 +61,7 @@ export function opsApiRoutes(runtime: Runtime): Router {
   });
 
   router.use(seatRequestRoutes(runtime));
+  router.use(operationRoutes(runtime));
 
   router.get('/api/v1/dead-letters', async (_req: Request, res: Response) => {
     res.json({ items: await runtime.deadLetters.list(500) });

@@ -214,7 +214,7 @@ async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): 
 }
 
 /** The delayed job of an offer: unconfirmed by now, the hold is released and the partner told. */
-async function expireHold(runtime: Runtime, data: InboundJobs['hold-expiry']): Promise<void> {
+export async function expireHold(runtime: Runtime, data: InboundJobs['hold-expiry']): Promise<void> {
   const now = runtime.clock.now();
   const result = await runtime.ledger.decide({
     op: 'expire',

@@ -5,22 +5,32 @@ import type { PartnerId } from '../../adapters/types.ts';
 import { createRedis } from '../../gateway/core/redis.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../names.ts';
-import type { PeriodicJobs } from '../catalog.ts';
-import { pollAvailability, publishAvailability } from './availability.ts';
+import { processPeriodicJob } from './periodic.ts';
 import { partnerBackoff } from './failure.ts';
 import { processInboundJob } from './inbound.ts';
 import { createBreaker, processOutboundJob } from './outbound.ts';
 
 export interface WorkerSet {
   workers: Worker[];
-  close(): Promise<void>;
+  /** Lets jobs in flight finish, up to `timeoutMs`; then closes anyway (they will be resumed elsewhere). */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** Starts the inbound worker and one outbound worker per partner. */
 export function startWorkers(runtime: Runtime): WorkerSet {
   const { config, keys } = runtime;
   const connection = createRedis(config.redis, 'worker');
-  const common = { connection, prefix: keys.queuePrefix, concurrency: config.workers.concurrency };
+  // A worker killed mid-job stops renewing its lock: after lockDuration the job is
+  // stalled, and the next stalled check (every stalledInterval) in any live worker
+  // takes it over — at most lockDuration + stalledInterval later (15 s by default).
+  const common = {
+    connection,
+    prefix: keys.queuePrefix,
+    concurrency: config.workers.concurrency,
+    lockDuration: config.workers.lockDurationMs,
+    stalledInterval: config.workers.stalledIntervalMs,
+    maxStalledCount: 3,
+  };
   const workers: Worker[] = [];
 
   workers.push(
@@ -30,15 +40,7 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   workers.push(
     new Worker(
       PERIODIC_QUEUE,
-      async (job: Job) => {
-        switch (job.name as keyof PeriodicJobs) {
-          case 'availability-poll':
-            return pollAvailability(runtime, (job.data as PeriodicJobs['availability-poll']).partner);
-          case 'availability-publish':
-            return publishAvailability(runtime, job.id ?? String(job.timestamp));
-        }
-        runtime.logger.error('periodic job without a handler', { job: job.name });
-      },
+      (job: Job) => processPeriodicJob(runtime, job),
       { ...common, concurrency: 1 },
     ),
   );
@@ -59,8 +61,18 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   }
   return {
     workers,
-    async close() {
-      await Promise.allSettled(workers.map((worker) => worker.close()));
+    async close(timeoutMs = config.workers.shutdownTimeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const drained = Promise.allSettled(workers.map((worker) => worker.close())).then(() => true);
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const finished = await Promise.race([drained, timedOut]);
+      clearTimeout(timer);
+      if (!finished) {
+        runtime.logger.warn('jobs still in flight at the shutdown bound: closing anyway, they will be resumed elsewhere', { timeoutMs });
+        await Promise.allSettled(workers.map((worker) => worker.close(true)));
+      }
       connection.disconnect();
     },
   };

@@ -26,7 +26,7 @@ describe('scheduler (node-cron ticks enqueue jobs with the tick as id)', () => {
       let added = 0;
       while (ids.size < 2) {
         await new Promise<void>((resolve) => gateway.runtime.periodicQueue.once('waiting', () => resolve()));
-        const jobs = await gateway.runtime.periodicQueue.getJobs(['waiting']);
+        const jobs = (await gateway.runtime.periodicQueue.getJobs(['waiting'])).filter((job) => job.name === 'availability-poll');
         added = jobs.length;
         for (const job of jobs) ids.add(job.id ?? '');
       }

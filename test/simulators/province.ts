@@ -12,7 +12,7 @@ export interface ReceivedMessage {
 }
 
 /** How the simulator answers the next calls: a queue of behaviours, then `ok`. */
-export type Behaviour = 'ok' | 'http-500' | 'state-503' | 'state-429' | 'refuse' | 'hang';
+export type Behaviour = 'ok' | 'http-500' | 'state-503' | 'state-429' | 'refuse' | 'hang' | 'slow';
 
 export interface ProvinceSimulatorOptions {
   /** the secret Zhuzhou signs with (the gateway's outbound secret) */
@@ -30,6 +30,11 @@ export class ProvinceSimulator extends EventEmitter {
   #behaviours: Behaviour[] = [];
   readonly #options: ProvinceSimulatorOptions;
   readonly #hanging = new Set<ServerResponse>();
+  readonly #schedule = new Map<string, object[]>();
+  /** GET /schedule calls whose signature checked out, by DATE */
+  readonly scheduleCalls: string[] = [];
+  /** how long a 'slow' answer takes */
+  slowMs = 500;
 
   constructor(options: ProvinceSimulatorOptions) {
     super();
@@ -42,6 +47,11 @@ export class ProvinceSimulator extends EventEmitter {
     const address = this.#server?.address() as AddressInfo | undefined;
     if (!address) throw new Error('simulator not started');
     return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** What GET /schedule answers for `date` (yyyyMMdd): requests in force, apply-shaped. */
+  setSchedule(date: string, items: object[]): void {
+    this.#schedule.set(date, items);
   }
 
   /** The next calls fail as given, in order; later calls succeed. */
@@ -82,15 +92,35 @@ export class ProvinceSimulator extends EventEmitter {
     return this.received.filter((message) => message.operation === 'notify' && message.data['SERIES_NUMBER'] === seriesNumber);
   }
 
+  /** GET /schedule: the validation fields come as query parameters; data is the other ones. */
+  #answerSchedule(query: URLSearchParams, answer: (status: number, body: unknown) => void): void {
+    const get = (name: string) => query.get(name) ?? '';
+    const data = { AREA_CODE: get('AREA_CODE'), DATE: get('DATE') };
+    const signed =
+      get('SYSTEM_NO') === (this.#options.systemNo ?? 'ZZ430200') &&
+      verifyToken((get('SIGN_METHOD') || 'HMAC-SM3') as HmacMethod, this.#options.secret, { systemNo: get('SYSTEM_NO'), dataUuid: get('DATAUUID'), time: get('TIME'), interfaceCode: 'schedule', data }, get('TOKEN'));
+    if (!signed) {
+      answer(401, { State: '401', Success: false, Msg: '身份验证失败' });
+      return;
+    }
+    this.scheduleCalls.push(data.DATE);
+    answer(200, { State: '200', Success: true, Msg: '成功', Data: { items: this.#schedule.get(data.DATE) ?? [] } });
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const operation = (req.url ?? '/').split('?')[0]?.replace(/^\//, '') ?? '';
-    const behaviour = this.#behaviours.shift() ?? 'ok';
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
       res.end(JSON.stringify(body));
     };
+    if (req.method === 'GET' && operation === 'schedule') {
+      this.#answerSchedule(new URL(req.url ?? '/', 'http://simulator').searchParams, answer);
+      return;
+    }
+    this.emit('request', operation);
+    const behaviour = this.#behaviours.shift() ?? 'ok';
     let message: ReceivedMessage;
     try {
       const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<ReceivedMessage, 'operation' | 'signatureValid'>;
@@ -113,6 +143,9 @@ export class ProvinceSimulator extends EventEmitter {
       case 'hang':
         this.#hanging.add(res);
         return;
+      case 'slow':
+        await new Promise<void>((resolve) => setTimeout(resolve, this.slowMs));
+        break;
       case 'http-500':
         answer(500, { State: '500', Success: false, Msg: '系统繁忙' });
         return;

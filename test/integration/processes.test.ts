@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { at, futureDay } from '../helpers/dates.ts';
+import { spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestGateway } from '../helpers/gateway.ts';
+import { applyData } from '../simulators/province-traffic.ts';
+
+describe('worker processes: crash and graceful stop', () => {
+  let gateway: TestGateway;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    gateway = await startTestGateway({ workers: false });
+    env = {
+      ...testEnv(gateway.config.redis.namespace, gateway.simulator.url, undefined, gateway.changshaSimulator.url),
+      GATEWAY_ROLE: 'worker',
+      // a call that hangs stays in flight until the process dies
+      PROVINCE_TIMEOUT_MS: '60000',
+      // the defaults (10 s + 5 s) bound a takeover by 15 s; shorter here to keep the suite quick
+      WORKER_LOCK_DURATION_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    };
+  });
+  afterEach(async () => {
+    await gateway.close();
+  });
+
+  it('when a worker is killed with SIGKILL mid-delivery, another worker takes the job over and the province gets one answer (or repeats of the same DATAUUID)', async () => {
+    const first = await spawnGatewayProcess(env);
+    gateway.simulator.failNext('hang');
+    const day = futureDay({ open: true });
+    const apply = applyData({ start: at(day, '09:00'), end: at(day, '11:00') });
+    const inFlight = once(gateway.simulator, 'request');
+    await gateway.province.send('apply', apply);
+    await inFlight;
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+
+    const second = await spawnGatewayProcess(env);
+    try {
+      const notify = await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
+      expect(notify.data['STATUS']).to.equal('1');
+      const dataUuids = new Set(gateway.simulator.notifiesFor(apply.SERIES_NUMBER).map((message) => message.validation.DATAUUID));
+      expect(dataUuids.size).to.equal(1);
+      expect((await gateway.runtime.ledger.bookings()).map((booking) => booking.owner)).to.deep.equal([`province:${apply.SERIES_NUMBER}`]);
+    } finally {
+      await stopProcess(second);
+    }
+  });
+
+  it('when a worker gets SIGTERM with a delivery in flight, it finishes that delivery, then exits 0', async () => {
+    const worker = await spawnGatewayProcess(env);
+    gateway.simulator.slowMs = 700;
+    gateway.simulator.failNext('slow');
+    const day = futureDay({ open: true });
+    const apply = applyData({ start: at(day, '09:00'), end: at(day, '11:00') });
+    const inFlight = once(gateway.simulator, 'request');
+    await gateway.province.send('apply', apply);
+    await inFlight;
+    const exited = once(worker, 'exit') as Promise<[number | null, string | null]>;
+    worker.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).to.equal(0);
+    // the answer went out before the process ended, and its job is complete, not stalled
+    expect(gateway.simulator.notifiesFor(apply.SERIES_NUMBER)).to.have.length(1);
+    const notifyJobs = await gateway.runtime.outboundQueues.province.getJobs(['completed', 'active', 'waiting', 'delayed']);
+    const states = await Promise.all(notifyJobs.map((job) => job.getState()));
+    expect(states).to.deep.equal(['completed']);
+  });
+});
