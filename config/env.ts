@@ -20,7 +20,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'REDIS_MODE', path: ['redis', 'mode'], parse: 'string', description: 'standalone (REDIS_URL), cluster or sentinel (REDIS_NODES)' },
   { name: 'REDIS_NODES', path: ['redis', 'nodes'], parse: 'list', description: 'comma-separated host:port of Redis Cluster nodes or of the sentinels' },
   { name: 'REDIS_SENTINEL_NAME', path: ['redis', 'sentinelName'], parse: 'string', description: 'name of the master the sentinels watch' },
-  { name: 'REDIS_URL', path: ['redis', 'url'], parse: 'string', description: 'Redis to use; when absent, npm start and npm test run a private one with AOF', secret: true },
+  { name: 'REDIS_URL', path: ['redis', 'url'], parse: 'string', description: 'Redis to use (standalone); in cluster and sentinel modes only its user, password and rediss: (TLS) count. When absent, npm start and npm test run a private one with AOF', secret: true },
   { name: 'REDIS_NAMESPACE', path: ['redis', 'namespace'], parse: 'string', description: 'prefix of every Redis key and queue of this gateway' },
   { name: 'REDIS_COMMAND_TIMEOUT_MS', path: ['redis', 'commandTimeoutMs'], parse: 'integer', description: 'a Redis command slower than this fails (the partner gets 503)' },
   { name: 'CENTER_AREA_CODE', path: ['center', 'areaCode'], parse: 'string', description: 'area code of this center' },

@@ -30,6 +30,10 @@ async function main(): Promise<void> {
     await Promise.all(workers.workers.map((worker) => worker.waitUntilReady()));
     if (!roles.has('api')) process.send?.({ type: 'ready' });
   }
+  // A cluster client answers 503 until it knows the slot map; a Redis that is down
+  // is no reason not to listen (partners then get 503 and retry), hence the bound.
+  await Promise.race([runtime.ready(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+
   if (roles.has('api')) {
     const app = createApp(runtime);
     server = app.listen(config.port, config.host, () => {

@@ -147,7 +147,7 @@ export class RoomLedger {
 
   /** Holds whose expiry has passed at `now` (the sweep behind the delayed expiry jobs). */
   async lapsedHolds(now: number, limit = 500): Promise<{ partner: string; requestId: string; offerId: string; trackingNo: string }[]> {
-    const members = await this.#redis.zrangebyscore(`${this.#keys.ledger.base}:holds`, '-inf', String(Math.floor(now / 1000)), 'LIMIT', 0, limit);
+    const members = await this.#redis.zrangebyscore(this.#keys.ledger.holds, '-inf', String(Math.floor(now / 1000)), 'LIMIT', 0, limit);
     const holds = [];
     for (const member of members) {
       const [partner = '', ...rest] = member.split(':');

@@ -33,7 +33,7 @@ export class SeatRequestStore {
   }
 
   #key(requestId: string): string {
-    return `${this.#keys.namespace}:host:seat-request:${requestId}`;
+    return this.#keys.seatRequest(requestId);
   }
 
   async create(seatRequest: SeatRequest): Promise<void> {

@@ -78,6 +78,11 @@ export class Keys {
     return `${this.namespace}:host:seat-request:${requestId}`;
   }
 
+  /** reconciliation runs (a capped list) and when the last finished */
+  get reconciliation() {
+    return { runs: `${this.namespace}:reconciliation:runs`, last: `${this.namespace}:reconciliation:last` };
+  }
+
   /** a partner's latest availability snapshot (one key) */
   availability(partner: string): string {
     return `${this.namespace}:availability:${partner}`;

@@ -7,7 +7,7 @@ import { jobId } from '../names.ts';
 import { sendToPartner } from '../outbound.ts';
 
 function snapshotKey(runtime: Runtime, partner: string): string {
-  return `${runtime.keys.namespace}:availability:${partner}`;
+  return runtime.keys.availability(partner);
 }
 
 /** Keeps a partner's latest availability (pushed or polled) for the dashboard and for hosting. */

@@ -31,11 +31,11 @@ export interface ReconciliationRun {
 }
 
 function runsKey(runtime: Runtime): string {
-  return `${runtime.keys.namespace}:reconciliation:runs`;
+  return runtime.keys.reconciliation.runs;
 }
 
 function lastKey(runtime: Runtime): string {
-  return `${runtime.keys.namespace}:reconciliation:last`;
+  return runtime.keys.reconciliation.last;
 }
 
 export async function recentRuns(runtime: Runtime, limit = 20): Promise<ReconciliationRun[]> {
