@@ -82,4 +82,9 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'CHANGSHA_BACKOFF_MAX_MS', path: ['partners', 'changsha', 'delivery', 'backoffMaxMs'], parse: 'integer', description: 'longest retry delay towards Changsha' },
   { name: 'CHANGSHA_BREAKER_FAILURES', path: ['partners', 'changsha', 'delivery', 'breakerFailures'], parse: 'integer', description: 'consecutive failures that open the circuit to Changsha' },
   { name: 'CHANGSHA_BREAKER_HALF_OPEN_MS', path: ['partners', 'changsha', 'delivery', 'breakerHalfOpenAfterMs'], parse: 'integer', description: 'how long the open circuit to Changsha waits before one trial call' },
+  { name: 'OPS_SESSION_SECRET', path: ['ops', 'sessionSecret'], parse: 'string', description: 'signs the dashboard session cookie (at least 32 characters)', secret: true },
+  { name: 'OPS_IDLE_MINUTES', path: ['ops', 'idleMinutes'], parse: 'integer', description: 'a dashboard session ends after this long without a request' },
+  { name: 'OPS_LOCKOUT_ATTEMPTS', path: ['ops', 'lockoutAttempts'], parse: 'integer', description: 'wrong passwords in a row that lock an account' },
+  { name: 'OPS_LOCKOUT_MINUTES', path: ['ops', 'lockoutMinutes'], parse: 'integer', description: 'how long a locked account stays locked' },
+  { name: 'OPS_TRUST_PROXY', path: ['ops', 'trustProxy'], parse: 'json', description: 'Express trust proxy (true, a hop count or addresses, as JSON): set it behind a TLS proxy' },
 ];

@@ -26,6 +26,7 @@ const TRIAL_SECRETS = [
   'CHANGSHA_OUTBOUND_SECRET',
   'DATA_ENCRYPTION_KEY',
   'LOCAL_API_KEY',
+  'OPS_SESSION_SECRET',
 ] as const;
 
 export function readLaunchEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): LaunchEnvironment {

@@ -2,12 +2,15 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Runtime } from './core/runtime.ts';
 import { opsApiRoutes } from './routes/ops-api.ts';
 import { partnerRoutes } from './routes/partners.ts';
+import { opsActionRoutes } from './ops/actions.ts';
+import { createOpsAuth } from './ops/auth.ts';
 
 /** The HTTP application, without listening: tests drive it in process. */
 export function createApp(runtime: Runtime): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // behind a TLS proxy this makes req.secure (Secure cookies) and req.ip (audit) right
+  app.set('trust proxy', runtime.config.ops.trustProxy);
   app.set('etag', false);
 
   app.get('/healthz', (_req, res) => {
@@ -24,6 +27,11 @@ export function createApp(runtime: Runtime): Express {
 
   app.use(partnerRoutes(runtime));
   app.use(express.json({ limit: '64kb' }), opsApiRoutes(runtime));
+
+  const auth = createOpsAuth(runtime);
+  app.use('/ops', auth.middleware);
+  app.use(auth.routes);
+  app.use(opsActionRoutes(runtime, auth));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/problem+json').json({ title: 'Not found', status: 404 });

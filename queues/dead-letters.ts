@@ -16,6 +16,27 @@ export interface DeadLetter {
   at: string;
   replayedAt?: string;
   replayJobId?: string;
+  /** set by an operator who decided the message is not to be sent */
+  discarded?: { at: string; by: string; reason: string };
+}
+
+export interface DeadLetterFilter {
+  partner?: string;
+  queue?: string;
+  /** a substring of the reason, e.g. DELIVERY_REFUSED */
+  reason?: string;
+  /** pending: neither replayed nor discarded */
+  status?: 'pending' | 'replayed' | 'discarded';
+}
+
+export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
+  const status = letter.discarded ? 'discarded' : letter.replayedAt ? 'replayed' : 'pending';
+  return (
+    (filter.partner === undefined || letter.partner === filter.partner) &&
+    (filter.queue === undefined || letter.queue === filter.queue) &&
+    (filter.reason === undefined || letter.reason.includes(filter.reason)) &&
+    (filter.status === undefined || status === filter.status)
+  );
 }
 
 /**
@@ -53,6 +74,14 @@ export class DeadLetterStore {
     const ids = await this.#redis.zrevrange(this.#keys.deadLetters.byTime, 0, limit - 1);
     const letters = await Promise.all(ids.map((id) => this.get(id)));
     return letters.filter((letter): letter is DeadLetter => letter !== undefined);
+  }
+
+  async discard(id: string, by: string, reason: string): Promise<DeadLetter | undefined> {
+    const letter = await this.get(id);
+    if (!letter) return undefined;
+    const updated: DeadLetter = { ...letter, discarded: { at: new Date(this.#now()).toISOString(), by, reason } };
+    await this.#redis.hset(this.#keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
+    return updated;
   }
 
   async markReplayed(id: string, replayJobId: string): Promise<void> {

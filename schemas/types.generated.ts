@@ -152,6 +152,19 @@ export interface GatewayConfig {
     retentionBatchSize: number;
     catchUpAfterHours: number;
   };
+  ops: {
+    /**
+     * signs the dashboard's session cookie
+     */
+    sessionSecret: string;
+    idleMinutes: number;
+    lockoutAttempts: number;
+    lockoutMinutes: number;
+    /**
+     * Express trust proxy: behind a TLS proxy, set it so cookies are Secure and the client address is right
+     */
+    trustProxy: boolean | number | string;
+  };
 }
 
 export interface Delivery {

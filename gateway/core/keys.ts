@@ -78,6 +78,21 @@ export class Keys {
     return `${this.namespace}:host:seat-request:${requestId}`;
   }
 
+  /** an operator account of the dashboard */
+  opsAccount(username: string): string {
+    return `${this.namespace}:ops:account:${username}`;
+  }
+
+  /** a dashboard session */
+  opsSession(sessionId: string): string {
+    return `${this.namespace}:ops:session:${sessionId}`;
+  }
+
+  /** logins and operator actions, oldest first */
+  get audit(): string {
+    return `${this.namespace}:audit`;
+  }
+
   /** reconciliation runs (a capped list) and when the last finished */
   get reconciliation() {
     return { runs: `${this.namespace}:reconciliation:runs`, last: `${this.namespace}:reconciliation:last` };
@@ -86,5 +101,28 @@ export class Keys {
   /** a partner's latest availability snapshot (one key) */
   availability(partner: string): string {
     return `${this.namespace}:availability:${partner}`;
+  }
+
+  /**
+   * Operational statistics (gateway/ops/stats.ts). One tag, `{ops}`: an answer's
+   * counters, its security event and the day's counter go in one pipeline, and
+   * the dashboard reads many of them in one pipeline. All are small and expire.
+   */
+  get stats() {
+    const base = `${this.namespace}:{ops}`;
+    return {
+      /** hash: lastIn, lastOut (epoch ms) */
+      partner: (partner: string) => `${base}:partner:${partner}`,
+      /** hash of one minute's counters (answers by status class, deliveries by outcome) */
+      minute: (partner: string, minute: number) => `${base}:minute:${partner}:${minute}`,
+      /** capped list of security events, newest first */
+      securityEvents: `${base}:security`,
+      /** hash `<partner>:<kind>` -> count for one Beijing day (yyyy-MM-dd) */
+      securityDay: (day: string) => `${base}:security:day:${day}`,
+      /** sorted set: worker process ids by their last breaker report (epoch ms) */
+      breakerProcesses: `${base}:breakers`,
+      /** hash `<partner>` -> breaker state of one worker process; expires unless refreshed */
+      breakerProcess: (processId: string) => `${base}:breakers:${processId}`,
+    };
   }
 }

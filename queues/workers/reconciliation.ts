@@ -2,6 +2,9 @@ import type { InboundHttp, PartnerAdapter, ScheduledRequest } from '../../adapte
 import { beijingDate } from '../../gateway/core/beijing-time.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { recordInbound } from '../../gateway/intake.ts';
+import { ulid } from 'ulid';
+import { PERIODIC_JOB_OPTIONS } from '../catalog.ts';
+import { jobId } from '../names.ts';
 
 const DAY = 24 * 3600 * 1000;
 const KEPT_RUNS = 100;
@@ -36,6 +39,13 @@ function runsKey(runtime: Runtime): string {
 
 function lastKey(runtime: Runtime): string {
   return runtime.keys.reconciliation.last;
+}
+
+/** Queues a reconciliation now (on demand); returns its run id. */
+export async function requestReconciliation(runtime: Runtime, reason: string): Promise<string> {
+  const id = jobId('reconciliation', 'on-demand', ulid(runtime.clock.now()));
+  await runtime.periodicQueue.add('reconciliation', { reason }, { ...PERIODIC_JOB_OPTIONS, jobId: id });
+  return id;
 }
 
 export async function recentRuns(runtime: Runtime, limit = 20): Promise<ReconciliationRun[]> {

@@ -60,6 +60,7 @@ export function testEnv(namespace: string, provinceUrl: string, redisUrl = testR
     PROVINCE_OUTBOUND_SECRET: OUTBOUND_SECRET,
     DATA_ENCRYPTION_KEY: DATA_KEY,
     LOCAL_API_KEY: API_KEY,
+    OPS_SESSION_SECRET: 'ops-session-secret-for-tests-0123456789',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'error',
     PROVINCE_BACKOFF_BASE_MS: '20',
     PROVINCE_BACKOFF_MAX_MS: '200',

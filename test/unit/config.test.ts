@@ -27,6 +27,7 @@ function requiredEnv(extra: Record<string, string | undefined> = {}): Record<str
     CHANGSHA_INBOUND_SECRET: 'changsha-inbound-secret-0001',
     CHANGSHA_OUTBOUND_KEY_ID: 'zhuzhou-key-1',
     CHANGSHA_OUTBOUND_SECRET: 'changsha-outbound-secret-0001',
+    OPS_SESSION_SECRET: 'ops-session-secret-0123456789abcdef',
     ...extra,
   };
 }

@@ -37,6 +37,7 @@ const config = loadConfig({
     CHANGSHA_INBOUND_SECRET: 'changsha-inbound-secret-0001',
     CHANGSHA_OUTBOUND_KEY_ID: 'zhuzhou-key-1',
     CHANGSHA_OUTBOUND_SECRET: 'changsha-outbound-secret-0001',
+    OPS_SESSION_SECRET: 'ops-session-secret-0123456789abcdef',
   },
 });
 
