@@ -16,7 +16,7 @@ function problem(res: Response, status: number, title: string, extra: Record<str
 
 function filterOf(body: unknown): DeadLetterFilter {
   const source = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const text = (name: string) => (typeof source[name] === 'string' && source[name] !== '' ? (source[name] as string) : undefined);
+  const text = (name: string) => (typeof source[name] === 'string' && source[name] !== '' ? (source[name]) : undefined);
   const status = text('status');
   return {
     ...(text('partner') ? { partner: text('partner') } : {}),

@@ -65,13 +65,7 @@ export function createOpsAuth(runtime: Runtime): OpsAuth {
   middleware.use((req: Request, res: Response, next: NextFunction) => {
     const origin = req.headers.origin;
     if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined) {
-      let sameHost = false;
-      try {
-        sameHost = new URL(origin).host === req.headers.host;
-      } catch {
-        sameHost = false;
-      }
-      if (!sameHost) {
+      if (!URL.canParse(origin) || new URL(origin).host !== req.headers.host) {
         problem(res, 403, 'Cross-origin request refused');
         return;
       }
@@ -93,7 +87,7 @@ export function createOpsAuth(runtime: Runtime): OpsAuth {
       return;
     }
     // a new session id at login: a session fixed before login is worth nothing
-    await new Promise<void>((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(error as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(error) : resolve())));
     req.session.operator = { username: result.account.username, role: result.account.role };
     await audit.record({ actor: result.account.username, action: 'login', from, result: 'ok' });
     res.json({ user: req.session.operator, csrfToken: generateToken(req, true) });
