@@ -87,7 +87,7 @@ export function createOpsAuth(runtime: Runtime): OpsAuth {
       return;
     }
     // a new session id at login: a session fixed before login is worth nothing
-    await new Promise<void>((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(error instanceof Error ? error : new Error('session could not be renewed')) : resolve())));
     req.session.operator = { username: result.account.username, role: result.account.role };
     await audit.record({ actor: result.account.username, action: 'login', from, result: 'ok' });
     res.json({ user: req.session.operator, csrfToken: generateToken(req, true) });
