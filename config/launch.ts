@@ -12,6 +12,7 @@ export interface LaunchEnvironment {
   /** what the Changsha simulator must agree on with the gateway, as given (or not) */
   changsha: Record<'clientId' | 'clientSecret' | 'inboundKeyId' | 'inboundSecret' | 'outboundKeyId' | 'outboundSecret', string | undefined>;
   localApiKey: string | undefined;
+  namespace: string;
   /** settings the launcher fills in for a local trial when they are absent */
   missingSecrets: string[];
   port: number;
@@ -46,6 +47,7 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
       outboundSecret: nonEmpty('CHANGSHA_OUTBOUND_SECRET'),
     },
     localApiKey: nonEmpty('LOCAL_API_KEY'),
+    namespace: nonEmpty('REDIS_NAMESPACE') ?? 'zzgw',
     missingSecrets: TRIAL_SECRETS.filter((name) => nonEmpty(name) === undefined),
     port: Number(nonEmpty('PORT') ?? 8080),
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),

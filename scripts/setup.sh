@@ -18,3 +18,12 @@ if { [ -z "${REDIS_URL:-}" ] || [ "${1:-}" = "--for-tests" ]; } && ! { command -
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
+
+# The dashboard's end-to-end tests drive Debian's Chromium with playwright-core
+# (which never downloads a browser of its own).
+if [ "${1:-}" = "--for-tests" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium from Debian's packages"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi

@@ -9,6 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childEnvironment, readLaunchEnvironment } from '../config/launch.ts';
+import { Redis } from 'ioredis';
+import { Keys } from '../gateway/core/keys.ts';
+import { AccountStore } from '../gateway/ops/accounts.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
 import { ProvinceSimulator } from '../test/simulators/province.ts';
 import { ChangshaSimulator } from '../test/simulators/changsha.ts';
@@ -86,10 +89,32 @@ const gateway: ChildProcess = fork(join(root, 'gateway', 'server.ts'), [], {
   detached: true,
 });
 
+/** A trial admin account, so the dashboard can be opened at once; its password stays in .data. */
+async function trialAdmin(redisUrl: string): Promise<void> {
+  const file = join(dataDir, 'trial-secrets.json');
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  stored['OPS_TRIAL_ADMIN_PASSWORD'] ??= randomBytes(12).toString('base64url');
+  writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    await new AccountStore(client, new Keys(launch.namespace), { attempts: 5, minutes: 15 }).put('admin', stored['OPS_TRIAL_ADMIN_PASSWORD'], 'admin', Date.now());
+  } finally {
+    client.disconnect();
+  }
+}
+
 gateway.on('message', (message: { type?: string; port?: number }) => {
   if (message.type !== 'listening') return;
   const url = `http://127.0.0.1:${message.port ?? launch.port}`;
   say(`gateway listening on ${url} (partners POST ${url}/partners/province/{apply,change,cancel,query})`);
+  if (redis) {
+    trialAdmin(redis.url).then(
+      () => say(`dashboard ${url}/ops/ — trial account "admin", its password is OPS_TRIAL_ADMIN_PASSWORD in .data/trial-secrets.json`),
+      (error: unknown) => say(`trial account not created: ${(error as Error).message}`),
+    );
+  } else {
+    say(`dashboard ${url}/ops/ — create an account first: npm run user:add -- --username <name> --role admin`);
+  }
   const inboundSecret = launch.provinceInboundSecret ?? additions['PROVINCE_INBOUND_SECRET'];
   if (simulator && inboundSecret) {
     stopTraffic.push(startProvinceTraffic({ gatewayUrl: url, secret: inboundSecret, simulator, intervalMs: launch.trafficIntervalMs, log: say }));
