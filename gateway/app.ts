@@ -4,6 +4,7 @@ import { opsApiRoutes } from './routes/ops-api.ts';
 import { partnerRoutes } from './routes/partners.ts';
 import { opsActionRoutes } from './ops/actions.ts';
 import { createOpsAuth } from './ops/auth.ts';
+import { probeRoutes } from './ops/metrics.ts';
 
 /** The HTTP application, without listening: tests drive it in process. */
 export function createApp(runtime: Runtime): Express {
@@ -16,14 +17,8 @@ export function createApp(runtime: Runtime): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await runtime.redis.ping();
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'redis unreachable' });
-    }
-  });
+  // GET /readyz (Redis and an inbound worker) and GET /metrics (behind the X-Api-Key)
+  app.use(probeRoutes(runtime));
 
   app.use(partnerRoutes(runtime));
   app.use(express.json({ limit: '64kb' }), opsApiRoutes(runtime));

@@ -1,11 +1,13 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { monotonicFactory } from 'ulid';
 import { isPartnerId } from '../../adapters/registry.ts';
-import type { HttpAnswer, InboundHttp, PartnerAdapter } from '../../adapters/types.ts';
+import type { HttpAnswer, InboundHttp, PartnerAdapter, PartnerId } from '../../adapters/types.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { asGatewayError, GatewayError } from '../errors.ts';
 import { recordInbound } from '../intake.ts';
 import { createPartnerLimiter } from '../middleware/rate-limit.ts';
+import { countRequest } from '../ops/metrics.ts';
+import { recordInbound as recordAnswerStats } from '../ops/stats.ts';
 
 const nextRequestId = monotonicFactory();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -32,6 +34,19 @@ function parseJsonBody(req: Request): unknown {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new GatewayError('MALFORMED_JSON', undefined, { violations: [{ path: '', message: `not JSON: ${(error as Error).message}` }] });
+  }
+}
+
+/**
+ * Counts an answer already sent (metrics, and the shared statistics in one
+ * pipeline that nobody awaits): the partner never waits for, nor hears of, it.
+ */
+function account(runtime: Runtime, req: Request, res: Response, partner: PartnerId, code: string, requestId: string, repeated = false): void {
+  try {
+    countRequest(runtime, { partner, status: res.statusCode, code });
+    void recordAnswerStats(runtime, { partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip });
+  } catch (error) {
+    runtime.logger.debug('answer not counted', { error: error instanceof Error ? error.message : String(error) });
   }
 }
 
@@ -70,11 +85,13 @@ export function partnerRoutes(runtime: Runtime): Router {
         const { trackingNo, repeated } = await recordInbound(runtime, adapter, http, inspected.value);
         log.info(repeated ? 'repeat answered' : 'message accepted', { correlationId: trackingNo, messageKey: inspected.value.messageKey });
         send(res, adapter.accepted(trackingNo), requestId);
+        account(runtime, req, res, partner, repeated ? 'REPEATED' : 'ACCEPTED', requestId, repeated);
       } catch (thrown) {
         const error = asGatewayError(thrown);
         const cause = error.cause instanceof Error ? error.cause.message : undefined;
         log.log(error.level, 'message rejected', { code: error.code, status: error.status, reason: error.message, violations: error.violations.length, ...(cause ? { cause } : {}) });
         send(res, adapter.rejected(error), requestId);
+        account(runtime, req, res, partner, error.code, requestId);
       }
     },
   );
@@ -95,7 +112,9 @@ export function partnerRoutes(runtime: Runtime): Router {
           ? new GatewayError('MALFORMED_JSON', undefined, { violations: [{ path: '', message: 'body could not be read' }] })
           : asGatewayError(thrown);
     runtime.logger.log(error.level, 'message rejected before parsing', { partner, code: error.code });
-    send(res, adapter.rejected(error), nextRequestId());
+    const requestId = nextRequestId();
+    send(res, adapter.rejected(error), requestId);
+    account(runtime, req, res, partner, error.code, requestId);
   });
   return router;
 }

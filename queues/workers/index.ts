@@ -3,6 +3,8 @@ import type { OutboundJobs } from '../catalog.ts';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../../adapters/types.ts';
 import { createRedis } from '../../gateway/core/redis.ts';
+import { observeJob, watchBreakers } from '../../gateway/ops/metrics.ts';
+import { startBreakerReporting } from '../../gateway/ops/stats.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../names.ts';
 import { processPeriodicJob } from './periodic.ts';
@@ -12,6 +14,8 @@ import { createBreaker, processOutboundJob } from './outbound.ts';
 
 export interface WorkerSet {
   workers: Worker[];
+  /** this process's circuit breaker per partner */
+  breakers: Record<PartnerId, CircuitBreakerPolicy>;
   /** Lets jobs in flight finish, up to `timeoutMs`; then closes anyway (they will be resumed elsewhere). */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -58,10 +62,20 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   }
   for (const worker of workers) {
     worker.on('error', (error) => runtime.logger.warn('worker error', { queue: worker.name, error: error.message }));
+    worker.on('completed', (job) => observeJob(runtime, job, 'completed'));
+    worker.on('failed', (job) => {
+      if (job) observeJob(runtime, job, 'failed');
+    });
   }
+  // breaker states: this process's in /metrics, every process's in Redis for the dashboard
+  const unwatchBreakers = watchBreakers(runtime, breakers);
+  const breakerReporting = startBreakerReporting(runtime, breakers);
   return {
     workers,
+    breakers,
     async close(timeoutMs = config.workers.shutdownTimeoutMs) {
+      unwatchBreakers();
+      await breakerReporting.stop();
       let timer: NodeJS.Timeout | undefined;
       const drained = Promise.allSettled(workers.map((worker) => worker.close())).then(() => true);
       const timedOut = new Promise<boolean>((resolve) => {

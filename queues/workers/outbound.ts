@@ -3,6 +3,8 @@ import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, typ
 import type { PartnerId } from '../../adapters/types.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { GatewayError } from '../../gateway/errors.ts';
+import { countDelivery } from '../../gateway/ops/metrics.ts';
+import { recordDelivery, type DeliveryOutcome } from '../../gateway/ops/stats.ts';
 import type { OutboundJobs } from '../catalog.ts';
 import { withDeadLetters } from './failure.ts';
 
@@ -18,6 +20,12 @@ export function createBreaker(runtime: Runtime, partner: PartnerId): CircuitBrea
   return breaker;
 }
 
+/** Counts an attempt's outcome for /metrics and the dashboard; never fails the job. */
+async function countOutcome(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): Promise<void> {
+  countDelivery(runtime, partner, outcome);
+  await recordDelivery(runtime, { partner, outcome });
+}
+
 export async function processOutboundJob(
   runtime: Runtime,
   breakers: Record<PartnerId, CircuitBreakerPolicy>,
@@ -31,6 +39,7 @@ export async function processOutboundJob(
       await breakers[partner].execute(async () => {
         const result = await adapter.deliver({ partner, operation: job.data.operation, messageId: job.data.messageId, body: job.data.body });
         await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId: job.data.messageId, ...result });
+        await countOutcome(runtime, partner, result.kind);
         switch (result.kind) {
           case 'delivered':
             runtime.logger.info('delivered', { correlationId: trackingNo, partner, operation: job.data.operation, messageId: job.data.messageId, attempt });
@@ -44,6 +53,7 @@ export async function processOutboundJob(
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId: job.data.messageId, kind: 'circuit-open' });
+        await countOutcome(runtime, partner, 'circuit-open');
         throw new GatewayError('CIRCUIT_OPEN', undefined, { retryAfterMs: runtime.config.partners[partner].delivery.breakerHalfOpenAfterMs });
       }
       throw error;
