@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { config as processConfig } from '../config/index.ts';
-import { createRedis } from '../gateway/core/redis.ts';
+import { createRedis, whenReady } from '../gateway/core/redis.ts';
 import { Keys } from '../gateway/core/keys.ts';
 import { AccountStore, MIN_PASSWORD_LENGTH, OPERATOR_ROLES, type OperatorRole } from '../gateway/ops/accounts.ts';
 
@@ -36,6 +36,7 @@ const config = processConfig([]);
 const redis = createRedis(config.redis, 'queue');
 try {
   const password = await readPassword();
+  await whenReady(redis);
   await new AccountStore(redis, new Keys(config.redis.namespace), { attempts: config.ops.lockoutAttempts, minutes: config.ops.lockoutMinutes }).put(username, password, role, Date.now());
   console.log(`account ${username} (${role}) saved`);
 } catch (error) {

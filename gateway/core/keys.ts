@@ -88,9 +88,10 @@ export class Keys {
     return `${this.namespace}:ops:session:${sessionId}`;
   }
 
-  /** logins and operator actions, oldest first */
-  get audit(): string {
-    return `${this.namespace}:audit`;
+  /** the audit chain: entries oldest first, its head, and the anchor left by retention (one tag: one script appends) */
+  get auditChain() {
+    const base = `${this.namespace}:{audit}`;
+    return { log: `${base}:log`, head: `${base}:head`, anchor: `${base}:anchor` };
   }
 
   /** reconciliation runs (a capped list) and when the last finished */

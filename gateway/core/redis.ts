@@ -104,3 +104,15 @@ export function createRedis(settings: RedisSettings, role: RedisRole): Redis {
   redis.on('error', () => undefined);
   return redis;
 }
+
+/** Resolves once `redis` is connected; fails after `timeoutMs` (for one-shot commands such as scripts). */
+export async function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not reachable within ${timeoutMs} ms`)), timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

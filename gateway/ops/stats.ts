@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../../adapters/types.ts';
 import { beijingDate } from '../core/beijing-time.ts';
+import { AuditLog } from './audit.ts';
 import type { Runtime } from '../core/runtime.ts';
 
 /**
@@ -169,7 +170,19 @@ export function recordInbound(runtime: Runtime, answer: InboundAnswer): Promise<
       pipeline.hincrby(dayKey, `${answer.partner}:${kind}`, 1);
       pipeline.expire(dayKey, runtime.config.periodic.retentionDays * 24 * 3600);
     }
-    return pipeline.exec().then(() => undefined, failedQuietly(runtime, 'inbound'));
+    const written = pipeline.exec().then(() => undefined, failedQuietly(runtime, 'inbound'));
+    if (!kind) return written;
+    // security events also go to the SM3-chained audit log, which outlives the capped list
+    const audited = new AuditLog(runtime.redis, runtime.keys, () => runtime.clock.now())
+      .record({
+        actor: `partner:${answer.partner}`,
+        action: `security.${kind}`,
+        from: answer.remoteAddress ?? '',
+        result: kind === 'replay' ? 'ok' : 'denied',
+        detail: { status: answer.status, code: answer.code, requestId: answer.requestId },
+      })
+      .then(() => undefined, failedQuietly(runtime, 'audit'));
+    return Promise.all([written, audited]).then(() => undefined);
   } catch (error) {
     failedQuietly(runtime, 'inbound')(error);
     return Promise.resolve();

@@ -1,5 +1,6 @@
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { isPartnerId } from '../../adapters/registry.ts';
+import { AuditLog } from '../../gateway/ops/audit.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -8,6 +9,7 @@ export interface RetentionOutcome {
   messages: number;
   deadLetters: number;
   bookings: number;
+  auditEntries: number;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function purgeExpired(runtime: Runtime): Promise<RetentionOutcome> 
   }
 
   const bookings = await runtime.ledger.purgeBefore(cutoffMs);
-  const outcome = { cutoff: new Date(cutoffMs).toISOString(), messages, deadLetters, bookings };
+  const auditEntries = await new AuditLog(redis, keys, () => runtime.clock.now()).purgeBefore(cutoffMs, batch);
+  const outcome = { cutoff: new Date(cutoffMs).toISOString(), messages, deadLetters, bookings, auditEntries };
   runtime.logger.info('retention purge done', { ...outcome });
   return outcome;
 }

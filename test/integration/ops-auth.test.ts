@@ -85,7 +85,7 @@ describe('dashboard access: accounts, sessions, CSRF, lockout, audit', () => {
     await client.login('sun', password);
     const response = await client.request('POST', '/ops/api/dead-letters/01ABC/replay', {});
     expect(response.status).to.equal(403);
-    const entries = await gateway.runtime.redis.lrange(`${gateway.config.redis.namespace}:audit`, 0, -1);
+    const entries = await gateway.runtime.redis.lrange(gateway.runtime.keys.auditChain.log, 0, -1);
     expect(entries.map((entry) => JSON.parse(entry) as { actor: string; result: string }).some((entry) => entry.actor === 'sun' && entry.result === 'denied')).to.equal(true);
   });
 
