@@ -76,16 +76,20 @@ export function startWorkers(runtime: Runtime): WorkerSet {
     async close(timeoutMs = config.workers.shutdownTimeoutMs) {
       unwatchBreakers();
       await breakerReporting.stop();
-      let timer: NodeJS.Timeout | undefined;
-      const drained = Promise.allSettled(workers.map((worker) => worker.close())).then(() => true);
-      const timedOut = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      });
-      const finished = await Promise.race([drained, timedOut]);
-      clearTimeout(timer);
-      if (!finished) {
+      const within = async (promise: Promise<unknown>, ms: number): Promise<boolean> => {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), ms);
+        });
+        const finished = await Promise.race([promise.then(() => true), timedOut]);
+        clearTimeout(timer);
+        return finished;
+      };
+      if (!(await within(Promise.allSettled(workers.map((worker) => worker.close())), timeoutMs))) {
         runtime.logger.warn('jobs still in flight at the shutdown bound: closing anyway, they will be resumed elsewhere', { timeoutMs });
-        await Promise.allSettled(workers.map((worker) => worker.close(true)));
+        // BullMQ hands back the close already under way, which can wait forever on a
+        // connection caught between reconnects (ioredis#1247): bound the forced close too
+        await within(Promise.allSettled(workers.map((worker) => worker.close(true))), 2000);
       }
       connection.disconnect();
     },
