@@ -75,6 +75,8 @@ export interface PartnerAdapter {
   /** inbound routes: POST /partners/<id>/<operation> */
   readonly operations: readonly string[];
   readonly rateLimitPerSecond: number;
+  /** the signature covers the raw body and headers only, so it is checked before the schema */
+  readonly signsRawBody: boolean;
 
   /** Parses and checks the schema of a body; every violation is listed. */
   validate(operation: string, body: unknown): { ok: true } | { ok: false; violations: Violation[] };

@@ -7,3 +7,10 @@ export function isValidBeijingTimestamp(value: string): boolean {
   const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
   return d <= daysInMonth;
 }
+
+const OFFSET_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** ISO 8601 / RFC 3339 date-time with `Z` or a `±HH:MM` offset, that Date.parse can read. */
+export function isValidOffsetDateTime(value: string): boolean {
+  return value.length <= 40 && OFFSET_DATE_TIME.test(value) && Number.isFinite(Date.parse(value));
+}

@@ -92,6 +92,7 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
     id: 'changsha',
     operations: ['events'],
     rateLimitPerSecond: settings.rateLimitPerSecond,
+    signsRawBody: true,
 
     validate(_operation, body) {
       const result = validateEvent(body);

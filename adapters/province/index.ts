@@ -98,6 +98,8 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
     id: 'province',
     operations: INBOUND_OPERATIONS,
     rateLimitPerSecond: settings.rateLimitPerSecond,
+    // the TOKEN signs the parsed `data`, found only in a schema-valid envelope
+    signsRawBody: false,
 
     validate(operation, body) {
       if (!isInboundOperation(operation)) return { ok: false, violations: [{ path: '', message: `unknown interface ${operation}` }] };

@@ -29,15 +29,17 @@ export function redact(value: unknown, insideContact = false, depth = 0): unknow
   if (value instanceof Error) return { name: value.name, message: redact(value.message, false, depth + 1) };
   if (typeof value !== 'object' || value === null) return value;
   const result: Record<string, unknown> = {};
+  // defineProperty: a key named __proto__ stays a plain key of the copy
+  const set = (key: string, item: unknown) => Object.defineProperty(result, key, { value: item, enumerable: true, writable: true, configurable: true });
   for (const [key, item] of Object.entries(value)) {
     if (SECRET_KEY.test(key)) {
-      result[key] = '[REDACTED]';
+      set(key, '[REDACTED]');
     } else if (typeof item === 'string' && NAME_KEY.test(key) && (insideContact || key.startsWith('TENDER_') || key === 'contactName')) {
-      result[key] = maskName(item);
+      set(key, maskName(item));
     } else if (typeof item === 'string' && PHONE_KEY.test(key) && (insideContact || key.startsWith('TENDER_') || key === 'contactPhone')) {
-      result[key] = maskPhone(item);
+      set(key, maskPhone(item));
     } else {
-      result[key] = redact(item, key === 'contact', depth + 1);
+      set(key, redact(item, key === 'contact', depth + 1));
     }
   }
   return result;

@@ -10,7 +10,9 @@ import { countRequest } from '../ops/metrics.ts';
 import { recordInbound as recordAnswerStats } from '../ops/stats.ts';
 
 const nextRequestId = monotonicFactory();
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark in the text, so that JSON.parse refuses it: what
+// is recorded (the raw bytes) must be exactly what was checked
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function send(res: Response, answer: HttpAnswer, requestId: string): void {
   res.status(answer.status);
@@ -22,6 +24,10 @@ function send(res: Response, answer: HttpAnswer, requestId: string): void {
 
 function parseJsonBody(req: Request): unknown {
   const type = req.headers['content-type'] ?? '';
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new GatewayError('UNSUPPORTED_CONTENT_TYPE', 'charset must be utf-8', { violations: [{ path: '', message: `charset ${charset.slice(0, 20)} is not utf-8` }] });
+  }
   if (!/^application\/json\s*(;|$)/i.test(type)) throw new GatewayError('UNSUPPORTED_CONTENT_TYPE', 'Content-Type must be application/json', { violations: [{ path: '', message: 'Content-Type must be application/json; charset=utf-8' }] });
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   let text: string;
@@ -33,7 +39,9 @@ function parseJsonBody(req: Request): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new GatewayError('MALFORMED_JSON', undefined, { violations: [{ path: '', message: `not JSON: ${(error as Error).message}` }] });
+    // the parser's message quotes the body, which may hold personal data: only the position goes back
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new GatewayError('MALFORMED_JSON', undefined, { violations: [{ path: '', message: position === undefined ? 'not JSON' : `not JSON (at position ${position})` }] });
   }
 }
 
@@ -75,11 +83,25 @@ export function partnerRoutes(runtime: Runtime): Router {
         if (!adapter.operations.includes(operation)) throw new GatewayError('NOT_FOUND', `unknown interface ${operation}`);
         await limiters.get(partner)?.();
         const body = parseJsonBody(req);
-        const validation = adapter.validate(operation, body);
-        if (!validation.ok) throw new GatewayError('SCHEMA_INVALID', undefined, { violations: validation.violations });
         const http: InboundHttp = { operation, rawBody: req.body as Buffer, headers: req.headers, receivedAt: runtime.clock.now() };
-        const auth = adapter.authenticate(http, body);
-        if (!auth.ok) throw auth.error;
+        const check = {
+          schema: () => {
+            const validation = adapter.validate(operation, body);
+            if (!validation.ok) throw new GatewayError('SCHEMA_INVALID', undefined, { violations: validation.violations });
+          },
+          signature: () => {
+            const auth = adapter.authenticate(http, body);
+            if (!auth.ok) throw auth.error;
+          },
+        };
+        // a signature over the raw body is checked first: strangers learn nothing about the schema
+        if (adapter.signsRawBody) {
+          check.signature();
+          check.schema();
+        } else {
+          check.schema();
+          check.signature();
+        }
         const inspected = adapter.inspect(http, body);
         if (!inspected.ok) throw inspected.error;
         const { trackingNo, repeated } = await recordInbound(runtime, adapter, http, inspected.value);
