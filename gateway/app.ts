@@ -5,6 +5,7 @@ import { partnerRoutes } from './routes/partners.ts';
 import { opsActionRoutes } from './ops/actions.ts';
 import { createOpsAuth } from './ops/auth.ts';
 import { probeRoutes } from './ops/metrics.ts';
+import { opsDashboardRoutes } from './ops/pages.ts';
 
 /** The HTTP application, without listening: tests drive it in process. */
 export function createApp(runtime: Runtime): Express {
@@ -27,6 +28,7 @@ export function createApp(runtime: Runtime): Express {
   app.use('/ops', auth.middleware);
   app.use(auth.routes);
   app.use(opsActionRoutes(runtime, auth));
+  app.use(opsDashboardRoutes(runtime, auth));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/problem+json').json({ title: 'Not found', status: 404 });

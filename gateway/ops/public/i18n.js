@@ -1,0 +1,103 @@
+/* global document, localStorage */
+// The dashboard speaks Chinese first, English on request. Every text is given
+// in both languages where it is used: tr('总览', 'Overview').
+
+const STORAGE_KEY = 'zzgw.lang';
+
+/** @typedef {'zh' | 'en'} Lang */
+
+/** @type {Lang} */
+let current = readStored();
+
+/** @returns {Lang} */
+function readStored() {
+  try {
+    return localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'zh';
+  } catch {
+    return 'zh';
+  }
+}
+
+/** @returns {Lang} */
+export function lang() {
+  return current;
+}
+
+/** @param {Lang} next */
+export function setLang(next) {
+  current = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    // private mode: the choice lasts this page only
+  }
+  document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en';
+}
+
+/**
+ * @param {string} zh
+ * @param {string} en
+ * @returns {string}
+ */
+export function tr(zh, en) {
+  return current === 'zh' ? zh : en;
+}
+
+/** BCP 47 tag for Intl formatting. */
+export function locale() {
+  return current === 'zh' ? 'zh-CN' : 'en-GB';
+}
+
+/** @param {{ zh: string, en: string }} text */
+export function pick(text) {
+  return current === 'zh' ? text.zh : text.en;
+}
+
+const PARTNERS = /** @type {Record<string, [string, string]>} */ ({
+  province: ['省平台', 'Province'],
+  changsha: ['长沙', 'Changsha'],
+});
+
+/** @param {string | null | undefined} partner */
+export function partnerName(partner) {
+  if (!partner) return '—';
+  const names = PARTNERS[partner];
+  return names ? tr(names[0], names[1]) : partner;
+}
+
+const STATES = /** @type {Record<string, [string, string]>} */ ({
+  'in-force': ['有效', 'in force'],
+  held: ['保留中', 'held'],
+  rejected: ['已拒绝', 'rejected'],
+  replaced: ['已变更', 'replaced'],
+  cancelled: ['已取消', 'cancelled'],
+  expired: ['已过期', 'expired'],
+  released: ['已释放', 'released'],
+  applied: ['已执行', 'applied'],
+  received: ['已接收', 'received'],
+  queued: ['已入队', 'queued'],
+  processed: ['已处理', 'processed'],
+  pending: ['待处理', 'pending'],
+  replayed: ['已重放', 'replayed'],
+  discarded: ['已丢弃', 'discarded'],
+  requested: ['已请求', 'requested'],
+  confirmed: ['已确认', 'confirmed'],
+  declined: ['已谢绝', 'declined'],
+  booking: ['预订', 'booking'],
+  hold: ['保留', 'hold'],
+  completed: ['完成', 'completed'],
+  failed: ['失败', 'failed'],
+  closed: ['闭合', 'closed'],
+  open: ['断开', 'open'],
+  'half-open': ['半开', 'half-open'],
+  unknown: ['未知', 'unknown'],
+  ok: ['成功', 'ok'],
+  denied: ['拒绝', 'denied'],
+});
+
+/** A state word of the ledger, a queue or a dead letter, in the current language. @param {string | null | undefined} state */
+export function stateName(state) {
+  if (!state) return '—';
+  const names = STATES[state];
+  return names ? tr(names[0], names[1]) : state;
+}
