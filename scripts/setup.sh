@@ -21,9 +21,10 @@ fi
 
 # The dashboard's end-to-end tests drive Debian's Chromium with playwright-core
 # (which never downloads a browser of its own).
-if [ "${1:-}" = "--for-tests" ] && ! command -v chromium >/dev/null 2>&1; then
-  echo "setup: installing chromium from Debian's packages"
+# (and a Chinese font, so that the zh-CN pages render in screenshots).
+if [ "${1:-}" = "--for-tests" ] && ! { command -v chromium >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; }; then
+  echo "setup: installing chromium and a Chinese font from Debian's packages"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi

@@ -1,0 +1,376 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job, Worker } from 'bullmq';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { AccountStore, type OperatorRole } from '../../gateway/ops/accounts.ts';
+import { at, futureDay } from '../helpers/dates.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { applyData } from '../simulators/province-traffic.ts';
+
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core
+ * (which never downloads a browser), against an in-process gateway with its
+ * workers and partner simulators. No sleeps: every wait is on the page
+ * (Playwright's auto-waiting locators), a worker event or a simulator event.
+ *
+ * ZZGW_SCREENSHOTS=1 (re)writes docs/screenshots/<page>.png at 1400×900;
+ * without it, nothing tracked is touched.
+ */
+
+const SCREENSHOTS = process.env['ZZGW_SCREENSHOTS'] === '1';
+const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+const VIEWPORT = { width: 1400, height: 900 };
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PASSWORD = 'correct horse battery';
+/** how long one wait on the page may take: the overview polls every 5 s, the message page too */
+const WAIT_MS = 15_000;
+
+/** The browser's own console errors we expect: answers the page asks for and handles (logged out, wrong password, a refused action). */
+const EXPECTED_FAILURES: { path: RegExp; status: number }[] = [
+  { path: /\/ops\/api\/session$/, status: 401 },
+  { path: /\/ops\/api\/login$/, status: 401 },
+  { path: /\/ops\/api\/login$/, status: 423 },
+  { path: /\/ops\/api\/dead-letters\/[^/]+\/replay$/, status: 403 },
+];
+
+/** Resolves with the first job of `worker` that ends (completed or failed) and matches. */
+function nextJob(worker: Worker | undefined, event: 'completed' | 'failed', predicate: (job: Job) => boolean): Promise<Job> {
+  if (!worker) throw new Error('no such worker');
+  return new Promise((resolve) => {
+    const listener = (job: Job | undefined) => {
+      if (!job || !predicate(job)) return;
+      worker.off(event, listener);
+      resolve(job);
+    };
+    worker.on(event, listener);
+  });
+}
+
+const mentions = (text: string) => (job: Job) => JSON.stringify(job.data).includes(text);
+
+describe('dashboard in a real browser (Chromium, real gateway, simulators)', function () {
+  this.timeout(60_000);
+
+  let gateway: TestGateway;
+  let browser: Browser;
+  /** what went wrong in any page: uncaught errors, and console errors nobody expects (a CSP refusal shows here) */
+  const problems: string[] = [];
+
+  const day = futureDay({ open: true });
+  const isoDay = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
+  const first = applyData({ start: at(day, '09:00'), end: at(day, '12:00'), SEAT_COUNT: 3 });
+  let firstTrackingNo = '';
+  /** the operator's page, from logging in (test 1) to the replay (test 3) */
+  let operatorPage: Page;
+  /** the dead letter the viewer looks at (test 4), pending until the admin discards it */
+  let pendingLetterId = '';
+
+  async function account(username: string, role: OperatorRole): Promise<void> {
+    await new AccountStore(gateway.runtime.redis, gateway.runtime.keys, { attempts: 5, minutes: 15 }).put(username, PASSWORD, role, Date.now());
+  }
+
+  /** A page in a context of its own (its own cookies and storage), watched for errors. */
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    context.setDefaultTimeout(WAIT_MS);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const url = message.location().url;
+      const status = Number(/status of (\d{3})/.exec(message.text())?.[1] ?? NaN);
+      const expected = EXPECTED_FAILURES.some((failure) => failure.status === status && failure.path.test(new URL(url || 'about:blank', gateway.url).pathname));
+      if (!expected) problems.push(`console error at ${url}: ${message.text()}`);
+    });
+    return page;
+  }
+
+  async function logIn(page: Page, username: string, role: OperatorRole): Promise<void> {
+    await page.goto(`${gateway.url}/ops/`);
+    await page.getByTestId('login-username').fill(username);
+    await page.getByTestId('login-password').fill(PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.locator(`[data-testid="current-user"][data-role="${role}"]`).waitFor();
+  }
+
+  /** Writes docs/screenshots/<name>.png, only when asked (ZZGW_SCREENSHOTS=1). */
+  async function capture(page: Page, name: string): Promise<void> {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.evaluate('document.fonts.ready');
+    // toasts come and go: they are left out of the picture (removed, not restyled: the page's CSP refuses injected styles)
+    await page.evaluate("document.getElementById('toasts')?.replaceChildren()");
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false, animations: 'disabled', caret: 'hide' });
+  }
+
+  function expectNoPageProblems(): void {
+    const found = problems.splice(0);
+    expect(found, found.join('\n')).to.deep.equal([]);
+  }
+
+  /** A province apply whose notify the province refuses: it ends as a pending dead letter. */
+  async function refusedApply(start: string, end: string): Promise<{ seriesNumber: string; trackingNo: string }> {
+    gateway.simulator.failNext('refuse');
+    const refused = applyData({ start: at(day, start), end: at(day, end), SEAT_COUNT: 3 });
+    const failed = nextJob(gateway.workers?.workers.find((worker) => worker.name === 'outbound-province'), 'failed', mentions(refused.SERIES_NUMBER));
+    const response = await gateway.province.send('apply', refused);
+    expect(response.status).to.equal(200);
+    await failed;
+    return { seriesNumber: refused.SERIES_NUMBER, trackingNo: (response.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO };
+  }
+
+  before(async () => {
+    gateway = await startTestGateway();
+    await account('chen', 'operator');
+    await account('lin', 'viewer');
+    await account('zhao', 'viewer');
+    await account('wei', 'admin');
+    // launch() runs the browser on a fresh temporary profile (user data dir) that Playwright removes on close
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  it('an operator logs in on the Chinese login page (English on request) and sees a province message arrive on the overview', async () => {
+    const page = (operatorPage = await newPage());
+    await page.goto(`${gateway.url}/ops/`);
+    const login = page.getByTestId('login-page');
+    await login.waitFor();
+    // Chinese first
+    expect(await page.getByTestId('lang-switch').getAttribute('data-lang')).to.equal('zh');
+    expect(await page.evaluate('document.documentElement.lang')).to.equal('zh-CN');
+    expect(await login.innerText()).to.include('运维控制台登录').and.include('用户名').and.include('密码');
+    expect(await page.getByTestId('login-submit').innerText()).to.equal('登录');
+
+    // the switch turns the page English, and remembers it
+    await page.getByTestId('lang-switch').click();
+    await page.locator('[data-testid="lang-switch"][data-lang="en"]').waitFor();
+    await page.getByTestId('login-submit').filter({ hasText: 'Log in' }).waitFor();
+    const english = await login.innerText();
+    expect(english).to.include('Operations log in').and.include('User name').and.include('Password');
+    expect(english).to.not.match(/[\u4e00-\u9fff]/);
+    expect(await page.evaluate("localStorage.getItem('zzgw.lang')")).to.equal('en');
+    expect(await page.evaluate('document.documentElement.lang')).to.equal('en');
+
+    // and back: the rest of the run (and the screenshots) in the default language
+    await page.getByTestId('lang-switch').click();
+    await page.getByTestId('login-submit').filter({ hasText: '登录' }).waitFor();
+    await capture(page, 'login');
+
+    await page.getByTestId('login-username').fill('chen');
+    await page.getByTestId('login-password').fill(PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.locator('[data-testid="current-user"][data-role="operator"]').waitFor();
+    const province = page.locator('[data-testid="partner-row"][data-partner="province"]');
+    await province.waitFor();
+    // nothing received yet: "never"
+    expect(await province.getByTestId('partner-last-in').getAttribute('title')).to.equal('—');
+    expect(await province.getByTestId('partner-last-in').innerText()).to.equal('从未');
+    const updatedBefore = await page.getByTestId('overview-updated').innerText();
+
+    // the province sends an apply while the overview is open
+    const delivered = gateway.simulator.waitForNotify(first.SERIES_NUMBER);
+    const response = await gateway.province.send('apply', first);
+    expect(response.status).to.equal(200);
+    firstTrackingNo = (response.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
+
+    // the next poll shows it: last in is now a time, a few seconds ago
+    await province.locator('[data-testid="partner-last-in"]:not([title="—"])').waitFor();
+    expect(await province.getByTestId('partner-last-in').innerText()).to.match(/^(刚刚|\d+ 秒前)$/);
+    expect(await page.getByTestId('overview-updated').innerText()).to.not.equal(updatedBefore);
+    expect(Number(await page.locator('[data-testid="queue-row"][data-queue="inbound"] [data-testid="queue-workers"]').innerText())).to.be.at.least(1);
+    expect(await page.locator('[data-testid="partner-row"][data-partner="province"] [data-testid="partner-circuit"]').getAttribute('data-state')).to.equal('closed');
+    expect((await delivered).signatureValid).to.equal(true);
+    expectNoPageProblems();
+  });
+
+  it('the operator finds the message by SERIES_NUMBER and opens its trace: phone masked, received to delivery', async () => {
+    const page = operatorPage;
+    await page.getByTestId('nav-messages').click();
+    await page.getByTestId('search-input').fill(first.SERIES_NUMBER);
+    await page.getByTestId('search-kind').selectOption('series');
+    await page.getByTestId('search-button').click();
+
+    // exactly one hit: straight to its page
+    await page.locator(`[data-testid="message-summary"][data-tracking-no="${firstTrackingNo}"]`).waitFor();
+    expect(page.url()).to.match(new RegExp(`#/messages/${firstTrackingNo}$`));
+    await page.locator('[data-testid="ledger-decision"][data-state="in-force"]').waitFor();
+    // the delivery may be recorded after the page was drawn: the page redraws when the trace grows
+    await page.locator('[data-testid="trace-entry"][data-stage="delivery-attempt"]').filter({ hasText: 'delivered' }).waitFor();
+    const stages = await Promise.all((await page.getByTestId('trace-entry').all()).map((entry) => entry.getAttribute('data-stage')));
+    expect(stages).to.include.members(['received', 'canonical', 'decision', 'delivery-attempt']);
+
+    const raw = await page.getByTestId('raw-json').innerText();
+    expect(raw).to.include(first.SERIES_NUMBER).and.include('"TENDER_AGENT_PHONE": "073******1234"').and.include('"TENDER_AGENT_CONTRACT": "李*"');
+    // nowhere on the page, not even in the collapsed trace details or attributes
+    const html = await page.content();
+    expect(html).to.not.include('28881234').and.not.include('李明');
+
+    await page.locator('[data-testid="trace-entry"][data-stage="decision"] summary').click();
+    await page.locator('[data-testid="trace-entry"][data-stage="decision"] details[open] pre').waitFor();
+    await capture(page, 'messages');
+    expectNoPageProblems();
+  });
+
+  it('a dead letter (the province refused the notify) is replayed from the Dead letters page by an operator and then delivered', async () => {
+    const page = operatorPage;
+    const letter = await refusedApply('13:00', '15:00');
+    await page.getByTestId('nav-dead-letters').click();
+    const row = page.locator('[data-testid="dead-letter-row"][data-status="pending"]').filter({ hasText: letter.trackingNo });
+    await row.waitFor();
+    expect(await row.innerText()).to.include('DELIVERY_REFUSED');
+    const id = (await row.getAttribute('data-id')) ?? '';
+
+    const delivered = gateway.simulator.waitForNotify(letter.seriesNumber);
+    await row.getByTestId('dl-replay').click();
+    await page.getByTestId('dialog').getByTestId('dialog-confirm').click();
+    await page.locator('[data-testid="toast"][data-kind="ok"]').waitFor();
+    const notify = await delivered;
+    expect(notify.signatureValid).to.equal(true);
+    expect(gateway.simulator.notifiesFor(letter.seriesNumber)).to.have.length(1);
+
+    // no longer pending; listed as replayed
+    await page.locator(`[data-testid="dead-letter-row"][data-id="${id}"]`).waitFor({ state: 'detached' });
+    await page.getByTestId('dl-filter-status').selectOption('replayed');
+    await page.getByTestId('dl-filter-apply').click();
+    await page.locator(`[data-testid="dead-letter-row"][data-id="${id}"][data-status="replayed"]`).waitFor();
+
+    // and its trace says so: replayed, then delivered
+    await page.locator(`[data-testid="dead-letter-row"][data-id="${id}"] a`).filter({ hasText: letter.trackingNo }).click();
+    await page.locator('[data-testid="trace-entry"][data-stage="replayed"]').waitFor();
+    await page.locator('[data-testid="trace-entry"][data-stage="delivery-attempt"]').filter({ hasText: 'delivered' }).waitFor();
+    expect(await page.locator('[data-testid="trace-entry"][data-stage="dead-lettered"]').count()).to.equal(1);
+    expectNoPageProblems();
+  });
+
+  it('a viewer sees no replay button, and a replay posted from the page with the viewer\'s CSRF token answers 403', async () => {
+    const letter = await refusedApply('16:00', '17:30');
+    const page = await newPage();
+    await logIn(page, 'lin', 'viewer');
+    await page.getByTestId('nav-dead-letters').click();
+    const row = page.locator('[data-testid="dead-letter-row"][data-status="pending"]').filter({ hasText: letter.trackingNo });
+    await row.waitFor();
+    pendingLetterId = (await row.getAttribute('data-id')) ?? '';
+    expect(await row.getByTestId('dl-inspect').count()).to.equal(1);
+    expect(await page.getByTestId('dl-replay').count()).to.equal(0);
+    expect(await page.getByTestId('dl-discard').count()).to.equal(0);
+    expect(await page.getByTestId('dl-replay-matching').count()).to.equal(0);
+
+    // a viewer may still inspect it, masked
+    await row.getByTestId('dl-inspect').click();
+    const detail = page.getByTestId('dl-detail');
+    await detail.waitFor();
+    expect(await detail.innerText()).to.include(letter.trackingNo).and.not.include('28881234');
+    await page.getByTestId('dialog-close').click();
+
+    // the server refuses what the page does not offer, token or not
+    const answer = await page.evaluate(async (id: string) => {
+      const session = (await (await fetch('/ops/api/session', { headers: { Accept: 'application/json' } })).json()) as { csrfToken: string; user: { role: string } };
+      const replay = await fetch(`/ops/api/dead-letters/${encodeURIComponent(id)}/replay`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrfToken }, body: '{}' });
+      return { role: session.user.role, token: session.csrfToken.length > 0, status: replay.status };
+    }, pendingLetterId);
+    expect(answer).to.deep.equal({ role: 'viewer', token: true, status: 403 });
+    const stored = await gateway.runtime.deadLetters.get(pendingLetterId);
+    expect(stored?.replayedAt).to.equal(undefined);
+    expect(gateway.simulator.notifiesFor(letter.seriesNumber)).to.have.length(0);
+    expectNoPageProblems();
+    await page.context().close();
+  });
+
+  it('five wrong passwords lock the account: the fifth shows the locked message, and then the right password is refused too', async () => {
+    const page = await newPage();
+    await page.goto(`${gateway.url}/ops/`);
+    await page.getByTestId('login-username').fill('zhao');
+    const attempt = async (password: string): Promise<number> => {
+      await page.getByTestId('login-password').fill(password);
+      const [answer] = await Promise.all([page.waitForResponse((response) => response.url().endsWith('/ops/api/login')), page.getByTestId('login-submit').click()]);
+      return answer.status();
+    };
+    const error = page.getByTestId('login-error');
+    for (let n = 1; n <= 4; n++) {
+      expect(await attempt(`wrong-password-${n}`), `attempt ${n}`).to.equal(401);
+      await page.locator('[data-testid="login-error"][data-reason="wrong"]').waitFor();
+    }
+    expect(await attempt('wrong-password-5')).to.equal(423);
+    await page.locator('[data-testid="login-error"][data-reason="locked"]').waitFor();
+    expect(await error.innerText()).to.include('账户已锁定');
+
+    expect(await attempt(PASSWORD)).to.equal(423);
+    await page.locator('[data-testid="login-error"][data-reason="locked"]').waitFor();
+    expect(await page.getByTestId('login-page').isVisible()).to.equal(true);
+    expect(await page.getByTestId('current-user').isVisible()).to.equal(false);
+    expectNoPageProblems();
+    await page.context().close();
+  });
+
+  it('an admin finds data on every page: rooms, security events, reconciliation, dead letters, audit, overview and the queue board', async () => {
+    // a message with a wrong signature: a security event
+    expect((await gateway.province.send('apply', applyData({ start: at(day, '09:00'), end: at(day, '10:00') }), { secret: 'not-the-province-secret-0000' })).status).to.equal(401);
+    const page = await newPage();
+    await logIn(page, 'wei', 'admin');
+
+    // rooms: the day of the bookings
+    await page.goto(`${gateway.url}/ops/#/rooms?from=${isoDay}&days=1`);
+    await page.locator(`[data-testid="board-day"][data-date="${isoDay}"][data-closed="false"]`).waitFor();
+    await page.locator(`[data-testid="booking-block"][data-request="${first.SERIES_NUMBER}"][data-kind="booking"]`).waitFor();
+    expect(await page.getByTestId('booking-row').count()).to.equal(3);
+    await capture(page, 'rooms');
+
+    await page.getByTestId('nav-security').click();
+    await page.locator('[data-testid="security-row"][data-kind="signature"][data-partner="province"]').waitFor();
+    await capture(page, 'security');
+
+    // reconciliation on demand, then its run is listed
+    await page.getByTestId('nav-actions').click();
+    const reconciled = nextJob(gateway.workers?.workers.find((worker) => worker.name === 'periodic'), 'completed', (job) => job.name === 'reconciliation');
+    await page.getByTestId('run-reconciliation').click();
+    await page.locator('[data-testid="toast"][data-kind="ok"]').waitFor();
+    await reconciled;
+    await page.reload();
+    await page.getByTestId('run-row').first().waitFor();
+    await page.getByTestId('exception-form').waitFor();
+    await capture(page, 'actions');
+
+    // dead letters of any status: the replayed one and the pending one
+    await page.goto(`${gateway.url}/ops/#/dead-letters?status=`);
+    await page.locator('[data-testid="dead-letter-row"][data-status="replayed"]').waitFor();
+    const pending = page.locator(`[data-testid="dead-letter-row"][data-id="${pendingLetterId}"][data-status="pending"]`);
+    await pending.waitFor();
+    await capture(page, 'dead-letters');
+    // the pending one is settled by hand: discarded, with a reason
+    await pending.getByTestId('dl-discard').click();
+    await page.getByTestId('discard-reason').fill('已电话告知省平台 / told the province by phone');
+    await page.getByTestId('dialog-confirm').click();
+    await page.locator(`[data-testid="dead-letter-row"][data-id="${pendingLetterId}"][data-status="discarded"]`).waitFor();
+
+    // audit: the logins, the lockout, the viewer refused, the operator's replay
+    await page.getByTestId('nav-audit').click();
+    await page.locator('[data-testid="audit-row"][data-action="dead-letter.discard"][data-actor="wei"]').waitFor();
+    expect(await page.locator('[data-testid="audit-row"][data-action="dead-letter.replay"][data-actor="chen"][data-result="ok"]').count()).to.equal(1);
+    expect(await page.locator('[data-testid="audit-row"][data-actor="lin"][data-result="denied"]').count()).to.be.at.least(1);
+    expect(await page.locator('[data-testid="audit-row"][data-action="login"][data-actor="zhao"][data-result="failed"]').count()).to.equal(6);
+    await capture(page, 'audit');
+
+    // the overview once there is something to show: the run, periodic jobs, the refusals
+    await page.getByTestId('nav-overview').click();
+    await page.getByTestId('reconciliation-row').first().waitFor();
+    await page.locator('[data-testid="dead-letters-pending"][data-count="0"]').waitFor();
+    await page.locator('[data-testid="partner-row"][data-partner="province"] [data-testid="partner-last-out"]:not([title="—"])').waitFor();
+    await capture(page, 'overview');
+
+    // bull-board, behind the same login
+    await page.getByTestId('nav-queues').click();
+    await page.waitForURL(/\/ops\/queues\/?$/);
+    // its cards, not just the side bar: the queues' figures have loaded
+    await page.locator('main a[href$="/queue/outbound-province"]').waitFor();
+    await page.locator('main').getByText('outbound-changsha').waitFor();
+    await capture(page, 'queues');
+    expectNoPageProblems();
+    await page.context().close();
+  });
+});
