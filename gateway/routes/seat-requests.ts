@@ -90,8 +90,8 @@ export function seatRequestRoutes(runtime: Runtime): Router {
       return;
     }
     if (released) {
-      await sendHostMessage(runtime, updated, { kind: 'release', requestId: id, reason: 'PROJECT_CANCELLED' }, 'release:local');
       await runtime.traces.append(id, 'released-locally', { partner: updated.partner });
+      await sendHostMessage(runtime, updated, { kind: 'release', requestId: id, reason: 'PROJECT_CANCELLED' }, 'release:local');
     }
     res.json(updated);
   });

@@ -45,8 +45,9 @@ export async function handleHostEvent(runtime: Runtime, partner: PartnerId, even
       )
     : undefined;
   if (current && confirmed?.state === 'confirmed' && confirmed.offer?.offerId === offerId) {
-    await sendHostMessage(runtime, confirmed, { kind: 'confirm', requestId: event.requestId, offerId }, `confirm:${offerId}`);
+    // traced before it is sent: the trace never lags behind what the partner already has
     await runtime.traces.append(event.requestId, 'offer-confirmed', { offerId, roomId: event.roomId, seatIds: event.seatIds, eventTrackingNo: event.trackingNo });
+    await sendHostMessage(runtime, confirmed, { kind: 'confirm', requestId: event.requestId, offerId }, `confirm:${offerId}`);
     return;
   }
   // not ours, no longer wanted, or not what was asked: let it go so the partner frees the seats
@@ -58,8 +59,8 @@ export async function handleHostEvent(runtime: Runtime, partner: PartnerId, even
     createdAt: now,
     updatedAt: now,
   };
-  await sendHostMessage(runtime, { ...request, partner }, { kind: 'release', requestId: event.requestId, reason: 'OTHER' }, `release:${offerId}`);
   await runtime.traces.append(current ? event.requestId : event.trackingNo, 'offer-released', { offerId, seatIds: event.seatIds, state: current?.state ?? 'unknown request' });
+  await sendHostMessage(runtime, { ...request, partner }, { kind: 'release', requestId: event.requestId, reason: 'OTHER' }, `release:${offerId}`);
 }
 
 /** The partner released its offer (or our request): the seat request ends. */
