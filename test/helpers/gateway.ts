@@ -174,3 +174,12 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/**
+ * Waits until a message's trace has a delivered attempt: the partner can hold the
+ * answer a moment before the worker has written down that it was delivered.
+ */
+export async function waitForDelivered(runtime: Runtime, trackingNo: string): Promise<void> {
+  const delivered = (entry: { stage: string; kind?: unknown }) => entry.stage === 'delivery-attempt' && entry.kind === 'delivered';
+  while (!(await runtime.traces.read(trackingNo)).some(delivered)) await new Promise<void>((resolve) => setImmediate(resolve));
+}

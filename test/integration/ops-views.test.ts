@@ -5,7 +5,7 @@ import type { Job, Worker } from 'bullmq';
 import { expect } from 'chai';
 import { AccountStore, type OperatorRole } from '../../gateway/ops/accounts.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, waitForDelivered, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -122,6 +122,7 @@ describe('dashboard pages and their data (real Redis, real HTTP)', () => {
     expect(response.status).to.equal(200);
     trackingNo = (response.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
     const notify = await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
+    await waitForDelivered(gateway.runtime, trackingNo);
     room = String(notify.data['EVAL_ROOM_NAME']);
     await Promise.all([processed, delivered]);
   });

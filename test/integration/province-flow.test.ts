@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import axios from 'axios';
 import type { ChildProcess } from 'node:child_process';
 import { at, futureDay } from '../helpers/dates.ts';
-import { API_KEY, spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestGateway } from '../helpers/gateway.ts';
+import { API_KEY, waitForDelivered, spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestGateway } from '../helpers/gateway.ts';
 import { applyData, seriesNumber } from '../simulators/province-traffic.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 import type { Booking } from '../../ledger/index.ts';
@@ -173,6 +173,7 @@ describe('province link end to end (real Redis, province simulator over HTTP)', 
     const notify = await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
     expect(notify.data['STATUS']).to.equal('1');
     const trackingNo = (response.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
+    await waitForDelivered(gateway.runtime, trackingNo);
     const trace = await axios.get(`${gateway.url}/api/v1/messages/${trackingNo}`, { headers: { 'X-Api-Key': API_KEY } });
     const attempts = (trace.data as { trace: { stage: string; kind?: string }[] }).trace.filter((entry) => entry.stage === 'delivery-attempt');
     expect(attempts.map((attempt) => attempt.kind)).to.deep.equal(['retry', 'retry', 'retry', 'delivered']);
@@ -203,8 +204,9 @@ describe('province link end to end (real Redis, province simulator over HTTP)', 
   it('finds a message by DATAUUID, SERIES_NUMBER and section code, with the contact masked', async () => {
     const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
     const envelope = gateway.province.envelope('apply', apply);
-    await gateway.province.post('apply', envelope);
+    const accepted = await gateway.province.post('apply', envelope);
     await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
+    await waitForDelivered(gateway.runtime, (accepted.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO);
     const headers = { 'X-Api-Key': API_KEY };
     for (const query of [`dataUuid=${envelope.validation.DATAUUID}`, `series=${apply.SERIES_NUMBER}`, `section=${apply.BID_SECTION_CODE}`]) {
       const found = await axios.get(`${gateway.url}/api/v1/messages?${query}`, { headers });
