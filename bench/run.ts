@@ -1,0 +1,837 @@
+/**
+ * `npm run bench`: how fast the gateway does its job, beside the baselines
+ * that bound it, in one run on this machine. See bench/README.md.
+ *
+ *   node bench/run.ts [--smoke] [--step-seconds=10] [--saturation-seconds=5]
+ *     [--reps=3] [--connections=32] [--rates=500,1000,1500,2000]
+ *     [--e2e-rates=500,1000] [--changsha-share=0.5] [--profile]
+ *     [--gateway-root=<a checkout>] [--node-args="--trace-gc ..."] [--no-write]
+ *     [--out=bench/results]
+ *
+ * Progress goes to stderr; the results (JSON) to stdout, and unless --smoke or
+ * --no-write to bench/results/<date>.json and .md.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { Keys } from '../gateway/core/keys.ts';
+import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.ts';
+import { testEnv } from '../test/helpers/gateway.ts';
+import type { RunCommand, RunResult } from './loadgen.ts';
+import { Partners } from './lib/partners.ts';
+import { cpuSeconds, rssMb, startChild, stopChild, type Child } from './lib/processes.ts';
+import { aofRewrites, deadLetters, info, redisCpuSeconds, unlinkPrefix, usedMemoryMb } from './lib/redis-info.ts';
+import { renderMarkdown } from './lib/report.ts';
+import { median, now, round, sleep, summarize, type Summary } from './lib/stats.ts';
+import type { PartnerKind } from './lib/traffic.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BASELINE_PREFIX = 'baseline';
+
+// ---------------------------------------------------------------- options
+
+export interface BenchOptions {
+  smoke: boolean;
+  stepSeconds: number;
+  saturationSeconds: number;
+  reps: number;
+  connections: number;
+  fixedConnections: number;
+  rates: number[];
+  reportRates: number[];
+  maxRate: number;
+  e2eRates: number[];
+  changshaShare: number;
+  profile: boolean;
+  gatewayRoot: string;
+  /** extra node options for the gateway processes (e.g. --trace-gc) */
+  nodeArgs: string[];
+  write: boolean;
+  outDir: string;
+}
+
+function parseOptions(argv: string[]): BenchOptions {
+  const flags = new Map<string, string>();
+  for (const arg of argv) {
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
+    if (!match?.[1]) throw new Error(`unknown argument ${arg}`);
+    flags.set(match[1], match[2] ?? 'true');
+  }
+  const smoke = flags.has('smoke') || process.env['BENCH_SMOKE'] === '1';
+  const number = (name: string, fallback: number) => (flags.has(name) ? Number(flags.get(name)) : fallback);
+  const list = (name: string, fallback: number[]) => (flags.has(name) ? (flags.get(name) ?? '').split(',').map(Number).filter((n) => n > 0) : fallback);
+  const options: BenchOptions = {
+    smoke,
+    stepSeconds: number('step-seconds', smoke ? 2 : 10),
+    saturationSeconds: number('saturation-seconds', smoke ? 1 : 5),
+    reps: number('reps', smoke ? 1 : 3),
+    connections: number('connections', smoke ? 4 : 32),
+    fixedConnections: number('fixed-connections', smoke ? 8 : 64),
+    rates: list('rates', smoke ? [40] : [500, 1000, 1500, 2000]),
+    reportRates: smoke ? [40] : [500, 1000, 2000],
+    maxRate: number('max-rate', smoke ? 40 : 6000),
+    e2eRates: list('e2e-rates', smoke ? [20] : [500, 1000]),
+    changshaShare: number('changsha-share', 0.5),
+    profile: flags.has('profile'),
+    gatewayRoot: resolve(flags.get('gateway-root') ?? ROOT),
+    nodeArgs: (flags.get('node-args') ?? '').split(' ').filter(Boolean),
+    write: !smoke && !flags.has('no-write'),
+    outDir: resolve(flags.get('out') ?? join(ROOT, 'bench', 'results')),
+  };
+  if (options.reps < 1 || options.stepSeconds <= 0 || options.saturationSeconds <= 0) throw new Error('reps, step and saturation seconds must be positive');
+  return options;
+}
+
+function say(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+// ---------------------------------------------------------------- results
+
+export interface SaturationRun {
+  target: 'gateway' | 'expressEcho' | 'expressBullmq';
+  rep: number;
+  throughput: number;
+  latency: Summary;
+  errors: Record<string, number>;
+  /** CPU milliseconds per answered request, per process */
+  cpuMsPerRequest: Record<string, number>;
+}
+
+export interface LadderStep {
+  rate: number;
+  throughput: number;
+  sent: number;
+  ok: number;
+  errors: Record<string, number>;
+  latency: Summary;
+  sendLag: Summary | null;
+  held: boolean;
+  apiRssPeakMb: number;
+  redisUsedPeakMb: number;
+  cpuMsPerRequest: Record<string, number>;
+}
+
+export interface DrainRun {
+  workers: number;
+  after: string;
+  messages: number;
+  seconds: number;
+  throughput: number;
+  workerRssPeakMb: number;
+  cpuMsPerMessage: Record<string, number>;
+  outcomes: Record<string, number>;
+}
+
+export interface EndToEndStep {
+  rate: number;
+  workers: number;
+  ingest: Summary;
+  endToEnd: Summary;
+  accepted: number;
+  answered: number;
+  errors: Record<string, number>;
+  /** from the last send until the last answer reached its partner */
+  tailSeconds: number;
+  apiRssPeakMb: number;
+  workerRssPeakMb: number;
+  redisUsedPeakMb: number;
+}
+
+interface Tracked {
+  kind: PartnerKind;
+  trackingNo: string;
+  scheduledAt: number;
+}
+
+// ---------------------------------------------------------------- the run
+
+class Bench {
+  readonly options: BenchOptions;
+  readonly namespace = `zzbench${randomBytes(4).toString('hex')}`;
+  readonly keys = new Keys(this.namespace);
+  readonly secrets = {
+    provinceInbound: randomBytes(24).toString('hex'),
+    provinceOutbound: randomBytes(24).toString('hex'),
+    changshaClientSecret: randomBytes(24).toString('hex'),
+    changshaInbound: randomBytes(24).toString('hex'),
+    changshaInboundPrevious: randomBytes(24).toString('hex'),
+    changshaOutbound: randomBytes(24).toString('hex'),
+  };
+  dataDir = '';
+  redis: PrivateRedis | undefined;
+  client: Redis | undefined;
+  partners: Partners | undefined;
+  api: Child | undefined;
+  echo: Child | undefined;
+  bullmq: Child | undefined;
+  loadgen: Child | undefined;
+  readonly workers: Child[] = [];
+  env: Record<string, string> = {};
+  profileDir = '';
+  /** every message the gateway accepted, by SERIES_NUMBER / requestId */
+  readonly accepted = new Map<string, Tracked>();
+  /** accepted and not answered yet (kept as answers arrive: the bench must stay cheap) */
+  readonly unanswered = new Set<string>();
+  readonly gatewayErrors: Record<string, number> = {};
+  #runId = 0;
+  readonly #results = new Map<number, (outcome: { result?: RunResult; error?: string }) => void>();
+
+  constructor(options: BenchOptions) {
+    this.options = options;
+  }
+
+  get gatewayScript(): string {
+    return join(this.options.gatewayRoot, 'gateway', 'server.ts');
+  }
+
+  execArgv(role: string): string[] {
+    if (!this.profileDir) return this.options.nodeArgs;
+    return [...this.options.nodeArgs, '--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`];
+  }
+
+  async start(): Promise<void> {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'zzgw-bench-redis-'));
+    this.redis = await startPrivateRedis(this.dataDir);
+    this.client = new Redis(this.redis.url, { maxRetriesPerRequest: 3 });
+    // The bench writes weeks of production traffic in minutes: left on, automatic AOF
+    // rewrites (a fork copying the whole data set) would run every few steps and measure
+    // themselves. AOF with fsync every second stays on.
+    await this.client.config('SET', 'auto-aof-rewrite-percentage', '0');
+    const ids = { clientId: 'zhuzhou-gateway', inboundKeyId: 'changsha-bench', outboundKeyId: 'zhuzhou-bench' };
+    this.partners = await new Partners({
+      provinceOutboundSecret: this.secrets.provinceOutbound,
+      changshaClientId: ids.clientId,
+      changshaClientSecret: this.secrets.changshaClientSecret,
+      changshaInboundKeyId: ids.inboundKeyId,
+      changshaInboundSecret: this.secrets.changshaInbound,
+      changshaOutboundKeyId: ids.outboundKeyId,
+      changshaOutboundSecret: this.secrets.changshaOutbound,
+    }).start();
+    this.partners.onArrival = (id) => this.unanswered.delete(id);
+    const base = testEnv(this.namespace, this.partners.province.url, this.redis.url, this.partners.changsha.url);
+    // the suite's quick retry and debounce settings are for tests: production values here
+    for (const name of Object.keys(base)) {
+      if (/_(BACKOFF_BASE_MS|BACKOFF_MAX_MS|TIMEOUT_MS|BREAKER_HALF_OPEN_MS)$|^CHANGSHA_AVAILABILITY_DEBOUNCE_MS$/.test(name)) delete base[name];
+    }
+    this.env = {
+      PATH: process.env['PATH'] ?? '',
+      ...base,
+      PROVINCE_INBOUND_SECRET: this.secrets.provinceInbound,
+      PROVINCE_OUTBOUND_SECRET: this.secrets.provinceOutbound,
+      CHANGSHA_CLIENT_ID: ids.clientId,
+      CHANGSHA_CLIENT_SECRET: this.secrets.changshaClientSecret,
+      CHANGSHA_INBOUND_KEY_ID: ids.inboundKeyId,
+      CHANGSHA_INBOUND_SECRET: this.secrets.changshaInbound,
+      CHANGSHA_INBOUND_PREVIOUS_SECRET: this.secrets.changshaInboundPrevious,
+      CHANGSHA_OUTBOUND_KEY_ID: ids.outboundKeyId,
+      CHANGSHA_OUTBOUND_SECRET: this.secrets.changshaOutbound,
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOCAL_API_KEY: randomBytes(24).toString('hex'),
+      OPS_SESSION_SECRET: randomBytes(32).toString('hex'),
+      // far above any offered load: the bench measures the gateway, not its limiter
+      PROVINCE_RATE_LIMIT: '1000000',
+      CHANGSHA_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: '0',
+    };
+    if (this.options.profile) {
+      this.profileDir = join(ROOT, 'bench', 'profiles', stamp());
+      mkdirSync(this.profileDir, { recursive: true });
+      say(`CPU profiles of the gateway processes go to ${this.profileDir}`);
+    }
+    const plain = { PATH: process.env['PATH'] ?? '', PORT: '0' };
+    [this.api, this.echo, this.bullmq, this.loadgen] = await Promise.all([
+      startChild('gateway api', this.gatewayScript, { ...this.env, GATEWAY_ROLE: 'api' }, { execArgv: this.execArgv('api'), readyTypes: ['listening'] }),
+      startChild('express echo', join(ROOT, 'bench', 'baselines', 'echo.ts'), plain),
+      startChild('express + bullmq', join(ROOT, 'bench', 'baselines', 'bullmq.ts'), { ...plain, REDIS_URL: this.redis.url, BASELINE_PREFIX }),
+      startChild(
+        'load generator',
+        join(ROOT, 'bench', 'loadgen.ts'),
+        {
+          PATH: process.env['PATH'] ?? '',
+          BENCH_KEYS: JSON.stringify({ provinceSecret: this.secrets.provinceInbound, changshaKeyId: ids.inboundKeyId, changshaSecret: this.secrets.changshaInbound }),
+          BENCH_CHANGSHA_SHARE: String(this.options.changshaShare),
+        },
+        { readyTypes: ['ready'] },
+      ),
+    ]);
+    this.loadgen.process.on('message', (message: { type?: string; runId?: number; result?: RunResult; error?: string }) => {
+      if ((message.type === 'result' || message.type === 'error') && message.runId !== undefined) {
+        this.#results.get(message.runId)?.(message);
+        this.#results.delete(message.runId);
+      }
+    });
+    say(`Redis ${this.redis.url} (AOF everysec), gateway api :${this.api.port}, echo :${this.echo.port}, bullmq :${this.bullmq.port}, namespace ${this.namespace}`);
+  }
+
+  async stop(): Promise<void> {
+    for (const worker of this.workers.splice(0)) await stopChild(worker);
+    this.loadgen?.process.send({ type: 'exit' });
+    await Promise.all([stopChild(this.api), stopChild(this.echo), stopChild(this.bullmq), stopChild(this.loadgen, 2000)]);
+    await this.partners?.stop();
+    this.client?.disconnect();
+    await this.redis?.stop();
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  port(target: 'gateway' | 'expressEcho' | 'expressBullmq'): number {
+    const child = target === 'gateway' ? this.api : target === 'expressEcho' ? this.echo : this.bullmq;
+    if (child?.port === undefined) throw new Error(`${target} is not listening`);
+    return child.port;
+  }
+
+  async load(command: Omit<RunCommand, 'type' | 'runId'>): Promise<RunResult> {
+    const runId = ++this.#runId;
+    const outcome = new Promise<{ result?: RunResult; error?: string }>((done) => this.#results.set(runId, done));
+    this.loadgen?.process.send({ type: 'run', runId, ...command });
+    const { result, error } = await outcome;
+    if (!result) throw new Error(`load generator failed: ${error ?? 'no result'}`);
+    return result;
+  }
+
+  /** Keeps what the gateway accepted, for the loss count and end-to-end latency. */
+  track(result: RunResult): void {
+    for (const [kind, id, trackingNo, scheduledAt] of result.accepted) {
+      this.accepted.set(id, { kind, trackingNo, scheduledAt });
+      if (!this.partners?.arrivals.has(id)) this.unanswered.add(id);
+    }
+    for (const [key, count] of Object.entries(result.errors)) this.gatewayErrors[key] = (this.gatewayErrors[key] ?? 0) + count;
+  }
+
+  /** CPU seconds of every process of the bench, to split a run's CPU by process. */
+  async cpuSnapshot(): Promise<Record<string, number>> {
+    const snapshot: Record<string, number> = {
+      redis: this.client ? await redisCpuSeconds(this.client) : 0,
+      loadGenerator: this.loadgen ? cpuSeconds(this.loadgen.pid) : 0,
+      simulators: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    };
+    if (this.api) snapshot['gatewayApi'] = cpuSeconds(this.api.pid);
+    if (this.echo) snapshot['expressEcho'] = cpuSeconds(this.echo.pid);
+    if (this.bullmq) snapshot['expressBullmq'] = cpuSeconds(this.bullmq.pid);
+    snapshot['gatewayWorkers'] = this.workers.reduce((sum, worker) => sum + cpuSeconds(worker.pid), 0);
+    return snapshot;
+  }
+
+  cpuPer(before: Record<string, number>, after: Record<string, number>, count: number): Record<string, number> {
+    const per: Record<string, number> = {};
+    for (const [name, value] of Object.entries(after)) {
+      const used = value - (before[name] ?? 0);
+      if (used > 0.005 && count > 0) per[name] = round((used * 1000) / count, 3);
+    }
+    return per;
+  }
+
+  /** Samples RSS and Redis memory every 250 ms until stopped; returns the peaks. */
+  sampler(): { stop(): Promise<{ apiRssMb: number; workerRssMb: number; redisUsedMb: number }> } {
+    const peaks = { apiRssMb: 0, workerRssMb: 0, redisUsedMb: 0 };
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        if (this.api) peaks.apiRssMb = Math.max(peaks.apiRssMb, rssMb(this.api.pid));
+        for (const worker of this.workers) peaks.workerRssMb = Math.max(peaks.workerRssMb, rssMb(worker.pid));
+        if (this.client) peaks.redisUsedMb = Math.max(peaks.redisUsedMb, await usedMemoryMb(this.client));
+        await sleep(250);
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        return { apiRssMb: round(peaks.apiRssMb, 1), workerRssMb: round(peaks.workerRssMb, 1), redisUsedMb: round(peaks.redisUsedMb, 1) };
+      },
+    };
+  }
+
+  async startWorkers(count: number): Promise<void> {
+    const started = await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        startChild(`gateway worker ${n + 1}`, this.gatewayScript, { ...this.env, GATEWAY_ROLE: 'worker' }, { execArgv: this.execArgv('worker'), readyTypes: ['ready'] }),
+      ),
+    );
+    this.workers.push(...started);
+  }
+
+  async stopWorkers(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((worker) => stopChild(worker)));
+  }
+
+  /** Accepted messages with no answer at a partner yet. */
+  outstanding(): string[] {
+    return [...this.unanswered];
+  }
+
+  /**
+   * Waits until every accepted message has its answer at a partner, or is a
+   * dead letter, or nothing new arrived for `stallMs`. Returns the ids still
+   * missing (answered nowhere, in no dead letter).
+   */
+  async settle(stallMs = 30_000): Promise<string[]> {
+    const partners = this.partners;
+    if (!partners || !this.client) return [];
+    let last = partners.arrivals.size;
+    let lastProgress = now();
+    let lastDeadCheck = now();
+    const notDead = (dead: Set<string>) => this.outstanding().filter((id) => !dead.has(this.accepted.get(id)?.trackingNo ?? ''));
+    for (;;) {
+      if (this.unanswered.size === 0) return [];
+      if (now() - lastProgress > stallMs) return notDead((await deadLetters(this.client, this.keys)).trackingNos);
+      if (now() - lastProgress > 3000 && now() - lastDeadCheck > 3000) {
+        // maybe what is left went to the dead letters
+        lastDeadCheck = now();
+        if (notDead((await deadLetters(this.client, this.keys)).trackingNos).length === 0) return [];
+      }
+      await sleep(100);
+      if (partners.arrivals.size !== last) {
+        last = partners.arrivals.size;
+        lastProgress = now();
+      }
+    }
+  }
+
+  /** Starts `workers` worker processes on the backlog and measures how fast they answer all of it. */
+  async drain(workers: number, after: string): Promise<DrainRun> {
+    const partners = this.partners;
+    if (!partners) throw new Error('not started');
+    const waiting = this.outstanding();
+    await this.startWorkers(workers);
+    // from here: worker start-up (module loading) is behind us
+    const cpuStart = await this.cpuSnapshot();
+    const sampler = this.sampler();
+    const startedAt = now();
+    const missing = await this.settle();
+    const cpuAfter = await this.cpuSnapshot();
+    const peaks = await sampler.stop();
+    await this.stopWorkers();
+    const answered = waiting.filter((id) => partners.arrivals.has(id));
+    const lastAt = Math.max(startedAt, ...answered.map((id) => partners.arrivals.get(id)?.at ?? 0));
+    const seconds = (lastAt - startedAt) / 1000;
+    const outcomes: Record<string, number> = {};
+    for (const id of answered) {
+      const outcome = partners.arrivals.get(id)?.outcome ?? '?';
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    const run: DrainRun = {
+      workers,
+      after,
+      messages: answered.length,
+      seconds: round(seconds, 2),
+      throughput: round(answered.length / Math.max(0.001, seconds), 1),
+      workerRssPeakMb: peaks.workerRssMb,
+      cpuMsPerMessage: this.cpuPer(cpuStart, cpuAfter, answered.length),
+      outcomes,
+    };
+    say(`  drain with ${workers} worker process${workers > 1 ? 'es' : ''}: ${run.messages} messages in ${run.seconds} s = ${run.throughput}/s${missing.length ? `, ${missing.length} MISSING` : ''}`);
+    return run;
+  }
+
+  async saturation(target: SaturationRun['target'], rep: number): Promise<SaturationRun> {
+    const { options } = this;
+    const before = await this.cpuSnapshot();
+    const result = await this.load({
+      port: this.port(target),
+      mode: 'closed',
+      durationMs: options.saturationSeconds * 1000,
+      connections: options.connections,
+      // enough for the whole run (the echo answers near 20,000/s): signing during it would load the generator
+      pool: Math.max(2000, Math.round((target === 'gateway' ? 4000 : target === 'expressEcho' ? 25_000 : 12_000) * options.saturationSeconds)),
+      collect: target === 'gateway',
+    });
+    const after = await this.cpuSnapshot();
+    if (target === 'gateway') this.track(result);
+    const run: SaturationRun = { target, rep, throughput: result.throughput, latency: result.latency, errors: result.errors, cpuMsPerRequest: this.cpuPer(before, after, result.ok) };
+    say(`  ${target.padEnd(13)} saturated (${options.connections} connections): ${run.throughput}/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms${errorText(run.errors)}${result.signedDuringRun ? `, ${result.signedDuringRun} signed during the run` : ''}`);
+    return run;
+  }
+
+  async fixed(rate: number, collect = true): Promise<{ result: RunResult; cpu: Record<string, number>; peaks: { apiRssMb: number; workerRssMb: number; redisUsedMb: number } }> {
+    const before = await this.cpuSnapshot();
+    const sampler = this.sampler();
+    const result = await this.load({ port: this.port('gateway'), mode: 'fixed', rate, durationMs: this.options.stepSeconds * 1000, connections: this.options.fixedConnections, collect });
+    const peaks = await sampler.stop();
+    const after = await this.cpuSnapshot();
+    this.track(result);
+    return { result, cpu: this.cpuPer(before, after, result.ok), peaks };
+  }
+
+  async ladderStep(rate: number): Promise<LadderStep> {
+    const { result, cpu, peaks } = await this.fixed(rate);
+    const errors = result.sent - result.ok;
+    const step: LadderStep = {
+      rate,
+      throughput: result.throughput,
+      sent: result.sent,
+      ok: result.ok,
+      errors: result.errors,
+      latency: result.latency,
+      sendLag: result.sendLag,
+      held: errors === 0 && result.latency.p99 <= 50,
+      apiRssPeakMb: peaks.apiRssMb,
+      redisUsedPeakMb: peaks.redisUsedMb,
+      cpuMsPerRequest: cpu,
+    };
+    say(`  ${rate} msg/s: p50 ${step.latency.p50} ms, p99 ${step.latency.p99} ms, max ${step.latency.max} ms, ${step.throughput}/s${errorText(step.errors)}, api RSS ${step.apiRssPeakMb} MB ${step.held ? '(held)' : '(not held)'}`);
+    return step;
+  }
+
+  async endToEnd(rate: number, workers: number): Promise<EndToEndStep> {
+    const partners = this.partners;
+    if (!partners) throw new Error('not started');
+    await this.startWorkers(workers);
+    await sleep(500);
+    const sampler = this.sampler();
+    const { result } = await this.fixed(rate);
+    const lastSend = result.startedAt + this.options.stepSeconds * 1000;
+    await this.settle();
+    const peaks = await sampler.stop();
+    await this.stopWorkers();
+    const latencies: number[] = [];
+    let lastAt = lastSend;
+    for (const [, id] of result.accepted) {
+      const arrival = partners.arrivals.get(id);
+      const sent = this.accepted.get(id);
+      if (!arrival || !sent) continue;
+      latencies.push(arrival.at - sent.scheduledAt);
+      lastAt = Math.max(lastAt, arrival.at);
+    }
+    const step: EndToEndStep = {
+      rate,
+      workers,
+      ingest: result.latency,
+      endToEnd: summarize(latencies),
+      accepted: result.ok,
+      answered: latencies.length,
+      errors: result.errors,
+      tailSeconds: round((lastAt - lastSend) / 1000, 2),
+      apiRssPeakMb: peaks.apiRssMb,
+      workerRssPeakMb: peaks.workerRssMb,
+      redisUsedPeakMb: peaks.redisUsedMb,
+    };
+    say(`  end to end at ${rate} msg/s, ${workers} worker: p50 ${step.endToEnd.p50} ms, p99 ${step.endToEnd.p99} ms, max ${step.endToEnd.max} ms (ingest p99 ${step.ingest.p99} ms), ${step.answered}/${step.accepted} answered${errorText(step.errors)}`);
+    return step;
+  }
+
+  async run() {
+    const { options } = this;
+    const startedAt = now();
+    await this.start();
+    const redisInfo = this.client ? await info(this.client, 'server') : {};
+    const rewritesBefore = this.client ? await aofRewrites(this.client) : 0;
+
+    // warm-up: JIT, connections, the token; its messages are answered and counted like the rest
+    say('warm-up');
+    await this.load({ port: this.port('gateway'), mode: 'closed', durationMs: options.smoke ? 500 : 2000, connections: 8, pool: 4000, collect: true }).then((result) => this.track(result));
+    for (const target of ['expressEcho', 'expressBullmq'] as const) {
+      await this.load({ port: this.port(target), mode: 'closed', durationMs: options.smoke ? 300 : 1000, connections: 8, pool: 4000, collect: false });
+    }
+    await this.drain(1, 'warm-up');
+    const drains: DrainRun[] = [];
+
+    // saturation, interleaved with the baselines, repeated
+    say(`saturation: ${options.reps} repetitions, ${options.saturationSeconds} s each, ${options.connections} connections, interleaved`);
+    const saturation: SaturationRun[] = [];
+    const targets = ['gateway', 'expressEcho', 'expressBullmq'] as const;
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (let k = 0; k < targets.length; k++) {
+        const target = targets[(k + rep) % targets.length] ?? 'gateway';
+        saturation.push(await this.saturation(target, rep + 1));
+        await sleep(300);
+      }
+      if (this.client) await unlinkPrefix(this.client, `${BASELINE_PREFIX}:`);
+      drains.push(await this.drain(rep % 2 === 0 ? 1 : 2, `saturation ${rep + 1}`));
+    }
+
+    // fixed arrival rates, workers stopped: the api alone
+    say(`fixed arrival rates, ${options.stepSeconds} s each, open loop (latency from the scheduled send), workers stopped`);
+    const memoryBefore = this.client ? await usedMemoryMb(this.client) : 0;
+    const acceptedBefore = this.accepted.size;
+    const ladder: LadderStep[] = [];
+    const planned = [...new Set([...options.rates, ...options.reportRates])].sort((a, b) => a - b);
+    for (const rate of planned) {
+      ladder.push(await this.ladderStep(rate));
+      await sleep(1000);
+    }
+    let top = planned[planned.length - 1] ?? 0;
+    while (ladder[ladder.length - 1]?.held && top + 500 <= options.maxRate) {
+      top += 500;
+      ladder.push(await this.ladderStep(top));
+      await sleep(1000);
+    }
+    const highestHeld = () => Math.max(0, ...ladder.filter((step) => step.held).map((step) => step.rate));
+    const firstFailed = ladder.filter((step) => !step.held && step.rate > highestHeld()).map((step) => step.rate);
+    if (firstFailed.length && !options.smoke) {
+      // one step halfway between the highest rate held and the next one that was not
+      const between = Math.round((highestHeld() + Math.min(...firstFailed)) / 2 / 50) * 50;
+      if (between > highestHeld() && between < Math.min(...firstFailed)) {
+        ladder.push(await this.ladderStep(between));
+        ladder.sort((a, b) => a.rate - b.rate);
+      }
+    }
+    const highest = highestHeld();
+    const queuedMessages = this.accepted.size - acceptedBefore;
+    await sleep(1200);
+    const memoryQueued = this.client ? await usedMemoryMb(this.client) : 0;
+    drains.push(await this.drain(options.reps % 2 === 1 ? 2 : 1, 'fixed rates'));
+    await sleep(1200);
+    const memoryProcessed = this.client ? await usedMemoryMb(this.client) : 0;
+
+    // end to end: api and one worker together
+    say(`end to end: api and 1 worker process, ${options.stepSeconds} s at each rate`);
+    const endToEnd: EndToEndStep[] = [];
+    for (const rate of options.e2eRates) {
+      endToEnd.push(await this.endToEnd(rate, 1));
+      await sleep(1000);
+    }
+
+    // what became of every accepted message
+    const missing = await this.settle(5000);
+    const dead = this.client ? await deadLetters(this.client, this.keys) : { trackingNos: new Set<string>(), reasons: {} };
+    const partners = this.partners;
+    const answered = [...this.accepted.keys()].filter((id) => partners?.arrivals.has(id)).length;
+    const outcomes: Record<string, number> = {};
+    for (const [id] of this.accepted) {
+      const outcome = partners?.arrivals.get(id)?.outcome;
+      if (outcome) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    const rewrites = (this.client ? await aofRewrites(this.client) : 0) - rewritesBefore;
+    const idleApiRss = this.api ? rssMb(this.api.pid) : 0;
+    const redisUsedEnd = this.client ? await usedMemoryMb(this.client) : 0;
+
+    const results = this.assemble({
+      startedAt,
+      redisVersion: redisInfo['redis_version'] ?? '?',
+      saturation,
+      ladder,
+      highest,
+      drains,
+      endToEnd,
+      memory: { before: memoryBefore, queued: memoryQueued, processed: memoryProcessed, queuedMessages, redisUsedEnd, idleApiRss },
+      integrity: {
+        accepted: this.accepted.size,
+        answered,
+        deadLettered: [...this.accepted].filter(([id, tracked]) => dead.trackingNos.has(tracked.trackingNo) && !partners?.arrivals.has(id)).length,
+        deadLetterReasons: dead.reasons,
+        lost: missing.length,
+        lostSample: missing.slice(0, 5),
+        errors: { ...this.gatewayErrors },
+        errorCount: Object.values(this.gatewayErrors).reduce((sum, n) => sum + n, 0),
+        repeatedAnswers: partners?.repeats ?? 0,
+        refusedBySimulators: partners?.refused ?? 0,
+        outcomes,
+        aofRewrites: rewrites,
+      },
+    });
+    return results;
+  }
+
+  assemble(parts: {
+    startedAt: number;
+    redisVersion: string;
+    saturation: SaturationRun[];
+    ladder: LadderStep[];
+    highest: number;
+    drains: DrainRun[];
+    endToEnd: EndToEndStep[];
+    memory: { before: number; queued: number; processed: number; queuedMessages: number; redisUsedEnd: number; idleApiRss: number };
+    integrity: Integrity;
+  }): BenchResults {
+    const { options } = this;
+    const med = (target: SaturationRun['target']) => round(median(parts.saturation.filter((run) => run.target === target).map((run) => run.throughput)), 1);
+    const gateway = med('gateway');
+    const echo = med('expressEcho');
+    const bull = med('expressBullmq');
+    const at: Record<string, { p50: number; p99: number; throughput: number; held: boolean }> = {};
+    for (const rate of options.reportRates) {
+      const step = parts.ladder.find((candidate) => candidate.rate === rate);
+      if (step) at[String(rate)] = { p50: step.latency.p50, p99: step.latency.p99, throughput: step.throughput, held: step.held };
+    }
+    const byWorkers = (count: number) => parts.drains.filter((drain) => drain.workers === count).map((drain) => drain.throughput);
+    const per10k = (mb: number) => (parts.memory.queuedMessages > 0 ? round((mb * 10_000) / parts.memory.queuedMessages, 1) : 0);
+    const step2000 = parts.ladder.find((step) => step.rate === 2000);
+    const workerRssPeak = Math.max(0, ...parts.drains.map((drain) => drain.workerRssPeakMb), ...parts.endToEnd.map((step) => step.workerRssPeakMb));
+    const apiRssPeak = Math.max(0, ...parts.ladder.map((step) => step.apiRssPeakMb), ...parts.endToEnd.map((step) => step.apiRssPeakMb));
+    const e2e1000 = parts.endToEnd.find((step) => step.rate === 1000);
+    // the machine's speed drifts between minutes: a ratio within one repetition is steadier
+    const perRep = (baseline: SaturationRun['target']) =>
+      [...new Set(parts.saturation.map((run) => run.rep))].flatMap((rep) => {
+        const mine = parts.saturation.find((run) => run.rep === rep && run.target === 'gateway');
+        const theirs = parts.saturation.find((run) => run.rep === rep && run.target === baseline);
+        return mine && theirs && theirs.throughput > 0 ? [round(mine.throughput / theirs.throughput, 3)] : [];
+      });
+    const ratiosBull = perRep('expressBullmq');
+    const ratiosEcho = perRep('expressEcho');
+    const ratioBull = round(median(ratiosBull), 3);
+    const memory = {
+      apiRssAt2000Mb: step2000?.apiRssPeakMb ?? null,
+      apiRssPeakMb: apiRssPeak,
+      apiRssIdleAfterMb: round(parts.memory.idleApiRss, 1),
+      workerRssPeakMb: workerRssPeak,
+      redisUsedPeakMb: Math.max(0, ...parts.ladder.map((step) => step.redisUsedPeakMb), ...parts.endToEnd.map((step) => step.redisUsedPeakMb)),
+      redisUsedEndMb: round(parts.memory.redisUsedEnd, 1),
+      redisPer10kQueuedMb: per10k(parts.memory.queued - parts.memory.before),
+      redisPer10kProcessedMb: per10k(parts.memory.processed - parts.memory.before),
+      measuredOver: parts.memory.queuedMessages,
+    };
+    const integrity = parts.integrity;
+    const targets: Target[] = [
+      { name: 'saturated ingest / Express + BullMQ baseline', target: '>= 0.75', measured: ratioBull, met: ratioBull >= 0.75 },
+      { name: 'ingest p99 at 2,000 msg/s (ms)', target: '<= 25', measured: step2000?.latency.p99 ?? null, met: step2000 !== undefined && step2000.latency.p99 <= 25 && step2000.held },
+      { name: 'end-to-end p99 at 1,000 msg/s (ms)', target: '<= 100', measured: e2e1000?.endToEnd.p99 ?? null, met: e2e1000 !== undefined && e2e1000.endToEnd.p99 <= 100 },
+      {
+        name: 'gateway RSS at 2,000 msg/s (MB; api at that step, workers at their peak)',
+        target: '<= 300',
+        measured: step2000 ? Math.max(step2000.apiRssPeakMb, workerRssPeak) : null,
+        met: step2000 !== undefined && Math.max(step2000.apiRssPeakMb, workerRssPeak) <= 300,
+      },
+      { name: 'errors and losses', target: '0', measured: integrity.errorCount + integrity.lost + integrity.refusedBySimulators, met: integrity.errorCount + integrity.lost + integrity.refusedBySimulators === 0 },
+    ];
+    return {
+      date: new Date(parts.startedAt).toISOString(),
+      durationSeconds: round((now() - parts.startedAt) / 1000, 1),
+      command: `node bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? '?',
+        memoryGb: round(totalmem() / 1024 ** 3, 1),
+        node: process.version,
+        redis: parts.redisVersion,
+        note: 'generator, simulators, gateway processes, baselines and Redis all share these cores',
+      },
+      settings: {
+        smoke: options.smoke,
+        stepSeconds: options.stepSeconds,
+        saturationSeconds: options.saturationSeconds,
+        reps: options.reps,
+        closedLoopConnections: options.connections,
+        fixedRateMaxSockets: options.fixedConnections,
+        changshaShare: options.changshaShare,
+        gatewayRoot: options.gatewayRoot === ROOT ? '.' : options.gatewayRoot,
+        profiled: options.profile,
+        gatewayNodeArgs: options.nodeArgs.join(' '),
+        rateLimitsPerSecond: 1_000_000,
+        redis: 'AOF appendfsync everysec, noeviction, automatic AOF rewrite off',
+        workerConcurrency: 8,
+      },
+      ingest: {
+        saturation: {
+          runs: parts.saturation,
+          median: { gateway, expressEcho: echo, expressBullmq: bull },
+        },
+        ladder: parts.ladder,
+        highestRateHeldP99At50ms: parts.highest,
+        at,
+      },
+      ratios: {
+        gatewayToExpressEcho: round(median(ratiosEcho), 3),
+        gatewayToExpressBullmq: ratioBull,
+        perRepetition: { expressEcho: ratiosEcho, expressBullmq: ratiosBull },
+        ofMedians: { expressEcho: echo > 0 ? round(gateway / echo, 3) : 0, expressBullmq: bull > 0 ? round(gateway / bull, 3) : 0 },
+      },
+      endToEnd: parts.endToEnd,
+      memory,
+      scaling: {
+        drains: parts.drains,
+        oneWorker: round(median(byWorkers(1)), 1),
+        twoWorkers: round(median(byWorkers(2)), 1),
+      },
+      integrity,
+      targets,
+    };
+  }
+}
+
+export interface Integrity {
+  accepted: number;
+  answered: number;
+  deadLettered: number;
+  deadLetterReasons: Record<string, number>;
+  lost: number;
+  lostSample: string[];
+  errors: Record<string, number>;
+  errorCount: number;
+  repeatedAnswers: number;
+  refusedBySimulators: number;
+  outcomes: Record<string, number>;
+  aofRewrites: number;
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: number | null;
+  met: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  durationSeconds: number;
+  command: string;
+  machine: Record<string, string | number>;
+  settings: Record<string, string | number | boolean>;
+  ingest: {
+    saturation: { runs: SaturationRun[]; median: { gateway: number; expressEcho: number; expressBullmq: number } };
+    ladder: LadderStep[];
+    highestRateHeldP99At50ms: number;
+    at: Record<string, { p50: number; p99: number; throughput: number; held: boolean }>;
+  };
+  /** medians of the ratios within each repetition; also each repetition's, and the ratio of the medians */
+  ratios: {
+    gatewayToExpressEcho: number;
+    gatewayToExpressBullmq: number;
+    perRepetition: { expressEcho: number[]; expressBullmq: number[] };
+    ofMedians: { expressEcho: number; expressBullmq: number };
+  };
+  endToEnd: EndToEndStep[];
+  memory: Record<string, number | null>;
+  scaling: { drains: DrainRun[]; oneWorker: number; twoWorkers: number };
+  integrity: Integrity;
+  targets: Target[];
+}
+
+function errorText(errors: Record<string, number>): string {
+  const entries = Object.entries(errors);
+  return entries.length ? `, ERRORS ${entries.map(([key, count]) => `${key}×${count}`).join(' ')}` : '';
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+}
+
+// ---------------------------------------------------------------- main
+
+const options = parseOptions(process.argv.slice(2));
+const bench = new Bench(options);
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  say('interrupted: stopping the processes');
+  void bench.stop().finally(() => process.exit(130));
+});
+
+let exitCode = 1;
+try {
+  const results = await bench.run();
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (options.write) {
+    mkdirSync(options.outDir, { recursive: true });
+    const day = results.date.slice(0, 10);
+    writeFileSync(join(options.outDir, `${day}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(options.outDir, `${day}.md`), renderMarkdown(results));
+    say(`wrote ${join(options.outDir, `${day}.json`)} and ${day}.md`);
+  }
+  const measured = results.ingest.saturation.median.gateway > 0 && results.ingest.ladder.every((step) => step.ok > 0) && results.endToEnd.every((step) => step.answered > 0);
+  const clean = results.integrity.lost === 0 && results.integrity.errorCount === 0 && results.integrity.refusedBySimulators === 0;
+  for (const target of results.targets) say(`target ${target.met ? 'met    ' : 'NOT met'} ${target.name}: ${target.measured ?? '—'} (${target.target})`);
+  exitCode = measured && clean ? 0 : 1;
+  if (!measured) say('FAILED: a run measured nothing');
+  if (!clean) say(`FAILED: ${results.integrity.lost} lost, ${results.integrity.errorCount} errors, ${results.integrity.refusedBySimulators} refused by the simulators`);
+} catch (error) {
+  say(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  await bench.stop().catch((error: unknown) => say(`stopping: ${String(error)}`));
+}
+process.exit(exitCode);
