@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { AccountStore, type OperatorRole } from '../../gateway/ops/accounts.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { nextJob } from '../helpers/ops-client.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
 /**
@@ -34,19 +35,6 @@ const EXPECTED_FAILURES: { path: RegExp; status: number }[] = [
   { path: /\/ops\/api\/login$/, status: 423 },
   { path: /\/ops\/api\/dead-letters\/[^/]+\/replay$/, status: 403 },
 ];
-
-/** Resolves with the first job of `worker` that ends (completed or failed) and matches. */
-function nextJob(worker: Worker | undefined, event: 'completed' | 'failed', predicate: (job: Job) => boolean): Promise<Job> {
-  if (!worker) throw new Error('no such worker');
-  return new Promise((resolve) => {
-    const listener = (job: Job | undefined) => {
-      if (!job || !predicate(job)) return;
-      worker.off(event, listener);
-      resolve(job);
-    };
-    worker.on(event, listener);
-  });
-}
 
 const mentions = (text: string) => (job: Job) => JSON.stringify(job.data).includes(text);
 

@@ -1,37 +1,10 @@
-import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-
-/** A browser-like client: keeps the session cookie, sends the CSRF token it was given. */
-class OpsClient {
-  cookie = '';
-  csrf = '';
-  readonly #base: string;
-  constructor(base: string) {
-    this.#base = base;
-  }
-  async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AxiosResponse> {
-    const response = await axios.request({
-      method,
-      url: `${this.#base}${path}`,
-      data: body,
-      headers: { ...(this.cookie ? { Cookie: this.cookie } : {}), ...(this.csrf ? { 'X-CSRF-Token': this.csrf } : {}), ...headers },
-      validateStatus: () => true,
-    });
-    const setCookie = response.headers['set-cookie']?.find((cookie) => cookie.startsWith('zzgw.sid='));
-    if (setCookie) this.cookie = setCookie.split(';')[0] ?? '';
-    const token = (response.data as { csrfToken?: string } | undefined)?.csrfToken;
-    if (token) this.csrf = token;
-    return response;
-  }
-  login(username: string, password: string) {
-    return this.request('POST', '/ops/api/login', { username, password });
-  }
-}
+import { createAccount, OpsClient, OPS_PASSWORD } from '../helpers/ops-client.ts';
 
 describe('dashboard access: accounts, sessions, CSRF, lockout, audit', () => {
   let gateway: TestGateway;
-  const password = 'correct horse battery';
+  const password = OPS_PASSWORD;
 
   before(async () => {
     gateway = await startTestGateway({ workers: false });
@@ -40,11 +13,7 @@ describe('dashboard access: accounts, sessions, CSRF, lockout, audit', () => {
     await gateway.close();
   });
 
-  async function account(username: string, role: 'viewer' | 'operator' | 'admin') {
-    await gateway.runtime.redis.del(`${gateway.config.redis.namespace}:ops:account:${username}`);
-    const { AccountStore } = await import('../../gateway/ops/accounts.ts');
-    await new AccountStore(gateway.runtime.redis, gateway.runtime.keys, { attempts: 5, minutes: 15 }).put(username, password, role, Date.now());
-  }
+  const account = (username: string, role: 'viewer' | 'operator' | 'admin') => createAccount(gateway, username, role);
 
   it('when the password is right, logs in with an HttpOnly, SameSite=Strict session cookie that lasts the idle timeout', async () => {
     await account('wang', 'operator');

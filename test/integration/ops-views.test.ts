@@ -1,66 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import axios, { type AxiosResponse } from 'axios';
 import type { Job, Worker } from 'bullmq';
 import { expect } from 'chai';
-import { AccountStore, type OperatorRole } from '../../gateway/ops/accounts.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, waitForDelivered, type TestGateway } from '../helpers/gateway.ts';
+import { loggedIn, nextJob, OpsClient } from '../helpers/ops-client.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
-const PASSWORD = 'correct horse battery';
-
-/** A browser-like client: keeps the session cookie, sends the CSRF token it was given (as ops-auth.test.ts). */
-class OpsClient {
-  cookie = '';
-  csrf = '';
-  readonly #base: string;
-  constructor(base: string) {
-    this.#base = base;
-  }
-  async request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AxiosResponse> {
-    const response = await axios.request({
-      method,
-      url: `${this.#base}${path}`,
-      data: body,
-      headers: { ...(this.cookie ? { Cookie: this.cookie } : {}), ...(this.csrf ? { 'X-CSRF-Token': this.csrf } : {}), ...headers },
-      validateStatus: () => true,
-      maxRedirects: 0,
-    });
-    const setCookie = response.headers['set-cookie']?.find((cookie) => cookie.startsWith('zzgw.sid='));
-    if (setCookie) this.cookie = setCookie.split(';')[0] ?? '';
-    const token = (response.data as { csrfToken?: string } | undefined)?.csrfToken;
-    if (token) this.csrf = token;
-    return response;
-  }
-  get<T>(path: string): Promise<T> {
-    return this.request('GET', path).then((response) => {
-      expect(response.status, `GET ${path}: ${JSON.stringify(response.data)}`).to.equal(200);
-      return response.data as T;
-    });
-  }
-}
-
-async function loggedIn(gateway: TestGateway, username: string, role: OperatorRole): Promise<OpsClient> {
-  await new AccountStore(gateway.runtime.redis, gateway.runtime.keys, { attempts: 5, minutes: 15 }).put(username, PASSWORD, role, Date.now());
-  const client = new OpsClient(gateway.url);
-  const response = await client.request('POST', '/ops/api/login', { username, password: PASSWORD });
-  expect(response.status).to.equal(200);
-  return client;
-}
-
-/** Resolves with the first job of `worker` that ends (completed or failed) and matches. */
-function nextJob(worker: Worker | undefined, event: 'completed' | 'failed', predicate: (job: Job) => boolean): Promise<Job> {
-  if (!worker) throw new Error('no such worker');
-  return new Promise((resolve) => {
-    const listener = (job: Job | undefined) => {
-      if (!job || !predicate(job)) return;
-      worker.off(event, listener);
-      resolve(job);
-    };
-    worker.on(event, listener);
-  });
-}
 
 function outboundWorker(gateway: TestGateway): Worker | undefined {
   return gateway.workers?.workers.find((worker) => worker.name === 'outbound-province');
