@@ -8,6 +8,7 @@ import { INBOUND_JOB_OPTIONS } from '../queues/catalog.ts';
 
 const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
 const nextTrackingNo = monotonicFactory();
+const MARK_QUEUED = `if redis.call('HGET', KEYS[1], 'state') == 'received' then return redis.call('HSET', KEYS[1], 'state', 'queued') end return 0`;
 
 type Verdict = 'new' | 'repeat' | 'conflict' | 'replaced-elsewhere';
 
@@ -29,6 +30,7 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
   const { redis, keys } = runtime;
   const intakeKeys = keys.intake(adapter.id);
   if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { numberOfKeys: 5, lua: recordScript });
+  if (!('markQueued' in redis)) redis.defineCommand('markQueued', { numberOfKeys: 1, lua: MARK_QUEUED });
 
   try {
     if (message.refersTo !== undefined && !(await redis.exists(intakeKeys.requestId(message.refersTo)))) {
@@ -83,5 +85,6 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
 
 async function enqueue(runtime: Runtime, adapter: PartnerAdapter, trackingNo: string): Promise<void> {
   await runtime.inboundQueue.add('process', { partner: adapter.id, trackingNo }, { ...INBOUND_JOB_OPTIONS, jobId: trackingNo });
-  await runtime.redis.hset(runtime.keys.intake(adapter.id).record(trackingNo), 'state', 'queued');
+  // only `received` becomes `queued`: a worker may already have marked it processed or held
+  await (runtime.redis as unknown as { markQueued(key: string): Promise<number> }).markQueued(runtime.keys.intake(adapter.id).record(trackingNo));
 }

@@ -10,7 +10,8 @@ function roleOptions(settings: RedisSettings, role: RedisRole): RedisOptions {
   const common: RedisOptions = { connectionName: `zzgw-${role}` };
   return role === 'worker'
     ? { ...common, maxRetriesPerRequest: null }
-    : { ...common, maxRetriesPerRequest: 1, commandTimeout: settings.commandTimeoutMs };
+    : // these answer partners: after a Redis restart, reconnect within a second, not ioredis' up-to-5-s backoff
+      { ...common, maxRetriesPerRequest: 1, commandTimeout: settings.commandTimeoutMs, retryStrategy: (times: number) => Math.min(100 * times, 1000) };
 }
 
 /** `host:port` (as the config schema checks it) to an ioredis node. */
