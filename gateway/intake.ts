@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monotonicFactory } from 'ulid';
 import type { InboundHttp, InboundMessage, PartnerAdapter } from '../adapters/types.ts';
 import type { Runtime } from './core/runtime.ts';
 import { GatewayError } from './errors.ts';
 import { INBOUND_JOB_OPTIONS } from '../queues/catalog.ts';
+import { idFactory } from './core/ids.ts';
 
 const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
-const nextTrackingNo = monotonicFactory();
-const MARK_QUEUED = `if redis.call('HGET', KEYS[1], 'state') == 'received' then return redis.call('HSET', KEYS[1], 'state', 'queued') end return 0`;
+const nextTrackingNo = idFactory();
 
 type Verdict = 'new' | 'repeat' | 'conflict' | 'replaced-elsewhere';
 
@@ -23,14 +22,15 @@ function storeUnavailable(runtime: Runtime, cause: unknown): GatewayError {
 
 /**
  * Records a checked message durably and enqueues it; only then may the partner
- * hear success. A record whose enqueue failed stays `received` and is enqueued
- * again when the partner retries (same job id, so never twice).
+ * hear success. A record stays `received` until a worker has processed it, so
+ * a record whose enqueue failed is enqueued again when the partner retries
+ * (same job id: BullMQ keeps one job while it exists, and once it is gone the
+ * record is no longer `received`).
  */
 export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, http: InboundHttp, message: InboundMessage): Promise<IntakeResult> {
   const { redis, keys } = runtime;
   const intakeKeys = keys.intake(adapter.id);
   if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { numberOfKeys: 5, lua: recordScript });
-  if (!('markQueued' in redis)) redis.defineCommand('markQueued', { numberOfKeys: 1, lua: MARK_QUEUED });
 
   try {
     if (message.refersTo !== undefined && !(await redis.exists(intakeKeys.requestId(message.refersTo)))) {
@@ -72,9 +72,14 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
         if (state === 'received') await enqueue(runtime, adapter, knownTrackingNo);
         return { trackingNo: knownTrackingNo, repeated: true };
       case 'new':
-        await runtime.traces.index(trackingNo, { ...message.searchIds, trackingNo });
-        await runtime.traces.append(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds });
-        await enqueue(runtime, adapter, trackingNo);
+        // the index and the trace in one write, the job beside them
+        await Promise.all([
+          runtime.traces.write([
+            ...runtime.traces.indexCommands(trackingNo, { ...message.searchIds, trackingNo }),
+            runtime.traces.appendCommand(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds }),
+          ]),
+          enqueue(runtime, adapter, trackingNo),
+        ]);
         return { trackingNo, repeated: false };
     }
   } catch (error) {
@@ -85,6 +90,4 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
 
 async function enqueue(runtime: Runtime, adapter: PartnerAdapter, trackingNo: string): Promise<void> {
   await runtime.inboundQueue.add('process', { partner: adapter.id, trackingNo }, { ...INBOUND_JOB_OPTIONS, jobId: trackingNo });
-  // only `received` becomes `queued`: a worker may already have marked it processed or held
-  await (runtime.redis as unknown as { markQueued(key: string): Promise<number> }).markQueued(runtime.keys.intake(adapter.id).record(trackingNo));
 }

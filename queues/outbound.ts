@@ -13,6 +13,8 @@ export async function sendToPartner(runtime: Runtime, message: OutboundMessage, 
     { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo },
     { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId },
   );
-  await runtime.traces.index(trackingNo, { messageId: message.messageId });
-  await runtime.traces.append(trackingNo, 'answer-queued', { partner, operation: message.operation, messageId: message.messageId, body: message.body });
+  await runtime.traces.write([
+    ...runtime.traces.indexCommands(trackingNo, { messageId: message.messageId }),
+    runtime.traces.appendCommand(trackingNo, 'answer-queued', { partner, operation: message.operation, messageId: message.messageId, body: message.body }),
+  ]);
 }

@@ -117,3 +117,27 @@ export async function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void>
     });
   });
 }
+
+/** One Redis command: its name, then its arguments. */
+export type RedisCommand = [name: string, ...args: (string | number)[]];
+
+/**
+ * Sends commands that do not depend on each other in one write: a socket write
+ * per command was the api's largest cost (bench/README.md). On Redis Cluster
+ * their keys may live on different nodes, and a pipeline must stay on one, so
+ * there each command goes on its own, all at once. Rejects with the first error.
+ * (ioredis' enableAutoPipelining would do this for every command, but threw
+ * uncaught TypeErrors from its callbacks in the suite: ioredis issue #1931.)
+ */
+export async function sendTogether(redis: Redis, commands: readonly RedisCommand[]): Promise<void> {
+  if (commands.length === 0) return;
+  if (redis.isCluster) {
+    await Promise.all(commands.map((command) => redis.call(...command)));
+    return;
+  }
+  const pipeline = redis.pipeline();
+  for (const command of commands) pipeline.call(...command);
+  const results = await pipeline.exec();
+  const failed = results?.find(([error]) => error)?.[0];
+  if (failed) throw failed;
+}

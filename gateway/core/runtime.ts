@@ -13,6 +13,8 @@ import { FieldCipher } from './crypto.ts';
 import { Keys } from './keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis } from './redis.ts';
+import { PendingCounters } from '../ops/counters.ts';
+import { counterTtlSeconds } from '../ops/stats.ts';
 import { TraceStore } from './trace.ts';
 
 /** Everything a gateway process shares: built once at start, closed once at stop. */
@@ -33,6 +35,8 @@ export interface Runtime {
   deadLetters: DeadLetterStore;
   inboundQueue: Queue;
   outboundQueues: Record<PartnerId, Queue>;
+  /** this process's statistics counters on their way to Redis (close() writes them) */
+  counters: PendingCounters;
   /** resolves once the command and queue connections are up (they fail fast, not queue, while down) */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -76,6 +80,10 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     deadLetters: new DeadLetterStore(redis, keys, now),
     inboundQueue,
     outboundQueues,
+    counters: new PendingCounters(redis, {
+      ttlSeconds: counterTtlSeconds,
+      onError: (error) => logger.debug('operational statistics not written', { error: error instanceof Error ? error.message : String(error) }),
+    }),
     async ready() {
       await Promise.all(
         [redis, queueConnection].map((connection) =>
@@ -84,6 +92,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
       );
     },
     async close() {
+      await this.counters.flush();
       await Promise.allSettled([inboundQueue.close(), periodicQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
       redis.disconnect();
       queueConnection.disconnect();

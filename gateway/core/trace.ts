@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
 import { redact } from './pii.ts';
+import { sendTogether, type RedisCommand } from './redis.ts';
 
 export interface TraceEntry {
   at: string;
@@ -27,16 +28,29 @@ export class TraceStore {
   }
 
   async append(trackingNo: string, stage: string, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.#redis.call(...this.appendCommand(trackingNo, stage, detail));
+  }
+
+  /** the command append() sends, for callers that send it together with others (sendTogether) */
+  appendCommand(trackingNo: string, stage: string, detail: Record<string, unknown> = {}): RedisCommand {
     const entry = { at: new Date(this.#now()).toISOString(), stage, ...(redact(detail) as Record<string, unknown>) };
-    await this.#redis.rpush(this.#keys.trace(trackingNo), JSON.stringify(entry));
+    return ['rpush', this.#keys.trace(trackingNo), JSON.stringify(entry)];
   }
 
   async index(trackingNo: string, ids: Partial<Record<SearchKind, string>>): Promise<void> {
-    const pipeline = this.#redis.pipeline();
-    for (const [kind, value] of Object.entries(ids)) {
-      if (value) pipeline.sadd(this.#keys.index(kind, value), trackingNo);
-    }
-    await pipeline.exec();
+    await sendTogether(this.#redis, this.indexCommands(trackingNo, ids));
+  }
+
+  /** the commands index() sends */
+  indexCommands(trackingNo: string, ids: Partial<Record<SearchKind, string>>): RedisCommand[] {
+    return Object.entries(ids)
+      .filter(([, value]) => value)
+      .map(([kind, value]): RedisCommand => ['sadd', this.#keys.index(kind, value), trackingNo]);
+  }
+
+  /** index entries and trace entries of one message in one write */
+  async write(commands: readonly RedisCommand[]): Promise<void> {
+    await sendTogether(this.#redis, commands);
   }
 
   async find(kind: SearchKind, value: string): Promise<string[]> {

@@ -10,9 +10,10 @@ import type { Runtime } from '../core/runtime.ts';
  * Operational statistics kept in Redis, so that every api and worker process
  * adds to the same figures and the dashboard sees the whole gateway.
  *
- * Writes are fire-and-forget: each is one pipeline whose failure is logged at
- * debug and swallowed. A partner's answer must never become an error, nor wait,
- * because a statistic could not be written.
+ * Writes are fire-and-forget: counters wait in the process for at most a second
+ * (runtime.counters), security events are written at once; a failure is logged
+ * at debug and swallowed. A partner's answer must never become an error, nor
+ * wait, because a statistic could not be written.
  */
 
 const MINUTE_MS = 60_000;
@@ -138,40 +139,43 @@ function failedQuietly(runtime: Runtime, what: string) {
   };
 }
 
+/** ttl of a statistics key written by the pending counters */
+export function counterTtlSeconds(key: string): number | undefined {
+  return key.includes('}:minute:') ? MINUTE_BUCKET_TTL_SECONDS : undefined;
+}
+
 /**
  * Counts an answer to a partner, remembers the last accepted message, and
- * appends a security event when it is one. One pipeline, not awaited by the
- * caller; the returned promise never rejects.
+ * appends a security event when it is one (one pipeline, at once). Not awaited
+ * by the caller; the returned promise never rejects.
  */
 export function recordInbound(runtime: Runtime, answer: InboundAnswer): Promise<void> {
   try {
     const keys = runtime.keys.stats;
     const now = runtime.clock.now();
-    const minuteKey = keys.minute(answer.partner, Math.floor(now / MINUTE_MS));
     const cls = statusClass(answer.status);
-    const pipeline = runtime.redis.pipeline();
-    pipeline.hincrby(minuteKey, `in:${cls}`, 1);
-    pipeline.expire(minuteKey, MINUTE_BUCKET_TTL_SECONDS);
-    if (cls === '2xx') pipeline.hset(keys.partner(answer.partner), 'lastIn', String(now));
+    runtime.counters.increment(keys.minute(answer.partner, Math.floor(now / MINUTE_MS)), `in:${cls}`);
+    if (cls === '2xx') runtime.counters.latest(keys.partner(answer.partner), 'lastIn', now);
     const kind = securityKind(answer);
-    if (kind) {
-      const event: SecurityEvent = {
-        at: new Date(now).toISOString(),
-        partner: answer.partner,
-        kind,
-        status: answer.status,
-        code: answer.code,
-        requestId: answer.requestId,
-        remoteAddress: answer.remoteAddress ?? '',
-      };
-      const dayKey = keys.securityDay(beijingDate(now));
-      pipeline.lpush(keys.securityEvents, JSON.stringify(event));
-      pipeline.ltrim(keys.securityEvents, 0, SECURITY_EVENTS_KEPT - 1);
-      pipeline.hincrby(dayKey, `${answer.partner}:${kind}`, 1);
-      pipeline.expire(dayKey, runtime.config.periodic.retentionDays * 24 * 3600);
-    }
-    const written = pipeline.exec().then(() => undefined, failedQuietly(runtime, 'inbound'));
-    if (!kind) return written;
+    if (!kind) return Promise.resolve();
+    const event: SecurityEvent = {
+      at: new Date(now).toISOString(),
+      partner: answer.partner,
+      kind,
+      status: answer.status,
+      code: answer.code,
+      requestId: answer.requestId,
+      remoteAddress: answer.remoteAddress ?? '',
+    };
+    const dayKey = keys.securityDay(beijingDate(now));
+    const written = runtime.redis
+      .pipeline()
+      .lpush(keys.securityEvents, JSON.stringify(event))
+      .ltrim(keys.securityEvents, 0, SECURITY_EVENTS_KEPT - 1)
+      .hincrby(dayKey, `${answer.partner}:${kind}`, 1)
+      .expire(dayKey, runtime.config.periodic.retentionDays * 24 * 3600)
+      .exec()
+      .then(() => undefined, failedQuietly(runtime, 'inbound'));
     // security events also go to the SM3-chained audit log, which outlives the capped list
     const audited = new AuditLog(runtime.redis, runtime.keys, () => runtime.clock.now())
       .record({
@@ -189,21 +193,12 @@ export function recordInbound(runtime: Runtime, answer: InboundAnswer): Promise<
   }
 }
 
-/** Counts a delivery attempt's outcome and remembers the last delivery. Never rejects. */
-export function recordDelivery(runtime: Runtime, delivery: DeliveryRecord): Promise<void> {
-  try {
-    const keys = runtime.keys.stats;
-    const now = runtime.clock.now();
-    const minuteKey = keys.minute(delivery.partner, Math.floor(now / MINUTE_MS));
-    const pipeline = runtime.redis.pipeline();
-    pipeline.hincrby(minuteKey, `out:${delivery.outcome}`, 1);
-    pipeline.expire(minuteKey, MINUTE_BUCKET_TTL_SECONDS);
-    if (delivery.outcome === 'delivered') pipeline.hset(keys.partner(delivery.partner), 'lastOut', String(now));
-    return pipeline.exec().then(() => undefined, failedQuietly(runtime, 'delivery'));
-  } catch (error) {
-    failedQuietly(runtime, 'delivery')(error);
-    return Promise.resolve();
-  }
+/** Counts a delivery attempt's outcome and remembers the last delivery (runtime.counters). */
+export function recordDelivery(runtime: Runtime, delivery: DeliveryRecord): void {
+  const keys = runtime.keys.stats;
+  const now = runtime.clock.now();
+  runtime.counters.increment(keys.minute(delivery.partner, Math.floor(now / MINUTE_MS)), `out:${delivery.outcome}`);
+  if (delivery.outcome === 'delivered') runtime.counters.latest(keys.partner(delivery.partner), 'lastOut', now);
 }
 
 function emptyWindow(minutes: number): WindowStats {
@@ -255,6 +250,8 @@ function resultsOf(results: [Error | null, unknown][] | null): unknown[] {
  * (the current minute included). One pipeline.
  */
 export async function partnerStats(runtime: Runtime): Promise<PartnerStats[]> {
+  // this process's own counts are exact; other processes' at most a second behind
+  await runtime.counters.flush();
   const keys = runtime.keys.stats;
   const partners = Object.keys(runtime.adapters) as PartnerId[];
   const currentMinute = Math.floor(runtime.clock.now() / MINUTE_MS);

@@ -1,5 +1,4 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { monotonicFactory } from 'ulid';
 import { isPartnerId } from '../../adapters/registry.ts';
 import type { HttpAnswer, InboundHttp, PartnerAdapter, PartnerId } from '../../adapters/types.ts';
 import type { Runtime } from '../core/runtime.ts';
@@ -8,8 +7,9 @@ import { recordInbound } from '../intake.ts';
 import { createPartnerLimiter } from '../middleware/rate-limit.ts';
 import { countRequest } from '../ops/metrics.ts';
 import { recordInbound as recordAnswerStats } from '../ops/stats.ts';
+import { idFactory } from '../core/ids.ts';
 
-const nextRequestId = monotonicFactory();
+const nextRequestId = idFactory();
 // ignoreBOM keeps a byte order mark in the text, so that JSON.parse refuses it: what
 // is recorded (the raw bytes) must be exactly what was checked
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

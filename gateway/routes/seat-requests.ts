@@ -1,14 +1,14 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { monotonicFactory } from 'ulid';
 import type { SeatRequest } from '../../ledger/seat-requests.ts';
 import { sendHostMessage } from '../../queues/workers/host.ts';
 import { validatorFor, type Violation } from '../../schemas/registry.ts';
 import type { SeatRequestInput } from '../../schemas/types.generated.ts';
 import { beijingDate, formatIsoBeijing } from '../core/beijing-time.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { idFactory } from '../core/ids.ts';
 
 const validateInput = validatorFor<SeatRequestInput>('api/seat-request.json');
-const nextRequestId = monotonicFactory();
+const nextRequestId = idFactory();
 
 function problem(res: Response, status: number, title: string, errors?: Violation[]): void {
   res.status(status).type('application/problem+json').json({ title, status, ...(errors ? { errors } : {}) });

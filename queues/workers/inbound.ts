@@ -55,9 +55,23 @@ async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string
   await runtime.redis.hset(runtime.keys.intake(partner).record(trackingNo), 'state', state);
 }
 
+// a held message stays held: its original's arrival resumes it
+const MARK_PROCESSED = `if redis.call('HGET', KEYS[1], 'state') ~= 'held' then redis.call('HSET', KEYS[1], 'state', 'processed') end return 0`;
+
+async function markProcessed(runtime: Runtime, partner: PartnerId, trackingNo: string): Promise<void> {
+  const { redis } = runtime;
+  if (!('markProcessed' in redis)) redis.defineCommand('markProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
+  await (redis as unknown as { markProcessed(key: string): Promise<number> }).markProcessed(runtime.keys.intake(partner).record(trackingNo));
+}
+
 async function processMessage(runtime: Runtime, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
   const event = await loadCanonical(runtime, partner, trackingNo);
-  await runtime.traces.append(trackingNo, 'canonical', { event });
+  // the trace entry leaves with the handler's first command (one write)
+  await Promise.all([runtime.traces.append(trackingNo, 'canonical', { event }), handleEvent(runtime, partner, event, processJobId)]);
+  await markProcessed(runtime, partner, trackingNo);
+}
+
+async function handleEvent(runtime: Runtime, partner: PartnerId, event: CanonicalEvent, processJobId: string): Promise<void> {
   switch (event.kind) {
     case 'availability':
       await storeAvailability(runtime, event);
@@ -81,9 +95,6 @@ async function processMessage(runtime: Runtime, { partner, trackingNo }: Inbound
     case 'confirm':
       await decideInLedger(runtime, partner, event, processJobId);
       break;
-  }
-  if ((await runtime.redis.hget(runtime.keys.intake(partner).record(trackingNo), 'state')) !== 'held') {
-    await setState(runtime, partner, trackingNo, 'processed');
   }
 }
 
@@ -152,7 +163,6 @@ async function decideInLedger(runtime: Runtime, partner: PartnerId, request: Boo
   }
 
   const { decision } = result;
-  await runtime.traces.append(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided });
   log.info('ledger decided', { requestId: decision.requestId, kind: decision.kind, outcome: decision.outcome, reason: decision.reason, room: decision.roomId });
   if (decision.outcome === 'held' && decision.holdUntil !== undefined) {
     await runtime.inboundQueue.add(
@@ -161,7 +171,11 @@ async function decideInLedger(runtime: Runtime, partner: PartnerId, request: Boo
       { ...INBOUND_JOB_OPTIONS, jobId: jobId('expiry', partner, decision.requestId, decision.offerId), delay: Math.max(0, decision.holdUntil - runtime.clock.now()) },
     );
   }
-  await answerDecision(runtime, partner, decision, trackingNo);
+  // the trace entry leaves with the answer's first command (one write)
+  await Promise.all([
+    runtime.traces.append(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }),
+    answerDecision(runtime, partner, decision, trackingNo),
+  ]);
   for (const waiting of result.resume) {
     await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });
     await runtime.traces.append(waiting, 'resumed', { after: decision.requestId });

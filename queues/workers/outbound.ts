@@ -21,9 +21,9 @@ export function createBreaker(runtime: Runtime, partner: PartnerId): CircuitBrea
 }
 
 /** Counts an attempt's outcome for /metrics and the dashboard; never fails the job. */
-async function countOutcome(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): Promise<void> {
+function countOutcome(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): void {
   countDelivery(runtime, partner, outcome);
-  await recordDelivery(runtime, { partner, outcome });
+  recordDelivery(runtime, { partner, outcome });
 }
 
 export async function processOutboundJob(
@@ -38,8 +38,8 @@ export async function processOutboundJob(
     try {
       await breakers[partner].execute(async () => {
         const result = await adapter.deliver({ partner, operation: job.data.operation, messageId: job.data.messageId, body: job.data.body });
+        countOutcome(runtime, partner, result.kind);
         await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId: job.data.messageId, ...result });
-        await countOutcome(runtime, partner, result.kind);
         switch (result.kind) {
           case 'delivered':
             runtime.logger.info('delivered', { correlationId: trackingNo, partner, operation: job.data.operation, messageId: job.data.messageId, attempt });
@@ -52,8 +52,8 @@ export async function processOutboundJob(
       });
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
+        countOutcome(runtime, partner, 'circuit-open');
         await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId: job.data.messageId, kind: 'circuit-open' });
-        await countOutcome(runtime, partner, 'circuit-open');
         throw new GatewayError('CIRCUIT_OPEN', undefined, { retryAfterMs: runtime.config.partners[partner].delivery.breakerHalfOpenAfterMs });
       }
       throw error;
