@@ -28,9 +28,12 @@ export function redact(value: unknown, insideContact = false, depth = 0): unknow
   if (Array.isArray(value)) return value.map((item) => redact(item, false, depth + 1));
   if (value instanceof Error) return { name: value.name, message: redact(value.message, false, depth + 1) };
   if (typeof value !== 'object' || value === null) return value;
-  const result: Record<string, unknown> = {};
-  // defineProperty: a key named __proto__ stays a plain key of the copy
-  const set = (key: string, item: unknown) => Object.defineProperty(result, key, { value: item, enumerable: true, writable: true, configurable: true });
+  // without a prototype, a key named __proto__ stays a plain key of the copy (and
+  // plain assignment is several times cheaper than defineProperty on every key)
+  const result = Object.create(null) as Record<string, unknown>;
+  const set = (key: string, item: unknown) => {
+    result[key] = item;
+  };
   for (const [key, item] of Object.entries(value)) {
     if (SECRET_KEY.test(key)) {
       set(key, '[REDACTED]');
