@@ -55,23 +55,17 @@ async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string
   await runtime.redis.hset(runtime.keys.intake(partner).record(trackingNo), 'state', state);
 }
 
-// a held message stays held: its original's arrival resumes it
-const MARK_PROCESSED = `if redis.call('HGET', KEYS[1], 'state') ~= 'held' then redis.call('HSET', KEYS[1], 'state', 'processed') end return 0`;
-
-async function markProcessed(runtime: Runtime, partner: PartnerId, trackingNo: string): Promise<void> {
-  const { redis } = runtime;
-  if (!('markProcessed' in redis)) redis.defineCommand('markProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
-  await (redis as unknown as { markProcessed(key: string): Promise<number> }).markProcessed(runtime.keys.intake(partner).record(trackingNo));
-}
-
 async function processMessage(runtime: Runtime, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
   const event = await loadCanonical(runtime, partner, trackingNo);
-  // the trace entry leaves with the handler's first command (one write)
-  await Promise.all([runtime.traces.append(trackingNo, 'canonical', { event }), handleEvent(runtime, partner, event, processJobId)]);
-  await markProcessed(runtime, partner, trackingNo);
+  // the trace entry does not wait for the handler, nor the handler for it
+  const [, outcome] = await Promise.all([runtime.traces.append(trackingNo, 'canonical', { event }), handleEvent(runtime, partner, event, processJobId)]);
+  // A message held in this run stays held until its original resumes it; a resumed
+  // one was `held` from its first run and is now processed.
+  if (outcome !== 'held') await setState(runtime, partner, trackingNo, 'processed');
 }
 
-async function handleEvent(runtime: Runtime, partner: PartnerId, event: CanonicalEvent, processJobId: string): Promise<void> {
+/** `held`: the message waits for its original (decideInLedger set its state). */
+async function handleEvent(runtime: Runtime, partner: PartnerId, event: CanonicalEvent, processJobId: string): Promise<'held' | 'handled'> {
   switch (event.kind) {
     case 'availability':
       await storeAvailability(runtime, event);
@@ -85,17 +79,17 @@ async function handleEvent(runtime: Runtime, partner: PartnerId, event: Canonica
       break;
     case 'release':
       // a release of one of Zhuzhou's own seat requests is host business, not the ledger's
-      if (await isHostedRequest(runtime, event.requestId)) await handleHostRelease(runtime, event);
-      else await decideInLedger(runtime, partner, event, processJobId);
+      if (!(await isHostedRequest(runtime, event.requestId))) return decideInLedger(runtime, partner, event, processJobId);
+      await handleHostRelease(runtime, event);
       break;
     case 'apply':
     case 'change':
     case 'cancel':
     case 'hold':
     case 'confirm':
-      await decideInLedger(runtime, partner, event, processJobId);
-      break;
+      return decideInLedger(runtime, partner, event, processJobId);
   }
+  return 'handled';
 }
 
 async function resendDecision(runtime: Runtime, partner: PartnerId, request: BookingRequest): Promise<void> {
@@ -109,7 +103,7 @@ async function resendDecision(runtime: Runtime, partner: PartnerId, request: Boo
   }
 }
 
-async function decideInLedger(runtime: Runtime, partner: PartnerId, request: BookingRequest, processJobId: string): Promise<void> {
+async function decideInLedger(runtime: Runtime, partner: PartnerId, request: BookingRequest, processJobId: string): Promise<'held' | 'handled'> {
   const { trackingNo } = request;
   const log = runtime.logger.child({ correlationId: trackingNo, partner });
   const adapter = runtime.adapters[partner];
@@ -159,7 +153,7 @@ async function decideInLedger(runtime: Runtime, partner: PartnerId, request: Boo
       { ...INBOUND_JOB_OPTIONS, jobId: jobId(processJobId, 'held-timeout'), delay },
     );
     log.info('held until its original arrives', { replaces: request.replaces });
-    return;
+    return 'held';
   }
 
   const { decision } = result;
@@ -171,7 +165,7 @@ async function decideInLedger(runtime: Runtime, partner: PartnerId, request: Boo
       { ...INBOUND_JOB_OPTIONS, jobId: jobId('expiry', partner, decision.requestId, decision.offerId), delay: Math.max(0, decision.holdUntil - runtime.clock.now()) },
     );
   }
-  // the trace entry leaves with the answer's first command (one write)
+  // neither waits for the other
   await Promise.all([
     runtime.traces.append(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }),
     answerDecision(runtime, partner, decision, trackingNo),
@@ -182,6 +176,7 @@ async function decideInLedger(runtime: Runtime, partner: PartnerId, request: Boo
     await runtime.ledger.resumed(partner, decision.requestId, waiting);
   }
   if (!result.alreadyDecided && changesOccupancy(decision)) await scheduleAvailabilityPublish(runtime, `${decision.kind} ${decision.requestId}`);
+  return 'handled';
 }
 
 function changesOccupancy(decision: LedgerDecision): boolean {

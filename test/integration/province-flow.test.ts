@@ -6,6 +6,7 @@ import { API_KEY, waitForDelivered, spawnGatewayProcess, startTestGateway, stopP
 import { applyData, seriesNumber } from '../simulators/province-traffic.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 import type { Booking } from '../../ledger/index.ts';
+import { jobId } from '../../queues/names.ts';
 
 function changeOf(original: { SERIES_NUMBER: string }, data: ProvinceApplyData, remark = '评标时间调整') {
   return { ...data, SERIES_NUMBER: seriesNumber('BG'), ORIGINAL_SERIES_NUMBER: original.SERIES_NUMBER, REMARK: remark };
@@ -255,6 +256,29 @@ describe('province link with two worker processes', () => {
     const bookings = await gateway.runtime.ledger.bookings();
     expect(doubleBookings(bookings, 30 * 60 * 1000)).to.deep.equal([]);
     expect(new Set(bookings.map((booking) => booking.owner)).size).to.equal(approved.length);
+  });
+});
+
+describe('province chains whose original arrives late', () => {
+  it('when a held change is resumed by its original, its record ends processed and its hold timeout hands nothing to operators', async () => {
+    // 0.0005 h: the held-timeout job is due after 1.8 s, long after the original resumes the change
+    const gateway = await startTestGateway({ env: { HELD_ORIGINAL_TIMEOUT_HOURS: '0.0005' } });
+    try {
+      const day = futureDay({ open: true, skip: 2 });
+      const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
+      const change = changeOf(apply, applyData({ start: at(day, '13:00'), end: at(day, '15:00') }));
+      expect((await gateway.province.send('change', change)).status).to.equal(200);
+      expect((await gateway.province.send('apply', apply)).status).to.equal(200);
+      expect((await gateway.simulator.waitForNotify(change.SERIES_NUMBER)).data['STATUS']).to.equal('1');
+
+      const [changeTrackingNo = ''] = await gateway.runtime.traces.find('series', change.SERIES_NUMBER);
+      const timeoutJobId = jobId(changeTrackingNo, 'held-timeout');
+      while ((await gateway.runtime.inboundQueue.getJobState(timeoutJobId)) !== 'completed') await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(await gateway.runtime.redis.hget(gateway.runtime.keys.intake('province').record(changeTrackingNo), 'state')).to.equal('processed');
+      expect(await gateway.runtime.deadLetters.list()).to.deep.equal([]);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 
