@@ -14,7 +14,6 @@ import { Keys } from './keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis } from './redis.ts';
 import { PendingCounters } from '../ops/counters.ts';
-import { counterTtlSeconds } from '../ops/stats.ts';
 import { TraceStore } from './trace.ts';
 
 /** Everything a gateway process shares: built once at start, closed once at stop. */
@@ -64,6 +63,9 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     queue.on('error', (error) => logger.warn('queue connection error', { queue: queue.name, error: error.message }));
   }
   const now = () => clock.now();
+  const counters = new PendingCounters(redis, (error) =>
+    logger.debug('operational statistics not written', { error: error instanceof Error ? error.message : String(error) }),
+  );
   return {
     config,
     clock,
@@ -80,10 +82,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     deadLetters: new DeadLetterStore(redis, keys, now),
     inboundQueue,
     outboundQueues,
-    counters: new PendingCounters(redis, {
-      ttlSeconds: counterTtlSeconds,
-      onError: (error) => logger.debug('operational statistics not written', { error: error instanceof Error ? error.message : String(error) }),
-    }),
+    counters,
     async ready() {
       await Promise.all(
         [redis, queueConnection].map((connection) =>
@@ -92,7 +91,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
       );
     },
     async close() {
-      await this.counters.flush();
+      await counters.flush();
       await Promise.allSettled([inboundQueue.close(), periodicQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
       redis.disconnect();
       queueConnection.disconnect();

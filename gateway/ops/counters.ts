@@ -12,25 +12,27 @@ const FLUSH_AFTER_MS = 1000;
  */
 export class PendingCounters {
   readonly #redis: Redis;
-  readonly #ttlSeconds: (key: string) => number | undefined;
   readonly #onError: (error: unknown) => void;
   /** key -> field -> increment */
   #increments = new Map<string, Map<string, number>>();
+  /** key -> seconds to live, set again at each flush */
+  #ttls = new Map<string, number>();
   /** key -> field -> latest epoch ms */
   #latest = new Map<string, Map<string, number>>();
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> = Promise.resolve();
 
-  constructor(redis: Redis, options: { ttlSeconds: (key: string) => number | undefined; onError: (error: unknown) => void }) {
+  constructor(redis: Redis, onError: (error: unknown) => void) {
     this.#redis = redis;
-    this.#ttlSeconds = options.ttlSeconds;
-    this.#onError = options.onError;
+    this.#onError = onError;
   }
 
-  increment(key: string, field: string, by = 1): void {
+  /** adds to a field of a hash; with `ttlSeconds`, the hash expires that long after its last write */
+  increment(key: string, field: string, options: { by?: number; ttlSeconds?: number } = {}): void {
     const fields = this.#increments.get(key) ?? new Map<string, number>();
-    fields.set(field, (fields.get(field) ?? 0) + by);
+    fields.set(field, (fields.get(field) ?? 0) + (options.by ?? 1));
     this.#increments.set(key, fields);
+    if (options.ttlSeconds !== undefined) this.#ttls.set(key, options.ttlSeconds);
     this.#schedule();
   }
 
@@ -48,13 +50,15 @@ export class PendingCounters {
     this.#timer = undefined;
     const increments = this.#increments;
     const latest = this.#latest;
+    const ttls = this.#ttls;
     this.#increments = new Map();
     this.#latest = new Map();
+    this.#ttls = new Map();
     if (increments.size === 0 && latest.size === 0) return this.#inFlight;
     const pipeline = this.#redis.pipeline();
     for (const [key, fields] of increments) {
       for (const [field, by] of fields) pipeline.hincrby(key, field, by);
-      const ttl = this.#ttlSeconds(key);
+      const ttl = ttls.get(key);
       if (ttl !== undefined) pipeline.expire(key, ttl);
     }
     for (const [key, fields] of latest) {

@@ -139,11 +139,6 @@ function failedQuietly(runtime: Runtime, what: string) {
   };
 }
 
-/** ttl of a statistics key written by the pending counters */
-export function counterTtlSeconds(key: string): number | undefined {
-  return key.includes('}:minute:') ? MINUTE_BUCKET_TTL_SECONDS : undefined;
-}
-
 /**
  * Counts an answer to a partner, remembers the last accepted message, and
  * appends a security event when it is one (one pipeline, at once). Not awaited
@@ -154,7 +149,7 @@ export function recordInbound(runtime: Runtime, answer: InboundAnswer): Promise<
     const keys = runtime.keys.stats;
     const now = runtime.clock.now();
     const cls = statusClass(answer.status);
-    runtime.counters.increment(keys.minute(answer.partner, Math.floor(now / MINUTE_MS)), `in:${cls}`);
+    runtime.counters.increment(keys.minute(answer.partner, Math.floor(now / MINUTE_MS)), `in:${cls}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
     if (cls === '2xx') runtime.counters.latest(keys.partner(answer.partner), 'lastIn', now);
     const kind = securityKind(answer);
     if (!kind) return Promise.resolve();
@@ -197,7 +192,7 @@ export function recordInbound(runtime: Runtime, answer: InboundAnswer): Promise<
 export function recordDelivery(runtime: Runtime, delivery: DeliveryRecord): void {
   const keys = runtime.keys.stats;
   const now = runtime.clock.now();
-  runtime.counters.increment(keys.minute(delivery.partner, Math.floor(now / MINUTE_MS)), `out:${delivery.outcome}`);
+  runtime.counters.increment(keys.minute(delivery.partner, Math.floor(now / MINUTE_MS)), `out:${delivery.outcome}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
   if (delivery.outcome === 'delivered') runtime.counters.latest(keys.partner(delivery.partner), 'lastOut', now);
 }
 

@@ -16,12 +16,12 @@ describe('statistics counters waiting in the process (real Redis)', () => {
   });
   beforeEach(() => {
     errors.length = 0;
-    counters = new PendingCounters(gateway.runtime.redis, { ttlSeconds: (name) => (name.endsWith(':expiring') ? 60 : undefined), onError: (error) => errors.push(error) });
+    counters = new PendingCounters(gateway.runtime.redis, (error) => errors.push(error));
   });
 
   it('when counts are added, Redis sees nothing until the flush, then their sums in one go', async () => {
     counters.increment(key('sums'), 'in:2xx');
-    counters.increment(key('sums'), 'in:2xx', 2);
+    counters.increment(key('sums'), 'in:2xx', { by: 2 });
     counters.increment(key('sums'), 'in:4xx');
     expect(await gateway.runtime.redis.hgetall(key('sums'))).to.deep.equal({});
     await counters.flush();
@@ -37,7 +37,7 @@ describe('statistics counters waiting in the process (real Redis)', () => {
   });
 
   it('when a key has a time to live, the flush sets it; others are left without', async () => {
-    counters.increment(key('expiring'), 'n');
+    counters.increment(key('expiring'), 'n', { ttlSeconds: 60 });
     counters.increment(key('kept'), 'n');
     await counters.flush();
     expect(await gateway.runtime.redis.ttl(key('expiring'))).to.be.within(1, 60);
