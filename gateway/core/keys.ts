@@ -5,7 +5,8 @@
  * - `{bull}`: every BullMQ queue (its scripts touch many keys of one queue);
  * - `{in:<partner>}`: a partner's intake records, idempotency keys, time index, rate limit;
  * - `{ledger}`: the room ledger (one script decides over every room);
- * - `{ix}`: the search index (one pipeline adds a message's ids);
+ * - `{ix}`: the search index (its entries once went in a pipeline of their own;
+ *   sendTogether no longer needs one slot, but renaming keys means a migration);
  * - `{dlq}`: dead letters and their time index (one MULTI).
  * Untagged keys (traces, seat requests, availability snapshots) are only ever
  * used one key per command, so they spread over the cluster.
@@ -56,10 +57,7 @@ export class Keys {
     return `${this.namespace}:trace:${trackingNo}`;
   }
 
-  /**
-   * lookup of tracking numbers by any id a message carries; one tag, because a
-   * message's ids are added in one pipeline (TraceStore.index)
-   */
+  /** lookup of tracking numbers by any id a message carries (TraceStore.indexCommands) */
   index(kind: string, value: string): string {
     return `${this.namespace}:{ix}:${kind}:${value}`;
   }
