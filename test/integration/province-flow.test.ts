@@ -259,14 +259,19 @@ describe('province link with two worker processes', () => {
   });
 });
 
+/** An apply and a change of it, for chains whose original comes late or never. */
+function applyAndItsChange() {
+  const day = futureDay({ open: true, skip: 2 });
+  const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
+  return { apply, change: changeOf(apply, applyData({ start: at(day, '13:00'), end: at(day, '15:00') })) };
+}
+
 describe('province chains whose original arrives late', () => {
   it('when a held change is resumed by its original, its record ends processed and its hold timeout hands nothing to operators', async () => {
     // 0.0005 h: the held-timeout job is due after 1.8 s, long after the original resumes the change
     const gateway = await startTestGateway({ env: { HELD_ORIGINAL_TIMEOUT_HOURS: '0.0005' } });
     try {
-      const day = futureDay({ open: true, skip: 2 });
-      const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
-      const change = changeOf(apply, applyData({ start: at(day, '13:00'), end: at(day, '15:00') }));
+      const { apply, change } = applyAndItsChange();
       expect((await gateway.province.send('change', change)).status).to.equal(200);
       expect((await gateway.province.send('apply', apply)).status).to.equal(200);
       expect((await gateway.simulator.waitForNotify(change.SERIES_NUMBER)).data['STATUS']).to.equal('1');
@@ -287,9 +292,7 @@ describe('province chains whose original never arrives', () => {
     // 0.0001 h: the held-timeout job is due after 360 ms
     const gateway = await startTestGateway({ env: { HELD_ORIGINAL_TIMEOUT_HOURS: '0.0001' } });
     try {
-      const day = futureDay({ open: true, skip: 2 });
-      const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
-      const change = changeOf(apply, applyData({ start: at(day, '13:00'), end: at(day, '15:00') }));
+      const { apply, change } = applyAndItsChange();
       expect((await gateway.province.send('change', change)).status).to.equal(200);
       const letter = await new Promise<{ id: string; reason: string }>((resolve) => {
         const poll = async () => {
