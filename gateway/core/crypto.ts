@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { randomBytesPooled } from './random.ts';
 
 const VERSION = 'v1';
 
@@ -14,7 +15,8 @@ export class FieldCipher {
   }
 
   encrypt(plaintext: string): string {
-    const iv = randomBytes(12);
+    // a random 96-bit nonce per encryption: with one key, a repeated nonce would expose both texts
+    const iv = randomBytesPooled(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');

@@ -187,6 +187,12 @@ describe('personal data at rest: FieldCipher', () => {
     expect(cipher.encrypt('李明')).not.to.equal(cipher.encrypt('李明'));
   });
 
+  it('when many values are encrypted (several refills of the random pool), no IV repeats', () => {
+    const cipher = new FieldCipher(KEY);
+    const ivs = new Set(Array.from({ length: 2000 }, () => cipher.encrypt('x').split('.')[1]));
+    expect(ivs.size).to.equal(2000);
+  });
+
   it('when another instance has the same key, it decrypts', () => {
     expect(new FieldCipher(KEY).decrypt(new FieldCipher(KEY).encrypt('李明'))).to.equal('李明');
   });
