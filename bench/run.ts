@@ -22,7 +22,7 @@ import { testEnv } from '../test/helpers/gateway.ts';
 import type { RunCommand, RunResult } from './loadgen.ts';
 import { Partners } from './lib/partners.ts';
 import { cpuSeconds, rssMb, startChild, stopChild, type Child } from './lib/processes.ts';
-import { aofRewrites, deadLetters, info, redisCpuSeconds, unlinkPrefix, usedMemoryMb } from './lib/redis-info.ts';
+import { aofRewrites, commandStats, commandsPerMessage, deadLetters, info, redisCpuSeconds, sampleScriptCosts, unlinkPrefix, usedMemoryMb } from './lib/redis-info.ts';
 import { renderMarkdown } from './lib/report.ts';
 import { median, now, round, sleep, summarize, type Summary } from './lib/stats.ts';
 import type { PartnerKind } from './lib/traffic.ts';
@@ -45,6 +45,8 @@ export interface BenchOptions {
   e2eRates: number[];
   changshaShare: number;
   profile: boolean;
+  /** sample Redis's slow log for a few seconds of each drain: time by script */
+  scriptCosts: boolean;
   gatewayRoot: string;
   /** extra node options for the gateway processes (e.g. --trace-gc) */
   nodeArgs: string[];
@@ -75,6 +77,7 @@ function parseOptions(argv: string[]): BenchOptions {
     e2eRates: list('e2e-rates', smoke ? [20] : [500, 1000]),
     changshaShare: number('changsha-share', 0.5),
     profile: flags.has('profile'),
+    scriptCosts: flags.has('script-costs'),
     gatewayRoot: resolve(flags.get('gateway-root') ?? ROOT),
     nodeArgs: (flags.get('node-args') ?? '').split(' ').filter(Boolean),
     write: !smoke && !flags.has('no-write'),
@@ -98,6 +101,8 @@ export interface SaturationRun {
   errors: Record<string, number>;
   /** CPU milliseconds per answered request, per process */
   cpuMsPerRequest: Record<string, number>;
+  /** the Redis commands that took most of its time, calls and µs a request */
+  redisCommandsPerRequest: Record<string, { calls: number; usec: number }>;
 }
 
 export interface LadderStep {
@@ -122,6 +127,8 @@ export interface DrainRun {
   throughput: number;
   workerRssPeakMb: number;
   cpuMsPerMessage: Record<string, number>;
+  /** the Redis commands that took most of its time, calls and µs a message */
+  redisCommandsPerMessage: Record<string, { calls: number; usec: number }>;
   outcomes: Record<string, number>;
 }
 
@@ -316,6 +323,10 @@ class Bench {
     return snapshot;
   }
 
+  async commandSnapshot(): Promise<Record<string, { calls: number; usec: number }>> {
+    return this.client ? commandStats(this.client) : {};
+  }
+
   cpuPer(before: Record<string, number>, after: Record<string, number>, count: number): Record<string, number> {
     const per: Record<string, number> = {};
     for (const [name, value] of Object.entries(after)) {
@@ -400,10 +411,13 @@ class Bench {
     await this.startWorkers(workers);
     // from here: worker start-up (module loading) is behind us
     const cpuStart = await this.cpuSnapshot();
+    const commandsStart = await this.commandSnapshot();
     const sampler = this.sampler();
     const startedAt = now();
+    if (this.options.scriptCosts && this.client) void sampleScriptCosts(this.client, 2000).then((costs) => say(`    scripts (2 s of slow log): ${costs}`));
     const missing = await this.settle();
     const cpuAfter = await this.cpuSnapshot();
+    const commandsAfter = await this.commandSnapshot();
     const peaks = await sampler.stop();
     await this.stopWorkers();
     const answered = waiting.filter((id) => partners.arrivals.has(id));
@@ -424,15 +438,18 @@ class Bench {
       throughput: round(answered.length / Math.max(0.001, seconds), 1),
       workerRssPeakMb: peaks.workerRssMb,
       cpuMsPerMessage: this.cpuPer(cpuStart, cpuAfter, answered.length),
+      redisCommandsPerMessage: commandsPerMessage(commandsStart, commandsAfter, answered.length),
       outcomes,
     };
     say(`  drain with ${workers} worker process${workers > 1 ? 'es' : ''}: ${run.messages} messages in ${run.seconds} s = ${run.throughput}/s${missing.length ? `, ${missing.length} MISSING` : ''}`);
+    say(`    Redis a message: ${Object.entries(run.redisCommandsPerMessage).slice(0, 8).map(([command, { calls, usec }]) => `${command} ${calls}× ${usec} µs`).join(', ')}`);
     return run;
   }
 
   async saturation(target: SaturationRun['target'], rep: number): Promise<SaturationRun> {
     const { options } = this;
     const before = await this.cpuSnapshot();
+    const commandsBefore = await this.commandSnapshot();
     const result = await this.load({
       port: this.port(target),
       mode: 'closed',
@@ -443,8 +460,17 @@ class Bench {
       collect: target === 'gateway',
     });
     const after = await this.cpuSnapshot();
+    const commandsAfter = await this.commandSnapshot();
     if (target === 'gateway') this.track(result);
-    const run: SaturationRun = { target, rep, throughput: result.throughput, latency: result.latency, errors: result.errors, cpuMsPerRequest: this.cpuPer(before, after, result.ok) };
+    const run: SaturationRun = {
+      target,
+      rep,
+      throughput: result.throughput,
+      latency: result.latency,
+      errors: result.errors,
+      cpuMsPerRequest: this.cpuPer(before, after, result.ok),
+      redisCommandsPerRequest: commandsPerMessage(commandsBefore, commandsAfter, result.ok),
+    };
     say(`  ${target.padEnd(13)} saturated (${options.connections} connections): ${run.throughput}/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms${errorText(run.errors)}${result.signedDuringRun ? `, ${result.signedDuringRun} signed during the run` : ''}`);
     return run;
   }

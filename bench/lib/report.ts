@@ -11,6 +11,20 @@ function errors(record: Record<string, number>): string {
   return entries.length ? entries.map(([key, count]) => `${key}×${count}`).join(', ') : '0';
 }
 
+/** The Redis commands of one run as a table: calls and µs a message. */
+function redisCommands(title: string, record: Record<string, { calls: number; usec: number }> | undefined): string[] {
+  const rows = Object.entries(record ?? {});
+  if (rows.length === 0) return [];
+  return [
+    '',
+    `${title} (from \`INFO commandstats\`; commands run by scripts count under their own names and under EVALSHA):`,
+    '',
+    '| command | calls a message | µs a message |',
+    '|---|---|---|',
+    ...rows.map(([command, { calls, usec }]) => `| ${command} | ${n(calls, 2)} | ${n(usec, 1)} |`),
+  ];
+}
+
 function cpu(record: Record<string, number>): string {
   return Object.entries(record)
     .filter(([, ms]) => ms >= 0.01)
@@ -58,6 +72,7 @@ export function renderMarkdown(results: BenchResults): string {
     `Medians: gateway ${n(ingest.saturation.median.gateway)}/s, Express echo ${n(ingest.saturation.median.expressEcho)}/s, Express + BullMQ ${n(ingest.saturation.median.expressBullmq)}/s. `
       + `Ratio of the gateway to the echo: **${n(ratios.gatewayToExpressEcho, 2)}**; to Express + BullMQ: **${n(ratios.gatewayToExpressBullmq, 2)}** `
       + `(medians of the ratios within each repetition: ${ratios.perRepetition.expressBullmq.map((ratio) => n(ratio, 2)).join(', ')} to Express + BullMQ; ratio of the medians ${n(ratios.ofMedians.expressBullmq, 2)}).`,
+    ...redisCommands('Redis per request, gateway saturated, last repetition', ingest.saturation.runs.filter((run) => run.target === 'gateway').at(-1)?.redisCommandsPerRequest),
     '',
     '## End to end',
     '',
@@ -77,6 +92,7 @@ export function renderMarkdown(results: BenchResults): string {
     ...scaling.drains.map((drain) => `| ${drain.after} | ${drain.workers} | ${n(drain.messages)} | ${n(drain.seconds, 1)} | ${n(drain.throughput)} | ${n(drain.workerRssPeakMb)} | ${cpu(drain.cpuMsPerMessage)} |`),
     '',
     `Medians: one worker process ${n(scaling.oneWorker)}/s, two ${n(scaling.twoWorkers)}/s.`,
+    ...redisCommands('Redis per message, last drain', scaling.drains.at(-1)?.redisCommandsPerMessage),
     '',
     '## Memory',
     '',
