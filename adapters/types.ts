@@ -70,6 +70,11 @@ export interface HttpAnswer {
  * The port every partner implements. The edge and the queues only ever talk to
  * partners through it, so adding a partner is adding one adapter folder.
  */
+export interface DeliveryOptions {
+  /** a shorter bound than the partner's configured timeout (a worker's direct first attempt) */
+  timeoutMs?: number;
+}
+
 export interface PartnerAdapter {
   readonly id: PartnerId;
   /** inbound routes: POST /partners/<id>/<operation> */
@@ -100,7 +105,7 @@ export interface PartnerAdapter {
   /** A ledger decision to the partner's wire message; undefined when the partner is not told. */
   encodeDecision(decision: BookingDecision, messageId: string): OutboundMessage | undefined;
   /** Sends one message: signs, posts, and classifies the answer. Never throws. */
-  deliver(message: OutboundMessage): Promise<DeliveryResult>;
+  deliver(message: OutboundMessage, options?: DeliveryOptions): Promise<DeliveryResult>;
 
   /** Partners with whom Zhuzhou also hosts: it asks them for seats. */
   readonly host?: {

@@ -25,7 +25,8 @@ export interface PeriodicJobs {
 }
 
 export interface OutboundJobs {
-  deliver: { partner: PartnerId; operation: string; messageId: string; body: Record<string, unknown>; trackingNo: string };
+  /** attemptsBefore: attempts made before the job was queued (a worker's direct first attempt) */
+  deliver: { partner: PartnerId; operation: string; messageId: string; body: Record<string, unknown>; trackingNo: string; attemptsBefore?: number };
 }
 
 export type InboundJobName = keyof InboundJobs;

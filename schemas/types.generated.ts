@@ -174,6 +174,14 @@ export interface Delivery {
   backoffMaxMs: number;
   breakerFailures: number;
   breakerHalfOpenAfterMs: number;
+  /**
+   * the first attempt of a worker's answer is made at once, bounded by this (and by timeoutMs); failed, slower than half of it, or over directMaxInFlight, it goes through the outbound queue. 0: always the queue
+   */
+  directTimeoutMs: number;
+  /**
+   * direct first attempts to this partner at once, per worker process: the rest are queued, so a slow partner holds at most this many of the inbound worker's slots
+   */
+  directMaxInFlight: number;
 }
 
 /**

@@ -19,7 +19,7 @@ import type {
 } from '../../schemas/types.generated.ts';
 import { retryAfterMs } from '../province/client.ts';
 import { canonicalJson } from '../signing/jcs.ts';
-import type { CanonicalEvent, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
+import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
 import { CATEGORY_CODES, slotRequestViolations } from './rules.ts';
 import { KEY_ID_HEADER, parseSignatureHeader, SIGNATURE_HEADER, signatureHeaders, verifySignature } from './signature.ts';
 import { TokenSource, TokenUnavailableError } from './token.ts';
@@ -267,11 +267,12 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
       },
     },
 
-    async deliver(message: OutboundMessage): Promise<DeliveryResult> {
+    async deliver(message: OutboundMessage, options?: DeliveryOptions): Promise<DeliveryResult> {
       const raw = JSON.stringify(message.body);
       try {
         const response = await authorised((token) =>
           http.post(EVENTS_PATH, raw, {
+            ...(options?.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
             headers: {
               'Content-Type': 'application/json; charset=utf-8',
               Authorization: `Bearer ${token}`,

@@ -39,9 +39,9 @@ export function classifyProvinceAnswer(status: number, body: unknown, retryAfter
   return { kind: 'refused', status, answer: body, reason: state === undefined ? `HTTP ${status} without State` : `State ${JSON.stringify(state)}` };
 }
 
-export async function postJson(client: AxiosInstance, path: string, body: unknown, now: () => number): Promise<DeliveryResult> {
+export async function postJson(client: AxiosInstance, path: string, body: unknown, now: () => number, timeoutMs?: number): Promise<DeliveryResult> {
   try {
-    const response = await client.post(path, body);
+    const response = await client.post(path, body, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
     return classifyProvinceAnswer(response.status, response.data, retryAfterMs(response.headers['retry-after'], now()));
   } catch (error) {
     const reason = axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);

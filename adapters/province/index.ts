@@ -19,7 +19,7 @@ import type {
   ProvinceScheduleResponse,
 } from '../../schemas/types.generated.ts';
 import type { HmacMethod } from '../signing/digest.ts';
-import type { HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
+import type { DeliveryOptions, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
 import { createHttpClient, postJson } from './client.ts';
 import type { ScheduledRequest } from '../types.ts';
 import { bookingRuleViolations } from './rules.ts';
@@ -250,9 +250,9 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
       },
     },
 
-    async deliver(message: OutboundMessage) {
+    async deliver(message: OutboundMessage, options?: DeliveryOptions) {
       const signed = envelope(message.operation as ProvinceInterface, message.messageId, message.body);
-      return postJson(http, `/${message.operation}`, signed, () => clock.now());
+      return postJson(http, `/${message.operation}`, signed, () => clock.now(), options?.timeoutMs);
     },
   };
 }

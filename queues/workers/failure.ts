@@ -10,7 +10,8 @@ import { asGatewayError } from '../../gateway/errors.ts';
 export async function withDeadLetters<T>(
   runtime: Runtime,
   job: Job,
-  context: { partner: string; trackingNo: string },
+  /** priorAttempts: attempts made before this job existed (a worker's direct first delivery) */
+  context: { partner: string; trackingNo: string; priorAttempts?: number },
   body: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -29,21 +30,27 @@ export async function withDeadLetters<T>(
         partner: context.partner,
         trackingNo: context.trackingNo,
         reason: `${error.code}: ${error.message}`,
-        attempts: job.attemptsMade + 1,
+        attempts: (context.priorAttempts ?? 0) + job.attemptsMade + 1,
       });
       await runtime.traces.append(context.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason });
       log.error('job dead-lettered', { code: error.code, reason: error.message, deadLetter: letter.id });
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
     }
-    log.log(error.level, 'job will retry', { code: error.code, reason: error.message, attempt: job.attemptsMade + 1 });
+    log.log(error.level, 'job will retry', { code: error.code, reason: error.message, attempt: (context.priorAttempts ?? 0) + job.attemptsMade + 1 });
     throw error;
   }
 }
 
-/** Exponential backoff with full jitter, never shorter than the partner's Retry-After. */
+/**
+ * Exponential backoff with full jitter, never shorter than the partner's
+ * Retry-After. A job that carries `attemptsBefore` (its first attempt was made
+ * directly) continues that count.
+ */
 export function partnerBackoff(baseMs: number, maxMs: number, random: () => number = Math.random) {
-  return (attemptsMade: number, _type?: string, error?: Error): number => {
-    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  return (attemptsMade: number, _type?: string, error?: Error, job?: { data?: unknown }): number => {
+    const before = (job?.data as { attemptsBefore?: unknown } | undefined)?.attemptsBefore;
+    const attempts = attemptsMade + (typeof before === 'number' ? before : 0);
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
     const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2));
     const retryAfter = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
     return typeof retryAfter === 'number' ? Math.max(retryAfter, jittered) : jittered;

@@ -8,7 +8,7 @@ import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../../schemas/types.generated.ts';
 import { INBOUND_JOB_OPTIONS, type InboundJobs } from '../catalog.ts';
 import { jobId } from '../names.ts';
-import { sendToPartner } from '../outbound.ts';
+import { queuedSend, type SendToPartner } from '../outbound.ts';
 import { scheduleAvailabilityPublish, storeAvailability } from './availability.ts';
 import { withDeadLetters } from './failure.ts';
 import { handleHostEvent, isHostedRequest, handleHostRelease } from './host.ts';
@@ -22,15 +22,15 @@ const validateBookingDecision = validatorFor<BookingDecision>('canonical/booking
 
 type InboundJob = { [Name in keyof InboundJobs]: Job<InboundJobs[Name], void, Name> }[keyof InboundJobs];
 
-export async function processInboundJob(runtime: Runtime, job: InboundJob): Promise<void> {
+export async function processInboundJob(runtime: Runtime, job: InboundJob, send: SendToPartner = queuedSend(runtime)): Promise<void> {
   await withDeadLetters(runtime, job, job.data, async () => {
     switch (job.name) {
       case 'process':
-        return processMessage(runtime, job.data, job.id ?? job.data.trackingNo);
+        return processMessage(runtime, send, job.data, job.id ?? job.data.trackingNo);
       case 'held-timeout':
         return expireHeld(runtime, job.data);
       case 'hold-expiry':
-        return expireHold(runtime, job.data);
+        return expireHold(runtime, send, job.data);
     }
   });
 }
@@ -55,17 +55,17 @@ async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string
   await runtime.redis.hset(runtime.keys.intake(partner).record(trackingNo), 'state', state);
 }
 
-async function processMessage(runtime: Runtime, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
+async function processMessage(runtime: Runtime, send: SendToPartner, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
   const event = await loadCanonical(runtime, partner, trackingNo);
   // the trace entry does not wait for the handler, nor the handler for it
-  const [, outcome] = await Promise.all([runtime.traces.append(trackingNo, 'canonical', { event }), handleEvent(runtime, partner, event, processJobId)]);
+  const [, outcome] = await Promise.all([runtime.traces.append(trackingNo, 'canonical', { event }), handleEvent(runtime, send, partner, event, processJobId)]);
   // A message held in this run stays held until its original resumes it; a resumed
   // one was `held` from its first run and is now processed.
   if (outcome !== 'held') await setState(runtime, partner, trackingNo, 'processed');
 }
 
 /** `held`: the message waits for its original (decideInLedger set its state). */
-async function handleEvent(runtime: Runtime, partner: PartnerId, event: CanonicalEvent, processJobId: string): Promise<'held' | 'handled'> {
+async function handleEvent(runtime: Runtime, send: SendToPartner, partner: PartnerId, event: CanonicalEvent, processJobId: string): Promise<'held' | 'handled'> {
   switch (event.kind) {
     case 'availability':
       await storeAvailability(runtime, event);
@@ -75,11 +75,11 @@ async function handleEvent(runtime: Runtime, partner: PartnerId, event: Canonica
       await handleHostEvent(runtime, partner, event);
       break;
     case 'query':
-      await resendDecision(runtime, partner, event);
+      await resendDecision(runtime, send, partner, event);
       break;
     case 'release':
       // a release of one of Zhuzhou's own seat requests is host business, not the ledger's
-      if (!(await isHostedRequest(runtime, event.requestId))) return decideInLedger(runtime, partner, event, processJobId);
+      if (!(await isHostedRequest(runtime, event.requestId))) return decideInLedger(runtime, send, partner, event, processJobId);
       await handleHostRelease(runtime, event);
       break;
     case 'apply':
@@ -87,15 +87,15 @@ async function handleEvent(runtime: Runtime, partner: PartnerId, event: Canonica
     case 'cancel':
     case 'hold':
     case 'confirm':
-      return decideInLedger(runtime, partner, event, processJobId);
+      return decideInLedger(runtime, send, partner, event, processJobId);
   }
   return 'handled';
 }
 
-async function resendDecision(runtime: Runtime, partner: PartnerId, request: BookingRequest): Promise<void> {
+async function resendDecision(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest): Promise<void> {
   const decision = await runtime.ledger.lookup(partner, request.requestId);
   if (decision) {
-    await answerDecision(runtime, partner, decision, request.trackingNo, jobId(decision.notifyId, 'resend', request.trackingNo));
+    await answerDecision(runtime, send, partner, decision, request.trackingNo, jobId(decision.notifyId, 'resend', request.trackingNo));
     await runtime.traces.append(request.trackingNo, 'notify-resent', { requestId: request.requestId, messageId: decision.notifyId });
   } else {
     // not decided yet: its answer goes out when it is
@@ -103,7 +103,7 @@ async function resendDecision(runtime: Runtime, partner: PartnerId, request: Boo
   }
 }
 
-async function decideInLedger(runtime: Runtime, partner: PartnerId, request: BookingRequest, processJobId: string): Promise<'held' | 'handled'> {
+async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest, processJobId: string): Promise<'held' | 'handled'> {
   const { trackingNo } = request;
   const log = runtime.logger.child({ correlationId: trackingNo, partner });
   const adapter = runtime.adapters[partner];
@@ -168,7 +168,7 @@ async function decideInLedger(runtime: Runtime, partner: PartnerId, request: Boo
   // neither waits for the other
   await Promise.all([
     runtime.traces.append(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }),
-    answerDecision(runtime, partner, decision, trackingNo),
+    answerDecision(runtime, send, partner, decision, trackingNo),
   ]);
   for (const waiting of result.resume) {
     await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });
@@ -184,7 +184,7 @@ function changesOccupancy(decision: LedgerDecision): boolean {
 }
 
 /** Tells the partner what the ledger decided, when the partner's contract has an answer for it. */
-async function answerDecision(runtime: Runtime, partner: PartnerId, decision: LedgerDecision, trackingNo: string, resendJobId?: string): Promise<void> {
+async function answerDecision(runtime: Runtime, send: SendToPartner, partner: PartnerId, decision: LedgerDecision, trackingNo: string, resendJobId?: string): Promise<void> {
   if (decision.outcome === 'unchanged') return;
   const canonical: BookingDecision = {
     requestId: decision.requestId,
@@ -202,7 +202,7 @@ async function answerDecision(runtime: Runtime, partner: PartnerId, decision: Le
   if (!checked.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked.violations));
   const message = runtime.adapters[partner].encodeDecision(checked.value, decision.notifyId);
   if (!message) return;
-  await sendToPartner(runtime, message, trackingNo, resendJobId);
+  await send(message, trackingNo, resendJobId);
 }
 
 async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): Promise<void> {
@@ -223,7 +223,7 @@ async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): 
 }
 
 /** The delayed job of an offer: unconfirmed by now, the hold is released and the partner told. */
-export async function expireHold(runtime: Runtime, data: InboundJobs['hold-expiry']): Promise<void> {
+export async function expireHold(runtime: Runtime, send: SendToPartner, data: InboundJobs['hold-expiry']): Promise<void> {
   const now = runtime.clock.now();
   const result = await runtime.ledger.decide({
     op: 'expire',
@@ -244,6 +244,6 @@ export async function expireHold(runtime: Runtime, data: InboundJobs['hold-expir
   await runtime.traces.append(data.trackingNo, 'hold-expiry', { outcome: result.decision.outcome, offerId: data.offerId });
   if (result.decision.outcome !== 'released') return;
   runtime.logger.info('hold expired', { correlationId: data.trackingNo, requestId: data.requestId, offerId: data.offerId });
-  await answerDecision(runtime, data.partner, result.decision, data.trackingNo);
+  await answerDecision(runtime, send, data.partner, result.decision, data.trackingNo);
   await scheduleAvailabilityPublish(runtime, `expiry ${data.requestId}`);
 }

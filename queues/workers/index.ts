@@ -9,6 +9,7 @@ import type { Runtime } from '../../gateway/core/runtime.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../names.ts';
 import { processPeriodicJob } from './periodic.ts';
 import { partnerBackoff } from './failure.ts';
+import { DirectDeliveries } from '../deliveries.ts';
 import { processInboundJob } from './inbound.ts';
 import { createBreaker, processOutboundJob } from './outbound.ts';
 
@@ -37,9 +38,6 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   };
   const workers: Worker[] = [];
 
-  workers.push(
-    new Worker(INBOUND_QUEUE, (job) => processInboundJob(runtime, job as Parameters<typeof processInboundJob>[1]), common),
-  );
 
   workers.push(
     new Worker(
@@ -51,6 +49,11 @@ export function startWorkers(runtime: Runtime): WorkerSet {
 
   const partners = Object.keys(runtime.adapters) as PartnerId[];
   const breakers = Object.fromEntries(partners.map((partner) => [partner, createBreaker(runtime, partner)])) as Record<PartnerId, CircuitBreakerPolicy>;
+  // answers are first tried at once, through this process's breakers (queues/deliveries.ts)
+  const direct = new DirectDeliveries(runtime, breakers);
+  workers.unshift(
+    new Worker(INBOUND_QUEUE, (job) => processInboundJob(runtime, job as Parameters<typeof processInboundJob>[1], (...args) => direct.send(...args)), common),
+  );
   for (const partner of partners) {
     const delivery = config.partners[partner].delivery;
     workers.push(

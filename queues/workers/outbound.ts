@@ -1,11 +1,10 @@
 import type { Job } from 'bullmq';
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../../adapters/types.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { GatewayError } from '../../gateway/errors.ts';
-import { countDelivery } from '../../gateway/ops/metrics.ts';
-import { recordDelivery, type DeliveryOutcome } from '../../gateway/ops/stats.ts';
 import type { OutboundJobs } from '../catalog.ts';
+import { attemptDelivery, deliveryFailure } from '../deliveries.ts';
 import { withDeadLetters } from './failure.ts';
 
 /** One breaker per partner and process: a partner that keeps failing is left alone for a while. */
@@ -20,43 +19,19 @@ export function createBreaker(runtime: Runtime, partner: PartnerId): CircuitBrea
   return breaker;
 }
 
-/** Counts an attempt's outcome for /metrics and the dashboard; never fails the job. */
-function countOutcome(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): void {
-  countDelivery(runtime, partner, outcome);
-  recordDelivery(runtime, { partner, outcome });
-}
-
 export async function processOutboundJob(
   runtime: Runtime,
   breakers: Record<PartnerId, CircuitBreakerPolicy>,
   job: Job<OutboundJobs['deliver']>,
 ): Promise<void> {
-  const { partner, trackingNo } = job.data;
-  await withDeadLetters(runtime, job, { partner, trackingNo }, async () => {
-    const adapter = runtime.adapters[partner];
-    const attempt = job.attemptsMade + 1;
-    try {
-      await breakers[partner].execute(async () => {
-        const result = await adapter.deliver({ partner, operation: job.data.operation, messageId: job.data.messageId, body: job.data.body });
-        countOutcome(runtime, partner, result.kind);
-        await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId: job.data.messageId, ...result });
-        switch (result.kind) {
-          case 'delivered':
-            runtime.logger.info('delivered', { correlationId: trackingNo, partner, operation: job.data.operation, messageId: job.data.messageId, attempt });
-            return;
-          case 'retry':
-            throw new GatewayError('DELIVERY_RETRYABLE', result.reason, result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs });
-          case 'refused':
-            throw new GatewayError('DELIVERY_REFUSED', result.reason);
-        }
-      });
-    } catch (error) {
-      if (error instanceof BrokenCircuitError) {
-        countOutcome(runtime, partner, 'circuit-open');
-        await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId: job.data.messageId, kind: 'circuit-open' });
-        throw new GatewayError('CIRCUIT_OPEN', undefined, { retryAfterMs: runtime.config.partners[partner].delivery.breakerHalfOpenAfterMs });
-      }
-      throw error;
-    }
+  const { partner, trackingNo, messageId, operation } = job.data;
+  // a worker may have made the first attempt directly (queues/deliveries.ts)
+  const priorAttempts = job.data.attemptsBefore ?? 0;
+  await withDeadLetters(runtime, job, { partner, trackingNo, priorAttempts }, async () => {
+    const attempt = priorAttempts + job.attemptsMade + 1;
+    const outcome = await attemptDelivery(runtime, breakers[partner], job.data);
+    await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId, ...outcome });
+    if (outcome.kind !== 'delivered') throw deliveryFailure(runtime, partner, outcome);
+    runtime.logger.info('delivered', { correlationId: trackingNo, partner, operation, messageId, attempt });
   });
 }

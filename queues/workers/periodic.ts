@@ -3,6 +3,7 @@ import type { PartnerId } from '../../adapters/types.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import type { PeriodicJobs } from '../catalog.ts';
 import { pollAvailability, publishAvailability } from './availability.ts';
+import { queuedSend } from '../outbound.ts';
 import { expireHold } from './inbound.ts';
 import { reconcile } from './reconciliation.ts';
 import { purgeExpired } from './retention.ts';
@@ -29,7 +30,7 @@ async function sweepHolds(runtime: Runtime): Promise<{ swept: number }> {
   const lapsed = await runtime.ledger.lapsedHolds(runtime.clock.now());
   for (const hold of lapsed) {
     runtime.logger.warn('hold lapsed without its expiry job: releasing it now', { correlationId: hold.trackingNo, requestId: hold.requestId });
-    await expireHold(runtime, { partner: hold.partner as PartnerId, trackingNo: hold.trackingNo, requestId: hold.requestId, offerId: hold.offerId });
+    await expireHold(runtime, queuedSend(runtime), { partner: hold.partner as PartnerId, trackingNo: hold.trackingNo, requestId: hold.requestId, offerId: hold.offerId });
   }
   return { swept: lapsed.length };
 }

@@ -183,3 +183,8 @@ export async function waitForDelivered(runtime: Runtime, trackingNo: string): Pr
   const delivered = (entry: { stage: string; kind?: unknown }) => entry.stage === 'delivery-attempt' && entry.kind === 'delivered';
   while (!(await runtime.traces.read(trackingNo)).some(delivered)) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/** Waits until a message's trace has reached `stage` (say `dead-lettered`), whichever job wrote it. */
+export async function waitForStage(runtime: Runtime, trackingNo: string, stage: string): Promise<void> {
+  while (!(await runtime.traces.read(trackingNo)).some((entry) => entry.stage === stage)) await new Promise<void>((resolve) => setImmediate(resolve));
+}

@@ -60,10 +60,11 @@ describe('worker processes: crash and graceful stop', () => {
     worker.kill('SIGTERM');
     const [code] = await exited;
     expect(code).to.equal(0);
-    // the answer went out before the process ended, and its job is complete, not stalled
+    // the answer went out before the process ended (from the deciding job, directly), and that job is complete, not stalled
     expect(gateway.simulator.notifiesFor(apply.SERIES_NUMBER)).to.have.length(1);
-    const notifyJobs = await gateway.runtime.outboundQueues.province.getJobs(['completed', 'active', 'waiting', 'delayed']);
-    const states = await Promise.all(notifyJobs.map((job) => job.getState()));
+    const jobs = await gateway.runtime.inboundQueue.getJobs(['completed', 'active', 'waiting', 'delayed']);
+    const states = await Promise.all(jobs.map((job) => job.getState()));
     expect(states).to.deep.equal(['completed']);
+    expect(await gateway.runtime.outboundQueues.province.getJobCounts()).to.include({ completed: 0, active: 0, waiting: 0, delayed: 0 });
   });
 });

@@ -215,7 +215,7 @@ describe('province link end to end (real Redis, province simulator over HTTP)', 
       expect(items, query).to.have.length(1);
       expect(items[0]?.raw.data['TENDER_AGENT_PHONE']).to.equal('073******1234');
       expect(items[0]?.raw.data['TENDER_AGENT_CONTRACT']).to.equal('李*');
-      expect(items[0]?.trace.map((entry) => entry.stage)).to.include.members(['received', 'canonical', 'decision', 'answer-queued', 'delivery-attempt']);
+      expect(items[0]?.trace.map((entry) => entry.stage)).to.include.members(['received', 'canonical', 'decision', 'answer-sent', 'delivery-attempt']);
       expect(JSON.stringify(items[0])).to.not.include('28881234');
     }
     const unauthorised = await axios.get(`${gateway.url}/api/v1/messages?series=${apply.SERIES_NUMBER}`, { validateStatus: () => true });

@@ -251,6 +251,13 @@ describe('retry delays: partnerBackoff', () => {
     expect(partnerBackoff(BASE, MAX, () => 0.5)(3)).to.equal(6000);
   });
 
+  it('when the job carries attempts made before it was queued (a direct first attempt), the delays continue from them', () => {
+    const backoff = partnerBackoff(BASE, MAX, () => 1);
+    const job = { data: { attemptsBefore: 1 } };
+    expect([1, 2, 3].map((n) => backoff(n, 'partner', undefined, job))).to.deep.equal([4000, 8000, 16000]);
+    expect(backoff(1, 'partner', undefined, { data: {} })).to.equal(2000);
+  });
+
   it('when many attempts were made, the delay is capped at the maximum', () => {
     const backoff = partnerBackoff(BASE, MAX, () => 1);
     expect(backoff(9)).to.equal(512_000);

@@ -24,6 +24,7 @@ const STAGE_NAMES = /** @type {Record<string, [string, string]>} */ ({
   received: ['收到', 'received'],
   canonical: ['规范化', 'canonical'],
   decision: ['台账决定', 'ledger decision'],
+  'answer-sent': ['应答直接发送', 'answer sent directly'],
   'answer-queued': ['应答入队', 'answer queued'],
   'delivery-attempt': ['投递尝试', 'delivery attempt'],
   'dead-lettered': ['进入死信', 'dead-lettered'],

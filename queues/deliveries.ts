@@ -1,0 +1,175 @@
+import { performance } from 'node:perf_hooks';
+import { BrokenCircuitError, CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import type { DeliveryOptions, DeliveryResult, OutboundMessage, PartnerId } from '../adapters/types.ts';
+import type { RedisCommand } from '../gateway/core/redis.ts';
+import type { Runtime } from '../gateway/core/runtime.ts';
+import { GatewayError } from '../gateway/errors.ts';
+import { countDelivery } from '../gateway/ops/metrics.ts';
+import { recordDelivery, type DeliveryOutcome } from '../gateway/ops/stats.ts';
+import { outboundJobOptions, type OutboundJobs } from './catalog.ts';
+import { sendToPartner } from './outbound.ts';
+import { partnerBackoff } from './workers/failure.ts';
+
+export type DeliverJob = OutboundJobs['deliver'];
+export type AttemptOutcome = DeliveryResult | { kind: 'circuit-open' };
+
+/** Counts an attempt's outcome for /metrics and the dashboard; never fails the job. */
+function countOutcome(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): void {
+  countDelivery(runtime, partner, outcome);
+  recordDelivery(runtime, { partner, outcome });
+}
+
+/**
+ * One attempt at a partner through its circuit breaker, counted. A retryable
+ * answer counts as a failure for the breaker; a refusal does not (the partner
+ * is up, the message is wrong).
+ */
+export async function attemptDelivery(runtime: Runtime, breaker: CircuitBreakerPolicy, data: DeliverJob, options?: DeliveryOptions): Promise<AttemptOutcome> {
+  let result: DeliveryResult | undefined;
+  try {
+    await breaker.execute(async () => {
+      result = await runtime.adapters[data.partner].deliver({ partner: data.partner, operation: data.operation, messageId: data.messageId, body: data.body }, options);
+      if (result.kind === 'retry') throw new GatewayError('DELIVERY_RETRYABLE', result.reason);
+    });
+  } catch (error) {
+    if (error instanceof BrokenCircuitError) {
+      countOutcome(runtime, data.partner, 'circuit-open');
+      return { kind: 'circuit-open' };
+    }
+    if (result === undefined) throw error;
+  }
+  if (result === undefined) throw new GatewayError('INTERNAL', 'delivery attempt without an outcome');
+  countOutcome(runtime, data.partner, result.kind);
+  return result;
+}
+
+/** What an attempt that did not deliver means for its job: the catalog error that decides the retry. */
+export function deliveryFailure(runtime: Runtime, partner: PartnerId, outcome: Exclude<AttemptOutcome, { kind: 'delivered' }>): GatewayError {
+  switch (outcome.kind) {
+    case 'retry':
+      return new GatewayError('DELIVERY_RETRYABLE', outcome.reason, outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs });
+    case 'refused':
+      return new GatewayError('DELIVERY_REFUSED', outcome.reason);
+    case 'circuit-open':
+      return new GatewayError('CIRCUIT_OPEN', undefined, { retryAfterMs: runtime.config.partners[partner].delivery.breakerHalfOpenAfterMs });
+  }
+}
+
+/**
+ * A worker's answers to partners, first attempt at once. Queueing every answer
+ * cost each message a second job (an add, a fetch and a finish: about 160 µs of
+ * Redis and as much again in the worker, bench/README.md), which kept end to
+ * end latency from holding at 1,000 messages a second on two cores. The
+ * outbound queue stays the path of every retry, of messages to a partner that
+ * is failing or slow, and of what does not fit: a direct attempt is bounded by
+ * `directTimeoutMs`, at most `directMaxInFlight` run per partner, and after one
+ * that failed or took more than half its bound, that partner's answers go
+ * through the queue for `breakerHalfOpenAfterMs`. So a slow partner holds a few
+ * of the inbound worker's slots for a moment, not all of them for long.
+ *
+ * At least once, as before: a job that delivered directly and then failed (say
+ * Redis went away before its trace was written) runs again and delivers again,
+ * with the same message id, which both partners treat as a repeat.
+ */
+export class DirectDeliveries {
+  readonly #runtime: Runtime;
+  readonly #breakers: Record<PartnerId, CircuitBreakerPolicy>;
+  readonly #inFlight = new Map<PartnerId, number>();
+  readonly #pausedUntil = new Map<PartnerId, number>();
+
+  constructor(runtime: Runtime, breakers: Record<PartnerId, CircuitBreakerPolicy>) {
+    this.#runtime = runtime;
+    this.#breakers = breakers;
+  }
+
+  /** The bound of a direct attempt to `partner` now, or undefined when its answer should be queued. */
+  #directTimeout(partner: PartnerId): number | undefined {
+    const delivery = this.#runtime.config.partners[partner].delivery;
+    const timeoutMs = Math.min(delivery.directTimeoutMs, delivery.timeoutMs);
+    if (timeoutMs <= 0) return undefined;
+    if (this.#breakers[partner].state !== CircuitState.Closed) return undefined;
+    if ((this.#inFlight.get(partner) ?? 0) >= delivery.directMaxInFlight) return undefined;
+    if (this.#runtime.clock.now() < (this.#pausedUntil.get(partner) ?? 0)) return undefined;
+    return timeoutMs;
+  }
+
+  /** Delivers `message` now if the partner is fit for it, else (or when that fails) queues it; `jobId` as for sendToPartner. */
+  async send(message: OutboundMessage, trackingNo: string, jobId = message.messageId): Promise<void> {
+    const runtime = this.#runtime;
+    const partner = message.partner;
+    const timeoutMs = this.#directTimeout(partner);
+    if (timeoutMs === undefined) return sendToPartner(runtime, message, trackingNo, jobId);
+
+    const data: DeliverJob = { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo };
+    this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 0) + 1);
+    const started = performance.now();
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptDelivery(runtime, this.#breakers[partner], data, { timeoutMs });
+    } finally {
+      this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 1) - 1);
+    }
+    const tookMs = performance.now() - started;
+    if (outcome.kind !== 'delivered' || tookMs > timeoutMs / 2) this.#pause(partner, outcome.kind === 'delivered' ? `took ${Math.round(tookMs)} ms` : outcome.kind);
+
+    const { traces } = runtime;
+    const answer = { partner, operation: message.operation, messageId: message.messageId, body: message.body };
+    const attempt = () => traces.appendCommand(trackingNo, 'delivery-attempt', { attempt: 1, direct: true, messageId: message.messageId, ...outcome });
+    const index = traces.indexCommands(trackingNo, { messageId: message.messageId });
+    const log = runtime.logger.child({ correlationId: trackingNo, partner, operation: message.operation, messageId: message.messageId });
+    switch (outcome.kind) {
+      case 'delivered':
+        await traces.write([...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()]);
+        log.info('delivered', { attempt: 1, direct: true });
+        return;
+      case 'circuit-open':
+        // opened by another job since the check: nothing was sent, the queue makes every attempt
+        return sendToPartner(runtime, message, trackingNo, jobId);
+      case 'refused':
+        await this.#deadLetter(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()]);
+        return;
+      case 'retry':
+        await this.#queueRetries(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()]);
+        log.info('direct attempt failed: the outbound queue retries', { reason: outcome.reason });
+        return;
+    }
+  }
+
+  #pause(partner: PartnerId, why: string): void {
+    const { delivery } = this.#runtime.config.partners[partner];
+    const wasPaused = this.#runtime.clock.now() < (this.#pausedUntil.get(partner) ?? 0);
+    this.#pausedUntil.set(partner, this.#runtime.clock.now() + delivery.breakerHalfOpenAfterMs);
+    if (!wasPaused) this.#runtime.logger.info('answers go through the outbound queue for a while', { partner, why, forMs: delivery.breakerHalfOpenAfterMs });
+  }
+
+  /** The rest of the attempts, through the outbound queue, after the backoff a queued first attempt would have had. */
+  async #queueRetries(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[]): Promise<void> {
+    const runtime = this.#runtime;
+    const delivery = runtime.config.partners[data.partner].delivery;
+    const remaining = delivery.attempts - 1;
+    if (remaining < 1) {
+      await this.#deadLetter(data, jobId, error, traceCommands);
+      return;
+    }
+    const delay = partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs)(1, undefined, error);
+    await runtime.outboundQueues[data.partner].add('deliver', { ...data, attemptsBefore: 1 }, { ...outboundJobOptions(delivery), attempts: remaining, jobId, delay });
+    await runtime.traces.write([...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'answer-queued', { partner: data.partner, operation: data.operation, messageId: data.messageId, retries: remaining })]);
+  }
+
+  /** Refused for good (or out of attempts): to the operators, as the outbound job would have been, so that a replay queues it. */
+  async #deadLetter(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[]): Promise<void> {
+    const runtime = this.#runtime;
+    const letter = await runtime.deadLetters.add({
+      queue: runtime.outboundQueues[data.partner].name,
+      jobName: 'deliver',
+      jobId,
+      data,
+      partner: data.partner,
+      trackingNo: data.trackingNo,
+      reason: `${error.code}: ${error.message}`,
+      attempts: 1,
+    });
+    await runtime.traces.write([...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason })]);
+    runtime.logger.error('job dead-lettered', { correlationId: data.trackingNo, code: error.code, reason: error.message, deadLetter: letter.id, direct: true });
+  }
+}
