@@ -542,10 +542,13 @@ describe('hostile input on every inbound endpoint (fast-check over a real gatewa
       await fc.assert(
         fc.asyncProperty(anyMessage(), fc.constantFrom(-1, 1), fc.integer({ min: 301, max: 100_000 }), async (input, sign, seconds) => {
           const skew = sign * (seconds === 301 || seconds % 2 === 0 ? 301 : seconds);
+          // Both times are whole seconds: from the next whole second, so that neither the
+          // truncation nor the milliseconds until the gateway checks bring a 301 s skew down to 300.
+          const nextSecond = Math.ceil(now() / 1000);
           const wire =
             'province' in input
-              ? provinceWire(input.province, provinceEnvelope(input.province, now(), { time: formatCompactBeijing(now() + skew * 1000) }))
-              : changshaWire(JSON.stringify(input.changsha), { timestamp: Math.floor(now() / 1000) + skew });
+              ? provinceWire(input.province, provinceEnvelope(input.province, now(), { time: formatCompactBeijing((nextSecond + skew) * 1000) }))
+              : changshaWire(JSON.stringify(input.changsha), { timestamp: nextSecond + skew });
           const { answer } = await exchange(wire, `skew ${skew} s`);
           expect(answer.status, answer.text).to.equal(401);
         }),
