@@ -30,7 +30,8 @@ function storeUnavailable(runtime: Runtime, cause: unknown): GatewayError {
 export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, http: InboundHttp, message: InboundMessage): Promise<IntakeResult> {
   const { redis, keys } = runtime;
   const intakeKeys = keys.intake(adapter.id);
-  if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { numberOfKeys: 5, lua: recordScript });
+  // the key count varies (numkeys is the first argument): see record.lua
+  if (!('recordInbound' in redis)) redis.defineCommand('recordInbound', { lua: recordScript });
 
   try {
     if (message.refersTo !== undefined && !(await redis.exists(intakeKeys.requestId(message.refersTo)))) {
@@ -49,18 +50,29 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
       'replaces', message.replaces ?? '',
       'searchIds', JSON.stringify(message.searchIds),
     ];
-    const scripted = redis as unknown as { recordInbound(...args: string[]): Promise<[Verdict, string, string]> };
+    // the search index and the trace's first entry: written by the record script itself where
+    // it may touch their keys (not on Redis Cluster, where they are in other slots)
+    const traceWrites = [
+      ...runtime.traces.indexCommands(trackingNo, { ...message.searchIds, trackingNo }),
+      runtime.traces.appendCommand(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds }),
+    ];
+    const inScript = redis.isCluster ? [] : traceWrites;
+    const scripted = redis as unknown as { recordInbound(...args: (string | number)[]): Promise<[Verdict, string, string]> };
     const [verdict, knownTrackingNo, state] = await scripted.recordInbound(
+      5 + inScript.length,
       intakeKeys.messageId(message.messageKey),
       intakeKeys.requestId(message.request?.id ?? '-'),
       intakeKeys.replacedBy(message.replaces ?? '-'),
       intakeKeys.record(trackingNo),
       intakeKeys.byTime,
+      ...inScript.map(([, key]) => String(key)),
       trackingNo,
       message.request?.id ?? '',
       message.request?.contentDigest ?? '',
       message.replaces ?? '',
       String(http.receivedAt),
+      inScript.length,
+      ...inScript.flatMap(([command, , value]) => [command.toUpperCase(), String(value)]),
       ...fields,
     );
     switch (verdict) {
@@ -72,14 +84,9 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
         if (state === 'received') await enqueue(runtime, adapter, knownTrackingNo);
         return { trackingNo: knownTrackingNo, repeated: true };
       case 'new':
+        if (inScript.length > 0) await enqueue(runtime, adapter, trackingNo);
         // the index and the trace in one write, the job beside them
-        await Promise.all([
-          runtime.traces.write([
-            ...runtime.traces.indexCommands(trackingNo, { ...message.searchIds, trackingNo }),
-            runtime.traces.appendCommand(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds }),
-          ]),
-          enqueue(runtime, adapter, trackingNo),
-        ]);
+        else await Promise.all([runtime.traces.write(traceWrites), enqueue(runtime, adapter, trackingNo)]);
         return { trackingNo, repeated: false };
     }
   } catch (error) {
