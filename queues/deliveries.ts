@@ -7,7 +7,7 @@ import { GatewayError } from '../gateway/errors.ts';
 import { countDelivery } from '../gateway/ops/metrics.ts';
 import { recordDelivery, type DeliveryOutcome } from '../gateway/ops/stats.ts';
 import { outboundJobOptions, type OutboundJobs } from './catalog.ts';
-import { sendToPartner } from './outbound.ts';
+import { sendToPartner, writeOrKeep, type PendingWrites } from './outbound.ts';
 import { partnerBackoff } from './workers/failure.ts';
 
 export type DeliverJob = OutboundJobs['deliver'];
@@ -93,12 +93,12 @@ export class DirectDeliveries {
     return timeoutMs;
   }
 
-  /** Delivers `message` now if the partner is fit for it, else (or when that fails) queues it; `jobId` as for sendToPartner. */
-  async send(message: OutboundMessage, trackingNo: string, jobId = message.messageId): Promise<void> {
+  /** Delivers `message` now if the partner is fit for it, else (or when that fails) queues it; `jobId` and `pending` as for sendToPartner. */
+  async send(message: OutboundMessage, trackingNo: string, jobId = message.messageId, pending?: PendingWrites): Promise<void> {
     const runtime = this.#runtime;
     const partner = message.partner;
     const timeoutMs = this.#directTimeout(partner);
-    if (timeoutMs === undefined) return sendToPartner(runtime, message, trackingNo, jobId);
+    if (timeoutMs === undefined) return sendToPartner(runtime, message, trackingNo, jobId, pending);
 
     const data: DeliverJob = { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo };
     this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 0) + 1);
@@ -116,21 +116,21 @@ export class DirectDeliveries {
     const answer = { partner, operation: message.operation, messageId: message.messageId, body: message.body };
     const attempt = () => traces.appendCommand(trackingNo, 'delivery-attempt', { attempt: 1, direct: true, messageId: message.messageId, ...outcome });
     const index = traces.indexCommands(trackingNo, { messageId: message.messageId });
-    const log = runtime.logger.child({ correlationId: trackingNo, partner, operation: message.operation, messageId: message.messageId });
+    const logged = { correlationId: trackingNo, partner, operation: message.operation, messageId: message.messageId };
     switch (outcome.kind) {
       case 'delivered':
-        await traces.write([...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()]);
-        log.info('delivered', { attempt: 1, direct: true });
+        await writeOrKeep(runtime, [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);
+        runtime.logger.info('delivered', { ...logged, attempt: 1, direct: true });
         return;
       case 'circuit-open':
         // opened by another job since the check: nothing was sent, the queue makes every attempt
-        return sendToPartner(runtime, message, trackingNo, jobId);
+        return sendToPartner(runtime, message, trackingNo, jobId, pending);
       case 'refused':
-        await this.#deadLetter(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()]);
+        await this.#deadLetter(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);
         return;
       case 'retry':
-        await this.#queueRetries(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()]);
-        log.info('direct attempt failed: the outbound queue retries', { reason: outcome.reason });
+        await this.#queueRetries(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);
+        runtime.logger.info('direct attempt failed: the outbound queue retries', { ...logged, reason: outcome.reason });
         return;
     }
   }
@@ -143,21 +143,21 @@ export class DirectDeliveries {
   }
 
   /** The rest of the attempts, through the outbound queue, after the backoff a queued first attempt would have had. */
-  async #queueRetries(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[]): Promise<void> {
+  async #queueRetries(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[], pending?: PendingWrites): Promise<void> {
     const runtime = this.#runtime;
     const delivery = runtime.config.partners[data.partner].delivery;
     const remaining = delivery.attempts - 1;
     if (remaining < 1) {
-      await this.#deadLetter(data, jobId, error, traceCommands);
+      await this.#deadLetter(data, jobId, error, traceCommands, pending);
       return;
     }
     const delay = partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs)(1, undefined, error);
     await runtime.outboundQueues[data.partner].add('deliver', { ...data, attemptsBefore: 1 }, { ...outboundJobOptions(delivery), attempts: remaining, jobId, delay });
-    await runtime.traces.write([...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'answer-queued', { partner: data.partner, operation: data.operation, messageId: data.messageId, retries: remaining })]);
+    await writeOrKeep(runtime, [...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'answer-queued', { partner: data.partner, operation: data.operation, messageId: data.messageId, retries: remaining })], pending);
   }
 
   /** Refused for good (or out of attempts): to the operators, as the outbound job would have been, so that a replay queues it. */
-  async #deadLetter(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[]): Promise<void> {
+  async #deadLetter(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[], pending?: PendingWrites): Promise<void> {
     const runtime = this.#runtime;
     const letter = await runtime.deadLetters.add({
       queue: runtime.outboundQueues[data.partner].name,
@@ -169,7 +169,7 @@ export class DirectDeliveries {
       reason: `${error.code}: ${error.message}`,
       attempts: 1,
     });
-    await runtime.traces.write([...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason })]);
+    await writeOrKeep(runtime, [...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason })], pending);
     runtime.logger.error('job dead-lettered', { correlationId: data.trackingNo, code: error.code, reason: error.message, deadLetter: letter.id, direct: true });
   }
 }

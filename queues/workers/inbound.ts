@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { CanonicalEvent, PartnerId } from '../../adapters/types.ts';
 import { beijingDate } from '../../gateway/core/beijing-time.ts';
+import type { RedisCommand } from '../../gateway/core/redis.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { GatewayError } from '../../gateway/errors.ts';
 import type { LedgerDecision, LedgerRequest } from '../../ledger/index.ts';
@@ -8,7 +9,7 @@ import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../../schemas/types.generated.ts';
 import { INBOUND_JOB_OPTIONS, type InboundJobs } from '../catalog.ts';
 import { jobId } from '../names.ts';
-import { queuedSend, type SendToPartner } from '../outbound.ts';
+import { queuedSend, type PendingWrites, type SendToPartner } from '../outbound.ts';
 import { scheduleAvailabilityPublish, storeAvailability } from './availability.ts';
 import { withDeadLetters } from './failure.ts';
 import { handleHostEvent, isHostedRequest, handleHostRelease } from './host.ts';
@@ -51,21 +52,30 @@ async function loadCanonical(runtime: Runtime, partner: PartnerId, trackingNo: s
   return event;
 }
 
-async function setState(runtime: Runtime, partner: PartnerId, trackingNo: string, state: string): Promise<void> {
-  await runtime.redis.hset(runtime.keys.intake(partner).record(trackingNo), 'state', state);
+function stateCommand(runtime: Runtime, partner: PartnerId, trackingNo: string, state: string): RedisCommand {
+  return ['hset', runtime.keys.intake(partner).record(trackingNo), 'state', state];
 }
 
 async function processMessage(runtime: Runtime, send: SendToPartner, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
   const event = await loadCanonical(runtime, partner, trackingNo);
-  // the trace entry does not wait for the handler, nor the handler for it
-  const [, outcome] = await Promise.all([runtime.traces.append(trackingNo, 'canonical', { event }), handleEvent(runtime, send, partner, event, processJobId)]);
+  // the trace entries and the `processed` mark go in one write at the end (PendingWrites)
+  const pending: PendingWrites = [runtime.traces.appendCommand(trackingNo, 'canonical', { event })];
+  let outcome: 'held' | 'handled';
+  try {
+    outcome = await handleEvent(runtime, send, partner, event, processJobId, pending);
+  } catch (error) {
+    // what the job got as far as stays in its trace, beside the retry or the dead letter
+    await runtime.traces.write(pending).catch(() => undefined);
+    throw error;
+  }
   // A message held in this run stays held until its original resumes it; a resumed
   // one was `held` from its first run and is now processed.
-  if (outcome !== 'held') await setState(runtime, partner, trackingNo, 'processed');
+  if (outcome !== 'held') pending.push(stateCommand(runtime, partner, trackingNo, 'processed'));
+  await runtime.traces.write(pending);
 }
 
 /** `held`: the message waits for its original (decideInLedger set its state). */
-async function handleEvent(runtime: Runtime, send: SendToPartner, partner: PartnerId, event: CanonicalEvent, processJobId: string): Promise<'held' | 'handled'> {
+async function handleEvent(runtime: Runtime, send: SendToPartner, partner: PartnerId, event: CanonicalEvent, processJobId: string, pending: PendingWrites): Promise<'held' | 'handled'> {
   switch (event.kind) {
     case 'availability':
       await storeAvailability(runtime, event);
@@ -75,11 +85,11 @@ async function handleEvent(runtime: Runtime, send: SendToPartner, partner: Partn
       await handleHostEvent(runtime, partner, event);
       break;
     case 'query':
-      await resendDecision(runtime, send, partner, event);
+      await resendDecision(runtime, send, partner, event, pending);
       break;
     case 'release':
       // a release of one of Zhuzhou's own seat requests is host business, not the ledger's
-      if (!(await isHostedRequest(runtime, event.requestId))) return decideInLedger(runtime, send, partner, event, processJobId);
+      if (!(await isHostedRequest(runtime, event.requestId))) return decideInLedger(runtime, send, partner, event, processJobId, pending);
       await handleHostRelease(runtime, event);
       break;
     case 'apply':
@@ -87,23 +97,23 @@ async function handleEvent(runtime: Runtime, send: SendToPartner, partner: Partn
     case 'cancel':
     case 'hold':
     case 'confirm':
-      return decideInLedger(runtime, send, partner, event, processJobId);
+      return decideInLedger(runtime, send, partner, event, processJobId, pending);
   }
   return 'handled';
 }
 
-async function resendDecision(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest): Promise<void> {
+async function resendDecision(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest, pending: PendingWrites): Promise<void> {
   const decision = await runtime.ledger.lookup(partner, request.requestId);
   if (decision) {
-    await answerDecision(runtime, send, partner, decision, request.trackingNo, jobId(decision.notifyId, 'resend', request.trackingNo));
-    await runtime.traces.append(request.trackingNo, 'notify-resent', { requestId: request.requestId, messageId: decision.notifyId });
+    await answerDecision(runtime, send, partner, decision, request.trackingNo, jobId(decision.notifyId, 'resend', request.trackingNo), pending);
+    pending.push(runtime.traces.appendCommand(request.trackingNo, 'notify-resent', { requestId: request.requestId, messageId: decision.notifyId }));
   } else {
     // not decided yet: its answer goes out when it is
     await runtime.traces.append(request.trackingNo, 'query-before-decision', { requestId: request.requestId });
   }
 }
 
-async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest, processJobId: string): Promise<'held' | 'handled'> {
+async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest, processJobId: string, pending: PendingWrites): Promise<'held' | 'handled'> {
   const { trackingNo } = request;
   const log = runtime.logger.child({ correlationId: trackingNo, partner });
   const adapter = runtime.adapters[partner];
@@ -117,7 +127,7 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
     closed = runtime.calendar.isClosed(day);
     if (!runtime.calendar.isPublished(Number(day.slice(0, 4)))) {
       log.warn('no official holiday notice for this year: deciding on Monday to Friday', { day });
-      await runtime.traces.append(trackingNo, 'calendar-provisional', { day });
+      pending.push(runtime.traces.appendCommand(trackingNo, 'calendar-provisional', { day }));
     }
   }
   const ledgerRequest: LedgerRequest = {
@@ -143,8 +153,13 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
   const result = await runtime.ledger.decide(ledgerRequest);
 
   if (result.held) {
-    await runtime.traces.append(trackingNo, 'held', { waitingFor: request.replaces });
-    await setState(runtime, partner, trackingNo, 'held');
+    // at once, not at the end of the job: the original may resume it any moment, and its
+    // `processed` must not be overwritten by this `held`
+    await runtime.traces.write([
+      ...pending.splice(0),
+      runtime.traces.appendCommand(trackingNo, 'held', { waitingFor: request.replaces }),
+      stateCommand(runtime, partner, trackingNo, 'held'),
+    ]);
     const delay = runtime.config.intake.heldOriginalTimeoutHours * 3600 * 1000;
     await runtime.inboundQueue.add(
       'held-timeout',
@@ -165,11 +180,8 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
       { ...INBOUND_JOB_OPTIONS, jobId: jobId('expiry', partner, decision.requestId, decision.offerId), delay: Math.max(0, decision.holdUntil - runtime.clock.now()) },
     );
   }
-  // neither waits for the other
-  await Promise.all([
-    runtime.traces.append(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }),
-    answerDecision(runtime, send, partner, decision, trackingNo),
-  ]);
+  pending.push(runtime.traces.appendCommand(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }));
+  await answerDecision(runtime, send, partner, decision, trackingNo, undefined, pending);
   for (const waiting of result.resume) {
     await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });
     await runtime.traces.append(waiting, 'resumed', { after: decision.requestId });
@@ -184,7 +196,15 @@ function changesOccupancy(decision: LedgerDecision): boolean {
 }
 
 /** Tells the partner what the ledger decided, when the partner's contract has an answer for it. */
-async function answerDecision(runtime: Runtime, send: SendToPartner, partner: PartnerId, decision: LedgerDecision, trackingNo: string, resendJobId?: string): Promise<void> {
+async function answerDecision(
+  runtime: Runtime,
+  send: SendToPartner,
+  partner: PartnerId,
+  decision: LedgerDecision,
+  trackingNo: string,
+  resendJobId?: string,
+  pending?: PendingWrites,
+): Promise<void> {
   if (decision.outcome === 'unchanged') return;
   const canonical: BookingDecision = {
     requestId: decision.requestId,
@@ -202,7 +222,7 @@ async function answerDecision(runtime: Runtime, send: SendToPartner, partner: Pa
   if (!checked.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked.violations));
   const message = runtime.adapters[partner].encodeDecision(checked.value, decision.notifyId);
   if (!message) return;
-  await send(message, trackingNo, resendJobId);
+  await send(message, trackingNo, resendJobId, pending);
 }
 
 async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): Promise<void> {

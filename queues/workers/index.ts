@@ -52,7 +52,7 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   // answers are first tried at once, through this process's breakers (queues/deliveries.ts)
   const direct = new DirectDeliveries(runtime, breakers);
   workers.unshift(
-    new Worker(INBOUND_QUEUE, (job) => processInboundJob(runtime, job as Parameters<typeof processInboundJob>[1], (...args) => direct.send(...args)), common),
+    new Worker(INBOUND_QUEUE, (job) => processInboundJob(runtime, job as Parameters<typeof processInboundJob>[1], (message, trackingNo, jobId, pending) => direct.send(message, trackingNo, jobId, pending)), common),
   );
   for (const partner of partners) {
     const delivery = config.partners[partner].delivery;

@@ -1,9 +1,10 @@
+import { once } from 'node:events';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import { fixedClock } from '../../gateway/core/clock.ts';
 import type { OutboundJobs } from '../../queues/catalog.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { startTestGateway, waitForDelivered, waitForStage, type TestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, waitForDelivered, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
 interface Entry {
@@ -118,8 +119,9 @@ describe('answers delivered directly by the deciding worker (real Redis, provinc
 
     it('queues the next answer instead of waiting for a slot', async () => {
       gateway.simulator.failNext('slow');
+      const inFlight = once(gateway.simulator, 'request');
       const slow = await sendApply(gateway, at(day, '09:00'), at(day, '10:00'));
-      await waitForStage(gateway.runtime, slow.trackingNo, 'decision');
+      await inFlight;
       const next = await sendApply(gateway, at(day, '11:00'), at(day, '12:00'));
       await gateway.simulator.waitForNotify(next.series);
       await waitForDelivered(gateway.runtime, next.trackingNo);
