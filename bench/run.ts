@@ -5,8 +5,9 @@
  *   node bench/run.ts [--smoke] [--step-seconds=10] [--saturation-seconds=5]
  *     [--reps=3] [--connections=32] [--rates=500,1000,1500,2000]
  *     [--e2e-rates=500,1000] [--changsha-share=0.5] [--profile]
- *     [--gateway-root=<a checkout>] [--node-args="--trace-gc ..."] [--no-write]
- *     [--out=bench/results]
+ *     [--gateway-root=<a checkout>] [--node-args="--trace-gc ..."]
+ *     [--worker-node-args="--max-old-space-size=..."] [--script-costs]
+ *     [--no-write] [--out=bench/results]
  *
  * Progress goes to stderr; the results (JSON) to stdout, and unless --smoke or
  * --no-write to bench/results/<date>.json and .md.
@@ -16,6 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { readLaunchEnvironment } from '../config/launch.ts';
 import { Keys } from '../gateway/core/keys.ts';
 import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.ts';
 import { testEnv } from '../test/helpers/gateway.ts';
@@ -50,6 +52,8 @@ export interface BenchOptions {
   gatewayRoot: string;
   /** extra node options for the gateway processes (e.g. --trace-gc) */
   nodeArgs: string[];
+  /** more node options for the worker processes only (e.g. a heap limit) */
+  workerNodeArgs: string[];
   write: boolean;
   outDir: string;
 }
@@ -80,6 +84,7 @@ function parseOptions(argv: string[]): BenchOptions {
     scriptCosts: flags.has('script-costs'),
     gatewayRoot: resolve(flags.get('gateway-root') ?? ROOT),
     nodeArgs: (flags.get('node-args') ?? '').split(' ').filter(Boolean),
+    workerNodeArgs: (flags.get('worker-node-args') ?? '').split(' ').filter(Boolean),
     write: !smoke && !flags.has('no-write'),
     outDir: resolve(flags.get('out') ?? join(ROOT, 'bench', 'results')),
   };
@@ -195,8 +200,11 @@ class Bench {
   }
 
   execArgv(role: string): string[] {
-    if (!this.profileDir) return this.options.nodeArgs;
-    return [...this.options.nodeArgs, '--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`];
+    // as npm start runs it (GATEWAY_NODE_OPTIONS), then what the bench was asked to add
+    const asLaunched = readLaunchEnvironment().nodeOptions;
+    const nodeArgs = [...asLaunched, ...this.options.nodeArgs, ...(role === 'worker' ? this.options.workerNodeArgs : [])];
+    if (!this.profileDir) return nodeArgs;
+    return [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`];
   }
 
   async start(): Promise<void> {
@@ -738,7 +746,8 @@ class Bench {
         changshaShare: options.changshaShare,
         gatewayRoot: options.gatewayRoot === ROOT ? '.' : options.gatewayRoot,
         profiled: options.profile,
-        gatewayNodeArgs: options.nodeArgs.join(' '),
+        gatewayNodeArgs: [...readLaunchEnvironment().nodeOptions, ...options.nodeArgs].join(' '),
+        workerNodeArgs: options.workerNodeArgs.join(' '),
         rateLimitsPerSecond: 1_000_000,
         redis: 'AOF appendfsync everysec, noeviction, automatic AOF rewrite off',
         workerConcurrency: 8,

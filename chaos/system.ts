@@ -9,6 +9,7 @@ import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ENV_SETTINGS } from '../config/env.ts';
+import { readLaunchEnvironment } from '../config/launch.ts';
 import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.ts';
 
 const SERVER = join(import.meta.dirname, '..', 'gateway', 'server.ts');
@@ -93,6 +94,8 @@ export class System {
     const logPath = join(this.options.dir, `${name}.${++this.#generation}.log`);
     const fd = openSync(logPath, 'a');
     const child = fork(SERVER, [], {
+      // as npm start runs it
+      execArgv: readLaunchEnvironment().nodeOptions,
       env: { ...baseEnvironment(), ...this.options.env, GATEWAY_ROLE: role, PORT: '0', HOST: '127.0.0.1' },
       stdio: ['ignore', fd, fd, 'ipc'],
     });

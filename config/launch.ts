@@ -17,7 +17,18 @@ export interface LaunchEnvironment {
   missingSecrets: string[];
   port: number;
   trafficIntervalMs: number;
+  /** node options of the gateway process (GATEWAY_NODE_OPTIONS) */
+  nodeOptions: string[];
 }
+
+/**
+ * Node options the gateway runs with unless GATEWAY_NODE_OPTIONS says otherwise:
+ * a young generation of 2 × 32 MB, so that a request's or a job's objects die
+ * young instead of being promoted. Measured (bench/README.md, third round): api
+ * RSS at 2,000 msg/s 245 → 223 MB, worker peak 370 → 317 MB, ingest p99 at
+ * 2,000 msg/s 24 → 8 ms, throughput unchanged.
+ */
+export const DEFAULT_GATEWAY_NODE_OPTIONS = '--max-semi-space-size=32';
 
 const TRIAL_SECRETS = [
   'PROVINCE_INBOUND_SECRET',
@@ -51,6 +62,7 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
     missingSecrets: TRIAL_SECRETS.filter((name) => nonEmpty(name) === undefined),
     port: Number(nonEmpty('PORT') ?? 8080),
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),
+    nodeOptions: (env['GATEWAY_NODE_OPTIONS'] ?? DEFAULT_GATEWAY_NODE_OPTIONS).split(' ').filter(Boolean),
   };
 }
 

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_SETTINGS } from '../config/env.ts';
+import { DEFAULT_GATEWAY_NODE_OPTIONS } from '../config/launch.ts';
 
 const root = join(import.meta.dirname, '..');
 const START = '<!-- config-table:start -->';
@@ -27,6 +28,7 @@ export function renderConfigTable(): string {
     '| `GATEWAY_CONFIG` | a JSON file merged over `config/default.json` | — |',
     ...rows,
     '| `SIMULATOR_INTERVAL_MS` | `npm start` only: pause between simulated partner messages | 3000 |',
+    `| \`GATEWAY_NODE_OPTIONS\` | \`npm start\` (and the bench): node options of the gateway process; give them to \`node gateway/server.ts\` yourself when you start it another way | \`${DEFAULT_GATEWAY_NODE_OPTIONS}\` |`,
     END,
   ].join('\n');
 }

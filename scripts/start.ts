@@ -83,6 +83,7 @@ if (!launch.changshaBaseUrl) {
 }
 
 const gateway: ChildProcess = fork(join(root, 'gateway', 'server.ts'), [], {
+  execArgv: launch.nodeOptions,
   env: childEnvironment(additions),
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   // its own process group: a Ctrl-C reaches it once, through us, so it drains instead of dying

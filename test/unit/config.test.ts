@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/index.ts';
 import { ENV_SETTINGS } from '../../config/env.ts';
+import { DEFAULT_GATEWAY_NODE_OPTIONS, readLaunchEnvironment } from '../../config/launch.ts';
 
 const README_PATH = join(import.meta.dirname, '..', '..', 'README.md');
 const DEFAULTS = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'config', 'default.json'), 'utf8')) as {
@@ -320,5 +321,19 @@ describe('config: loadConfig', () => {
       const missing = ENV_SETTINGS.map((s) => s.name).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
       expect(missing, 'env variables absent from README.md').to.deep.equal([]);
     });
+  });
+});
+
+describe('config: readLaunchEnvironment (what npm start needs before the config)', () => {
+  it('when GATEWAY_NODE_OPTIONS is absent, the gateway runs with the default young generation', () => {
+    expect(readLaunchEnvironment({}).nodeOptions).to.deep.equal(DEFAULT_GATEWAY_NODE_OPTIONS.split(' '));
+  });
+
+  it('when GATEWAY_NODE_OPTIONS is given, its options replace the default, split on spaces; empty means none', () => {
+    expect(readLaunchEnvironment({ GATEWAY_NODE_OPTIONS: '--max-old-space-size=256  --max-semi-space-size=16' }).nodeOptions).to.deep.equal([
+      '--max-old-space-size=256',
+      '--max-semi-space-size=16',
+    ]);
+    expect(readLaunchEnvironment({ GATEWAY_NODE_OPTIONS: '' }).nodeOptions).to.deep.equal([]);
   });
 });
