@@ -61,7 +61,9 @@ export function startScheduler(runtime: Runtime): Scheduler {
   );
   every(periodic.holdSweepCron, 'hold-sweep', (tick) => runtime.periodicQueue.add('hold-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('hold-sweep', tick) }));
   every(periodic.retentionCron, 'retention', (tick) => runtime.periodicQueue.add('retention', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('retention', tick) }));
-  void catchUp(runtime);
+  // after the connections are up: the command connection fails fast until then, and a
+  // catch-up tried at once at process start was lost ("catch-up not enqueued")
+  void runtime.ready().then(() => catchUp(runtime));
   return {
     async stop() {
       for (const task of tasks) await task.stop();

@@ -2,7 +2,9 @@ import axios from 'axios';
 import { expect } from 'chai';
 import { fixedClock } from '../../gateway/core/clock.ts';
 import { jobId } from '../../queues/names.ts';
-import { catchUp } from '../../queues/scheduler.ts';
+import { catchUp, startScheduler } from '../../queues/scheduler.ts';
+import { createLogger } from '../../gateway/core/logger.ts';
+import { createRuntime } from '../../gateway/core/runtime.ts';
 import { purgeExpired } from '../../queues/workers/retention.ts';
 import type { ReconciliationRun } from '../../queues/workers/reconciliation.ts';
 import { at, futureDay } from '../helpers/dates.ts';
@@ -66,6 +68,20 @@ describe('reconciliation with the province (GET /schedule, signed)', () => {
       expect(jobs.map((job) => job.id)).to.have.length(1);
       expect(jobs[0]?.id).to.match(/^reconciliation\.catch-up\.\d{10}$/);
     } finally {
+      await gateway.close();
+    }
+  });
+
+  it('when a scheduler starts with a runtime whose connections are not up yet, the catch-up still runs once they are', async () => {
+    const gateway = await startTestGateway({ workers: false });
+    // a runtime as a process has it at start: connections still connecting
+    const starting = createRuntime(gateway.config, { logger: createLogger('error') });
+    const scheduler = startScheduler(starting);
+    try {
+      await waitFor(async () => (await gateway.runtime.periodicQueue.getJobs(['waiting'])).some((job) => job.name === 'reconciliation'));
+    } finally {
+      await scheduler.stop();
+      await starting.close();
       await gateway.close();
     }
   });
