@@ -56,7 +56,8 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
       ...runtime.traces.indexCommands(trackingNo, { ...message.searchIds, trackingNo }),
       runtime.traces.appendCommand(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds }),
     ];
-    const inScript = redis.isCluster ? [] : traceWrites;
+    // the script takes each as (command, key, value)
+    const inScript = redis.isCluster || traceWrites.some((command) => command.length !== 3) ? [] : traceWrites;
     const scripted = redis as unknown as { recordInbound(...args: (string | number)[]): Promise<[Verdict, string, string]> };
     const [verdict, knownTrackingNo, state] = await scripted.recordInbound(
       5 + inScript.length,
