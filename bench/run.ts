@@ -422,7 +422,12 @@ class Bench {
     const commandsStart = await this.commandSnapshot();
     const sampler = this.sampler();
     const startedAt = now();
-    if (this.options.scriptCosts && this.client) void sampleScriptCosts(this.client, 2000).then((costs) => say(`    scripts (2 s of slow log): ${costs}`));
+    if (this.options.scriptCosts && this.client) {
+      void sampleScriptCosts(this.client, 2000).then(
+        (costs) => say(`    scripts (2 s of slow log): ${costs}`),
+        (error: unknown) => say(`    scripts: slow log not read (${error instanceof Error ? error.message : String(error)})`),
+      );
+    }
     const missing = await this.settle();
     const cpuAfter = await this.cpuSnapshot();
     const commandsAfter = await this.commandSnapshot();
