@@ -175,7 +175,7 @@ export interface Delivery {
   breakerFailures: number;
   breakerHalfOpenAfterMs: number;
   /**
-   * the first attempt of a worker's answer is made at once, bounded by this (and by timeoutMs); failed, slower than half of it, or over directMaxInFlight, it goes through the outbound queue. 0: always the queue
+   * the first attempt of a worker's answer is made at once, bounded by this and by timeoutMs (a shorter bound than the partner's real answer time repeats messages the partner did get); failed, slower than half of it, or over directMaxInFlight, it goes through the outbound queue. 0: always the queue
    */
   directTimeoutMs: number;
   /**
