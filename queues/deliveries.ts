@@ -4,7 +4,7 @@ import type { DeliveryOptions, DeliveryResult, OutboundMessage, PartnerId } from
 import type { RedisCommand } from '../gateway/core/redis.ts';
 import type { Runtime } from '../gateway/core/runtime.ts';
 import { GatewayError } from '../gateway/errors.ts';
-import { countDelivery } from '../gateway/ops/metrics.ts';
+import { countAnswerPath, countDelivery } from '../gateway/ops/metrics.ts';
 import { recordDelivery, type DeliveryOutcome } from '../gateway/ops/stats.ts';
 import { outboundJobOptions, type OutboundJobs } from './catalog.ts';
 import { sendToPartner, writeOrKeep, type PendingWrites } from './outbound.ts';
@@ -101,7 +101,10 @@ export class DirectDeliveries {
     const runtime = this.#runtime;
     const partner = message.partner;
     const timeoutMs = this.#directTimeout(partner);
-    if (timeoutMs === undefined) return sendToPartner(runtime, message, trackingNo, jobId, pending);
+    if (timeoutMs === undefined) {
+      countAnswerPath(runtime, partner, 'queued');
+      return sendToPartner(runtime, message, trackingNo, jobId, pending);
+    }
 
     const data: DeliverJob = { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo };
     this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 0) + 1);
@@ -113,6 +116,7 @@ export class DirectDeliveries {
       this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 1) - 1);
     }
     const tookMs = performance.now() - started;
+    if (outcome.kind !== 'circuit-open') countAnswerPath(runtime, partner, 'direct');
     if (outcome.kind !== 'delivered' || tookMs > timeoutMs / 2) this.#pause(partner, outcome.kind === 'delivered' ? `took ${Math.round(tookMs)} ms` : outcome.kind);
 
     const { traces } = runtime;
@@ -127,6 +131,7 @@ export class DirectDeliveries {
         return;
       case 'circuit-open':
         // opened by another job since the check: nothing was sent, the queue makes every attempt
+        countAnswerPath(runtime, partner, 'queued');
         return sendToPartner(runtime, message, trackingNo, jobId, pending);
       case 'refused':
         await this.#deadLetter(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);

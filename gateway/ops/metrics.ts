@@ -26,6 +26,7 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   readonly requests: Counter<'partner' | 'status' | 'code'>;
   readonly deliveries: Counter<'partner' | 'outcome'>;
+  readonly answerPaths: Counter<'partner' | 'path'>;
   readonly jobDuration: Histogram<'queue' | 'name' | 'outcome'>;
   readonly breakerState: Gauge<'partner'>;
 }
@@ -101,6 +102,12 @@ function createMetrics(runtime: Runtime): GatewayMetrics {
     name: 'zzgw_deliveries_total',
     help: 'Delivery attempts to partners by outcome: delivered, retry, refused, circuit-open (not attempted)',
     labelNames: ['partner', 'outcome'],
+    registers,
+  });
+  const answerPaths = new Counter({
+    name: 'zzgw_answer_paths_total',
+    help: "Answers a deciding worker sent, by their first attempt's path: direct (from the job itself) or queued (direct delivery off, the partner paused after a failed or slow attempt, its circuit open, or too many in flight)",
+    labelNames: ['partner', 'path'],
     registers,
   });
   const jobDuration = new Histogram({
@@ -179,7 +186,7 @@ function createMetrics(runtime: Runtime): GatewayMetrics {
     }),
   });
 
-  return { registry, requests, deliveries, jobDuration, breakerState };
+  return { registry, requests, deliveries, answerPaths, jobDuration, breakerState };
 }
 
 /** This runtime's metrics, made on first use. */
@@ -200,6 +207,11 @@ export function countRequest(runtime: Runtime, answer: { partner: PartnerId; sta
 /** Counts a delivery attempt's outcome. */
 export function countDelivery(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): void {
   metricsOf(runtime).deliveries.inc({ partner, outcome });
+}
+
+/** Counts an answer by the path of its first attempt (queues/deliveries.ts). */
+export function countAnswerPath(runtime: Runtime, partner: PartnerId, path: 'direct' | 'queued'): void {
+  metricsOf(runtime).answerPaths.inc({ partner, path });
 }
 
 /** Observes how long a job attempt took, from BullMQ's own stamps. */
