@@ -71,19 +71,20 @@ export async function sampleScriptCosts(redis: Redis, ms: number): Promise<strin
   const restore = Object.fromEntries(config.flatMap((value, index, all) => (index % 2 === 0 ? [[value, all[index + 1] ?? '']] : [])));
   await redis.config('SET', 'slowlog-log-slower-than', restore['slowlog-log-slower-than'] ?? '10000', 'slowlog-max-len', restore['slowlog-max-len'] ?? '128');
   await redis.slowlog('RESET');
-  const groups = new Map<string, { calls: number; usec: number }>();
+  // by script (its sha), named by the last part of the first key it was first seen with
+  const groups = new Map<string, { name: string; calls: number; usec: number }>();
   let total = 0;
   for (const [, , usec, args] of entries) {
     total += usec;
     if ((args[0] ?? '').toLowerCase() !== 'evalsha') continue;
-    const name = `${(args[3] ?? '').split(':').slice(-1)[0] ?? '?'}/${args[2] ?? '?'} keys`;
-    const group = groups.get(name) ?? { calls: 0, usec: 0 };
+    const sha = args[1] ?? '?';
+    const group = groups.get(sha) ?? { name: `${(args[3] ?? '').split(':').slice(-1)[0] ?? '?'}/${args[2] ?? '?'} keys`, calls: 0, usec: 0 };
     group.calls += 1;
     group.usec += usec;
-    groups.set(name, group);
+    groups.set(sha, group);
   }
-  const rows = [...groups].sort((a, b) => b[1].usec - a[1].usec).slice(0, 10);
-  return `${entries.length} commands, ${Math.round(total / 1000)} ms; ` + rows.map(([name, { calls, usec }]) => `${name}: ${calls}× ${Math.round(usec / calls)} µs (${Math.round((usec / Math.max(1, total)) * 100)}%)`).join(', ');
+  const rows = [...groups.values()].sort((a, b) => b.usec - a.usec).slice(0, 10);
+  return `${entries.length} commands, ${Math.round(total / 1000)} ms; ` + rows.map(({ name, calls, usec }) => `${name}: ${calls}× ${Math.round(usec / calls)} µs (${Math.round((usec / Math.max(1, total)) * 100)}%)`).join(', ');
 }
 
 export async function aofRewrites(redis: Redis): Promise<number> {
