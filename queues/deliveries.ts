@@ -8,7 +8,7 @@ import { countAnswerPath, countDelivery } from '../gateway/ops/metrics.ts';
 import { recordDelivery, type DeliveryOutcome } from '../gateway/ops/stats.ts';
 import { outboundJobOptions, type OutboundJobs } from './catalog.ts';
 import { sendToPartner, writeOrKeep, type PendingWrites } from './outbound.ts';
-import { partnerBackoff } from './workers/failure.ts';
+import { handToOperators, partnerBackoff } from './workers/failure.ts';
 
 export type DeliverJob = OutboundJobs['deliver'];
 export type AttemptOutcome = DeliveryResult | { kind: 'circuit-open' };
@@ -116,28 +116,32 @@ export class DirectDeliveries {
       this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 1) - 1);
     }
     const tookMs = performance.now() - started;
-    if (outcome.kind !== 'circuit-open') countAnswerPath(runtime, partner, 'direct');
     if (outcome.kind !== 'delivered' || tookMs > timeoutMs / 2) this.#pause(partner, outcome.kind === 'delivered' ? `took ${Math.round(tookMs)} ms` : outcome.kind);
 
+    if (outcome.kind === 'circuit-open') {
+      // opened by another job since the check: nothing was sent, the queue makes every attempt
+      countAnswerPath(runtime, partner, 'queued');
+      return sendToPartner(runtime, message, trackingNo, jobId, pending);
+    }
+    countAnswerPath(runtime, partner, 'direct');
+
     const { traces } = runtime;
-    const answer = { partner, operation: message.operation, messageId: message.messageId, body: message.body };
-    const attempt = () => traces.appendCommand(trackingNo, 'delivery-attempt', { attempt: 1, direct: true, messageId: message.messageId, ...outcome });
-    const index = traces.indexCommands(trackingNo, { messageId: message.messageId });
+    const sent = [
+      ...traces.indexCommands(trackingNo, { messageId: message.messageId }),
+      traces.appendCommand(trackingNo, 'answer-sent', { partner, operation: message.operation, messageId: message.messageId, body: message.body }),
+      traces.appendCommand(trackingNo, 'delivery-attempt', { attempt: 1, direct: true, messageId: message.messageId, ...outcome }),
+    ];
     const logged = { correlationId: trackingNo, partner, operation: message.operation, messageId: message.messageId };
     switch (outcome.kind) {
       case 'delivered':
-        await writeOrKeep(runtime, [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);
+        await writeOrKeep(runtime, sent, pending);
         runtime.logger.info('delivered', { ...logged, attempt: 1, direct: true });
         return;
-      case 'circuit-open':
-        // opened by another job since the check: nothing was sent, the queue makes every attempt
-        countAnswerPath(runtime, partner, 'queued');
-        return sendToPartner(runtime, message, trackingNo, jobId, pending);
       case 'refused':
-        await this.#deadLetter(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);
+        await this.#deadLetter(data, jobId, deliveryFailure(runtime, partner, outcome), sent, pending);
         return;
       case 'retry':
-        await this.#queueRetries(data, jobId, deliveryFailure(runtime, partner, outcome), [...index, traces.appendCommand(trackingNo, 'answer-sent', answer), attempt()], pending);
+        await this.#queueRetries(data, jobId, deliveryFailure(runtime, partner, outcome), sent, pending);
         runtime.logger.info('direct attempt failed: the outbound queue retries', { ...logged, reason: outcome.reason });
         return;
     }
@@ -166,18 +170,7 @@ export class DirectDeliveries {
 
   /** Refused for good (or out of attempts): to the operators, as the outbound job would have been, so that a replay queues it. */
   async #deadLetter(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[], pending?: PendingWrites): Promise<void> {
-    const runtime = this.#runtime;
-    const letter = await runtime.deadLetters.add({
-      queue: runtime.outboundQueues[data.partner].name,
-      jobName: 'deliver',
-      jobId,
-      data,
-      partner: data.partner,
-      trackingNo: data.trackingNo,
-      reason: `${error.code}: ${error.message}`,
-      attempts: 1,
-    });
-    await writeOrKeep(runtime, [...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason })], pending);
-    runtime.logger.error('job dead-lettered', { correlationId: data.trackingNo, code: error.code, reason: error.message, deadLetter: letter.id, direct: true });
+    const letter = { queue: this.#runtime.outboundQueues[data.partner].name, jobName: 'deliver', jobId, data, partner: data.partner, trackingNo: data.trackingNo, attempts: 1 };
+    await handToOperators(this.#runtime, letter, error, { traceCommands, pending, log: { direct: true } });
   }
 }

@@ -1,6 +1,27 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import type { RedisCommand } from '../../gateway/core/redis.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
-import { asGatewayError } from '../../gateway/errors.ts';
+import { asGatewayError, type GatewayError } from '../../gateway/errors.ts';
+import type { DeadLetter } from '../dead-letters.ts';
+import { writeOrKeep, type PendingWrites } from '../outbound.ts';
+
+/**
+ * Writes a job to the dead letters with its error, notes it in the message's
+ * trace (at once, or with the job's pending writes) and logs it: the one way a
+ * job, or a worker's direct delivery, is handed to operators.
+ */
+export async function handToOperators(
+  runtime: Runtime,
+  letter: Omit<DeadLetter, 'id' | 'at' | 'reason'>,
+  error: GatewayError,
+  options: { traceCommands?: readonly RedisCommand[]; pending?: PendingWrites | undefined; log?: Record<string, unknown> } = {},
+): Promise<DeadLetter> {
+  const stored = await runtime.deadLetters.add({ ...letter, reason: `${error.code}: ${error.message}` });
+  const noted = runtime.traces.appendCommand(letter.trackingNo, 'dead-lettered', { deadLetter: stored.id, reason: stored.reason });
+  await writeOrKeep(runtime, [...(options.traceCommands ?? []), noted], options.pending);
+  runtime.logger.error('job dead-lettered', { correlationId: letter.trackingNo, ...options.log, code: error.code, reason: error.message, deadLetter: stored.id });
+  return stored;
+}
 
 /**
  * Runs a job body; when its error is permanent, or this was its last attempt,
@@ -22,18 +43,20 @@ export async function withDeadLetters<T>(
     const lastAttempt = job.attemptsMade + 1 >= attempts;
     const log = runtime.logger.child({ correlationId: context.trackingNo, queue: job.queueName, job: job.name, jobId: job.id });
     if (!error.retryable || lastAttempt) {
-      const letter = await runtime.deadLetters.add({
-        queue: job.queueName,
-        jobName: job.name,
-        jobId: job.id ?? '',
-        data: job.data as unknown,
-        partner: context.partner,
-        trackingNo: context.trackingNo,
-        reason: `${error.code}: ${error.message}`,
-        attempts: (context.priorAttempts ?? 0) + job.attemptsMade + 1,
-      });
-      await runtime.traces.append(context.trackingNo, 'dead-lettered', { deadLetter: letter.id, reason: letter.reason });
-      log.error('job dead-lettered', { code: error.code, reason: error.message, deadLetter: letter.id });
+      await handToOperators(
+        runtime,
+        {
+          queue: job.queueName,
+          jobName: job.name,
+          jobId: job.id ?? '',
+          data: job.data as unknown,
+          partner: context.partner,
+          trackingNo: context.trackingNo,
+          attempts: (context.priorAttempts ?? 0) + job.attemptsMade + 1,
+        },
+        error,
+        { log: { queue: job.queueName, job: job.name, jobId: job.id } },
+      );
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
     }
     log.log(error.level, 'job will retry', { code: error.code, reason: error.message, attempt: (context.priorAttempts ?? 0) + job.attemptsMade + 1 });
