@@ -182,6 +182,10 @@ export interface Delivery {
    * direct first attempts to this partner at once, per worker process: the rest are queued, so a slow partner holds at most this many of the inbound worker's slots
    */
   directMaxInFlight: number;
+  /**
+   * HTTP(S) proxy every call to this partner goes through (user:password@ for Basic auth); absent, calls go direct, whatever HTTP_PROXY says
+   */
+  proxyUrl?: string;
 }
 
 /**

@@ -17,7 +17,7 @@ import type {
   SlotReleased,
   SlotRequested,
 } from '../../schemas/types.generated.ts';
-import { retryAfterMs } from '../province/client.ts';
+import { partnerHttpClient, retryAfterMs } from '../http.ts';
 import { canonicalJson } from '../signing/jcs.ts';
 import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
 import { CATEGORY_CODES, slotRequestViolations } from './rules.ts';
@@ -66,12 +66,7 @@ export interface ChangshaAdapterDeps {
 
 export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): PartnerAdapter {
   const settings = config.partners.changsha;
-  const http: AxiosInstance = axios.create({
-    baseURL: settings.baseUrl,
-    timeout: settings.delivery.timeoutMs,
-    maxRedirects: 0,
-    validateStatus: () => true,
-  });
+  const http: AxiosInstance = partnerHttpClient(settings);
   const tokens = new TokenSource(http, { clientId: settings.clientId, clientSecret: settings.clientSecret }, settings.tokenRefreshMarginSeconds, () => clock.now());
   const inboundSecrets = [settings.inboundSecret, ...(settings.inboundPreviousSecret ? [settings.inboundPreviousSecret] : [])];
 

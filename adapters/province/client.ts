@@ -1,22 +1,9 @@
 import axios, { type AxiosInstance } from 'axios';
 import type { DeliveryResult } from '../types.ts';
+import { partnerHttpClient, retryAfterMs, type PartnerHttpSettings } from '../http.ts';
 
-/** Parses Retry-After (seconds or HTTP date) into milliseconds. */
-export function retryAfterMs(header: unknown, now: number): number | undefined {
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-export function createHttpClient(baseURL: string, timeoutMs: number): AxiosInstance {
-  return axios.create({
-    baseURL,
-    timeout: timeoutMs,
-    // Delivery URLs come from config only: a redirect could send partner data elsewhere.
-    maxRedirects: 0,
-    validateStatus: () => true,
+export function createHttpClient(settings: PartnerHttpSettings): AxiosInstance {
+  return partnerHttpClient(settings, {
     headers: { 'Content-Type': 'application/json; charset=utf-8' },
     // The province answers JSON; anything else is kept as text for the operator.
     transitional: { silentJSONParsing: true, forcedJSONParsing: true },

@@ -85,7 +85,7 @@ export interface ProvinceAdapterDeps {
 
 export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): PartnerAdapter {
   const settings = config.partners.province;
-  const http = createHttpClient(settings.baseUrl, settings.delivery.timeoutMs);
+  const http = createHttpClient(settings);
 
   function envelope(interfaceCode: ProvinceInterface, dataUuid: string, data: Record<string, unknown>) {
     return buildEnvelope(

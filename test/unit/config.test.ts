@@ -177,6 +177,15 @@ describe('config: loadConfig', () => {
       expect(error.message).to.include('PROVINCE_RATE_LIMIT');
     });
 
+    it('when CHANGSHA_PROXY_URL is not an http(s) proxy address, loading throws a ConfigError naming CHANGSHA_PROXY_URL and not its password', () => {
+      for (const proxyUrl of ['socks5://ops:hunter22@10.0.0.1:1080', 'http://ops:hunter22@10.0.0.1:3128/path']) {
+        const error = configErrorOf(() => loadConfig({ env: requiredEnv({ CHANGSHA_PROXY_URL: proxyUrl }) }));
+        expect(error.message).to.include('CHANGSHA_PROXY_URL').and.not.include('hunter22');
+      }
+      const accepted = loadConfig({ env: requiredEnv({ CHANGSHA_PROXY_URL: 'https://ops:hunter22@proxy.zz.example:3128' }) });
+      expect(accepted.partners.changsha.delivery.proxyUrl).to.equal('https://ops:hunter22@proxy.zz.example:3128');
+    });
+
     it('when PROVINCE_INBOUND_SECRET is missing, loading throws a ConfigError naming PROVINCE_INBOUND_SECRET', () => {
       const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_INBOUND_SECRET: undefined }) }));
       expect(error.message).to.include('PROVINCE_INBOUND_SECRET');
@@ -308,7 +317,9 @@ describe('config: loadConfig', () => {
       const names = ENV_SETTINGS.map((s) => s.name);
       expect(new Set(names).size).to.equal(names.length);
       // optional settings are absent unless given
-      const config = loadConfig({ env: requiredEnv({ CHANGSHA_INBOUND_PREVIOUS_SECRET: 'changsha-inbound-secret-0000' }) }) as unknown as Record<string, unknown>;
+      const config = loadConfig({
+        env: requiredEnv({ CHANGSHA_INBOUND_PREVIOUS_SECRET: 'changsha-inbound-secret-0000', PROVINCE_PROXY_URL: 'http://10.0.0.1:3128', CHANGSHA_PROXY_URL: 'http://10.0.0.1:3128' }),
+      }) as unknown as Record<string, unknown>;
       for (const setting of ENV_SETTINGS) {
         const parent = setting.path.slice(0, -1).reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], config);
         expect(Object.keys(parent as object), setting.name).to.include(setting.path[setting.path.length - 1]);
