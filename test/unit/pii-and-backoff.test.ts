@@ -78,11 +78,16 @@ describe('personal data: gateway/core/pii.ts', () => {
     });
 
     it('when the env variables marked secret in ENV_SETTINGS are logged by name, their values become [REDACTED]', () => {
-      // REDIS_URL is marked secret for its password, which the URL rule masks (below)
-      const secretNames = ENV_SETTINGS.filter((s) => s.secret === true && s.name !== 'REDIS_URL').map((s) => s.name);
+      // REDIS_URL and the proxy URLs are marked secret for their passwords, which the URL rule masks
+      const isUrl = (name: string) => name.endsWith('_URL');
+      const secretNames = ENV_SETTINGS.filter((s) => s.secret === true && !isUrl(s.name)).map((s) => s.name);
       expect(secretNames).to.include.members(['PROVINCE_INBOUND_SECRET', 'PROVINCE_OUTBOUND_SECRET', 'DATA_ENCRYPTION_KEY', 'LOCAL_API_KEY']);
       const out = redact(Object.fromEntries(secretNames.map((name) => [name, 'sensitive-value-0001']))) as Record<string, unknown>;
       for (const name of secretNames) expect(out[name], name).to.equal('[REDACTED]');
+      const secretUrls = ENV_SETTINGS.filter((s) => s.secret === true && isUrl(s.name)).map((s) => s.name);
+      expect(secretUrls).to.include.members(['REDIS_URL', 'PROVINCE_PROXY_URL', 'CHANGSHA_PROXY_URL']);
+      const urls = redact(Object.fromEntries(secretUrls.map((name) => [name, 'http://ops:sensitive-value-0001@10.0.0.1:3128']))) as Record<string, unknown>;
+      for (const name of secretUrls) expect(urls[name], name).to.equal('http://***@10.0.0.1:3128');
     });
 
     it('when a province apply is logged, TENDER_AGENT_CONTRACT and TENDER_AGENT_PHONE are masked and other fields kept', () => {
