@@ -23,6 +23,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'REDIS_URL', path: ['redis', 'url'], parse: 'string', description: 'Redis to use (standalone); in cluster and sentinel modes only its user, password and rediss: (TLS) count. When absent, npm start and npm test run a private one with AOF', secret: true },
   { name: 'REDIS_NAMESPACE', path: ['redis', 'namespace'], parse: 'string', description: 'prefix of every Redis key and queue of this gateway' },
   { name: 'REDIS_COMMAND_TIMEOUT_MS', path: ['redis', 'commandTimeoutMs'], parse: 'integer', description: 'a Redis command slower than this fails (the partner gets 503)' },
+  { name: 'REDIS_WAIT_REPLICAS', path: ['redis', 'waitReplicas'], parse: 'integer', description: 'replicas that must have a message\'s record before its success answer, and a ledger decision before the partner hears it (WAIT); 0: the master alone. Set 1 or more with Sentinel, where a failover loses what the replica had not received; not on Cluster' },
+  { name: 'REDIS_WAIT_TIMEOUT_MS', path: ['redis', 'waitTimeoutMs'], parse: 'integer', description: 'longest WAIT for those replicas, below REDIS_COMMAND_TIMEOUT_MS; then the partner gets 503 and retries (a job is retried)' },
   { name: 'CENTER_AREA_CODE', path: ['center', 'areaCode'], parse: 'string', description: 'area code of this center' },
   { name: 'CENTER_SYSTEM_NO', path: ['center', 'systemNo'], parse: 'string', description: 'SYSTEM_NO this center signs with towards the province' },
   { name: 'CENTER_NAME', path: ['center', 'name'], parse: 'string', description: 'center name sent in notify messages' },

@@ -132,6 +132,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayCon
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const { redis } = result.value;
+  // ioredis would time the WAIT out first, and a slow replica would read as Redis unreachable
+  if (redis.waitReplicas > 0 && redis.waitTimeoutMs >= redis.commandTimeoutMs) {
+    throw new ConfigError(`invalid configuration:\n  /redis/waitTimeoutMs (REDIS_WAIT_TIMEOUT_MS): must be below /redis/commandTimeoutMs (REDIS_COMMAND_TIMEOUT_MS), ${redis.commandTimeoutMs}`);
+  }
   return deepFreeze(result.value);
 }
 

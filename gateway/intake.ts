@@ -37,6 +37,8 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
     if (message.refersTo !== undefined && !(await redis.exists(intakeKeys.requestId(message.refersTo)))) {
       throw new GatewayError('NOT_FOUND', `no request ${message.refersTo}`);
     }
+    // the replicas' acknowledgement below holds only if these connections keep their session until then
+    const written = runtime.replicas.mark(redis, runtime.queueConnection);
     const trackingNo = nextTrackingNo(runtime.clock.now());
     const fields = [
       'partner', adapter.id,
@@ -83,11 +85,14 @@ export async function recordInbound(runtime: Runtime, adapter: PartnerAdapter, h
         throw new GatewayError('CONFLICT', `${message.replaces ?? ''} is already named by ${knownTrackingNo}`);
       case 'repeat':
         if (state === 'received') await enqueue(runtime, adapter, knownTrackingNo);
+        // the first answer may have been a 503 for want of replicas: the record is vouched for again
+        await runtime.replicas.confirm(written);
         return { trackingNo: knownTrackingNo, repeated: true };
       case 'new':
         if (inScript.length > 0) await enqueue(runtime, adapter, trackingNo);
         // the index and the trace in one write, the job beside them
         else await Promise.all([runtime.traces.write(traceWrites), enqueue(runtime, adapter, trackingNo)]);
+        await runtime.replicas.confirm(written);
         return { trackingNo, repeated: false };
     }
   } catch (error) {

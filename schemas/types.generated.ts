@@ -24,6 +24,14 @@ export interface GatewayConfig {
     sentinelName: string;
     namespace: string;
     commandTimeoutMs: number;
+    /**
+     * replicas that must acknowledge (WAIT) a message's record before the partner's success answer, and a ledger decision before the partner is told of it; 0 trusts the master alone. With Sentinel set it to 1 or more: replication is asynchronous, and a failover loses the writes the new master had not received. Not on Cluster
+     */
+    waitReplicas: number;
+    /**
+     * how long a WAIT for the replicas may take; then the partner gets 503 (or the job is retried), and below commandTimeoutMs
+     */
+    waitTimeoutMs: number;
   };
   center: {
     areaCode: string;

@@ -92,6 +92,11 @@ export class Keys {
     return { log: `${base}:log`, head: `${base}:head`, anchor: `${base}:anchor` };
   }
 
+  /** written just before each WAIT for the replicas (replication.ts) */
+  get replicationBarrier(): string {
+    return `${this.namespace}:replication:barrier`;
+  }
+
   /** reconciliation runs (a capped list) and when the last finished */
   get reconciliation() {
     return { runs: `${this.namespace}:reconciliation:runs`, last: `${this.namespace}:reconciliation:last` };

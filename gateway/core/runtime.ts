@@ -13,6 +13,7 @@ import { FieldCipher } from './crypto.ts';
 import { Keys } from './keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis } from './redis.ts';
+import { ReplicaAcknowledgement } from './replication.ts';
 import { PendingCounters } from '../ops/counters.ts';
 import { TraceStore } from './trace.ts';
 
@@ -36,6 +37,10 @@ export interface Runtime {
   outboundQueues: Record<PartnerId, Queue>;
   /** this process's statistics counters on their way to Redis (close() writes them) */
   counters: PendingCounters;
+  /** the connection the queues above add jobs through */
+  queueConnection: Redis;
+  /** waits for the replicas (REDIS_WAIT_REPLICAS) before a write is made known outside */
+  replicas: ReplicaAcknowledgement;
   /** resolves once the command and queue connections are up (they fail fast, not queue, while down) */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -83,12 +88,15 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     inboundQueue,
     outboundQueues,
     counters,
+    replicas: new ReplicaAcknowledgement(config.redis, [redis, queueConnection], { barrierKey: keys.replicationBarrier, retryAfterMs: config.intake.retryAfterSeconds * 1000 }),
+    queueConnection,
     async ready() {
       await Promise.all(
         [redis, queueConnection].map((connection) =>
           connection.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => connection.once('ready', () => resolve())),
         ),
       );
+      await warnOfMissingReplicas(redis, config.redis.waitReplicas, logger);
     },
     async close() {
       await counters.flush();
@@ -97,4 +105,15 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
       queueConnection.disconnect();
     },
   };
+}
+
+/** With fewer replicas than REDIS_WAIT_REPLICAS, every message would be answered 503: say so at start. */
+async function warnOfMissingReplicas(redis: Redis, wanted: number, logger: Logger): Promise<void> {
+  if (wanted === 0) return;
+  try {
+    const connected = Number(/^connected_slaves:(\d+)/m.exec(await redis.info('replication'))?.[1] ?? 0);
+    if (connected < wanted) logger.error('fewer replicas than REDIS_WAIT_REPLICAS: partners get 503 until they connect', { connected, wanted });
+  } catch (error) {
+    logger.warn('replicas not counted', { error: error instanceof Error ? error.message : String(error) });
+  }
 }

@@ -103,8 +103,10 @@ async function handleEvent(runtime: Runtime, send: SendToPartner, partner: Partn
 }
 
 async function resendDecision(runtime: Runtime, send: SendToPartner, partner: PartnerId, request: BookingRequest, pending: PendingWrites): Promise<void> {
+  const looked = runtime.replicas.mark(runtime.redis);
   const decision = await runtime.ledger.lookup(partner, request.requestId);
   if (decision) {
+    await runtime.replicas.confirm(looked);
     await answerDecision(runtime, send, partner, decision, request.trackingNo, jobId(decision.notifyId, 'resend', request.trackingNo), pending);
     pending.push(runtime.traces.appendCommand(request.trackingNo, 'notify-resent', { requestId: request.requestId, messageId: decision.notifyId }));
   } else {
@@ -150,6 +152,7 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
     ledgerRequest.offerId = `ZZO-${trackingNo}`;
     ledgerRequest.holdUntil = now + runtime.config.ledger.holdMinutes * 60 * 1000;
   }
+  const decided = runtime.replicas.mark(runtime.redis, runtime.queueConnection);
   const result = await runtime.ledger.decide(ledgerRequest);
 
   if (result.held) {
@@ -181,6 +184,8 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
     );
   }
   pending.push(runtime.traces.appendCommand(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }));
+  // a room promised and then lost in a failover would be given twice
+  await runtime.replicas.confirm(decided);
   await answerDecision(runtime, send, partner, decision, trackingNo, undefined, pending);
   for (const waiting of result.resume) {
     await runtime.inboundQueue.add('process', { partner, trackingNo: waiting }, { ...INBOUND_JOB_OPTIONS, jobId: jobId(waiting, 'after', decision.requestId) });

@@ -57,7 +57,7 @@ describe('config: loadConfig', () => {
       expect(config.port).to.equal(8080);
       expect(config.role).to.deep.equal(['api', 'worker', 'scheduler']);
       expect(config.logLevel).to.equal('info');
-      expect(config.redis).to.deep.equal({ mode: 'standalone', url: 'redis://127.0.0.1:6390', nodes: [], sentinelName: 'mymaster', namespace: 'zzgw', commandTimeoutMs: 2000 });
+      expect(config.redis).to.deep.equal({ mode: 'standalone', url: 'redis://127.0.0.1:6390', nodes: [], sentinelName: 'mymaster', namespace: 'zzgw', commandTimeoutMs: 2000, waitReplicas: 0, waitTimeoutMs: 1000 });
       expect(config.center).to.deep.equal({ areaCode: '430200', systemNo: 'ZZ430200', name: '株洲市公共资源交易中心' });
       expect(config.dataEncryptionKey).to.equal(KEY);
       expect(config.localApiKey).to.equal(null);
@@ -184,6 +184,17 @@ describe('config: loadConfig', () => {
       }
       const accepted = loadConfig({ env: requiredEnv({ CHANGSHA_PROXY_URL: 'https://ops:hunter22@proxy.zz.example:3128' }) });
       expect(accepted.partners.changsha.delivery.proxyUrl).to.equal('https://ops:hunter22@proxy.zz.example:3128');
+    });
+
+    it('when REDIS_WAIT_REPLICAS is set and REDIS_WAIT_TIMEOUT_MS is not below REDIS_COMMAND_TIMEOUT_MS, loading throws a ConfigError naming both', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '2000', REDIS_COMMAND_TIMEOUT_MS: '2000' }) }));
+      expect(error.message).to.include('REDIS_WAIT_TIMEOUT_MS').and.include('REDIS_COMMAND_TIMEOUT_MS');
+      expect(loadConfig({ env: requiredEnv({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '1999', REDIS_COMMAND_TIMEOUT_MS: '2000' }) }).redis.waitReplicas).to.equal(1);
+    });
+
+    it('when REDIS_WAIT_REPLICAS is set on Redis Cluster, loading throws a ConfigError naming REDIS_WAIT_REPLICAS', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ REDIS_MODE: 'cluster', REDIS_NODES: '127.0.0.1:7000', REDIS_WAIT_REPLICAS: '1' }) }));
+      expect(error.message).to.include('REDIS_WAIT_REPLICAS');
     });
 
     it('when PROVINCE_INBOUND_SECRET is missing, loading throws a ConfigError naming PROVINCE_INBOUND_SECRET', () => {
