@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { at, futureDay } from '../helpers/dates.ts';
 import { ForwardProxy } from '../helpers/forward-proxy.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { slotRequestedData } from '../simulators/changsha-client.ts';
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
 import { applyData } from '../simulators/province-traffic.ts';
@@ -9,8 +9,19 @@ import { applyData } from '../simulators/province-traffic.ts';
 const isoOf = (day: string, time: string) => `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}T${time}:00+08:00`;
 const offerTo = (requestId: string) => (event: ChangshaWireEvent) => event.eventType === 'slot.offered' && (event.data as { requestId?: string }).requestId === requestId;
 
-describe('calls to partners and proxies (real forward proxy, simulators over HTTP)', () => {
+/** An apply from the province and a slot request from Changsha, each for an hour from the given times; resolves once both partners have their answers. */
+async function answeredByBoth(gateway: TestGateway, provinceStart: string, changshaStart: string): Promise<void> {
   const day = futureDay({ open: true });
+  const plusHour = (time: string) => `${String(Number(time.slice(0, 2)) + 1).padStart(2, '0')}${time.slice(2)}`;
+  const apply = applyData({ start: at(day, provinceStart), end: at(day, plusHour(provinceStart)) });
+  expect((await gateway.province.send('apply', apply)).status).to.equal(200);
+  await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
+  const request = slotRequestedData({ start: isoOf(day, changshaStart), end: isoOf(day, plusHour(changshaStart)) });
+  expect((await gateway.changsha.send('slot.requested', request)).status).to.equal(202);
+  await gateway.changshaSimulator.waitForEvent(offerTo(request.requestId));
+}
+
+describe('calls to partners and proxies (real forward proxy, simulators over HTTP)', () => {
   let proxy: ForwardProxy;
   beforeEach(async () => {
     proxy = await new ForwardProxy().start();
@@ -27,12 +38,7 @@ describe('calls to partners and proxies (real forward proxy, simulators over HTT
       },
     });
     try {
-      const apply = applyData({ start: at(day, '09:00'), end: at(day, '10:00') });
-      expect((await gateway.province.send('apply', apply)).status).to.equal(200);
-      await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
-      const request = slotRequestedData({ start: isoOf(day, '14:00'), end: isoOf(day, '15:00') });
-      expect((await gateway.changsha.send('slot.requested', request)).status).to.equal(202);
-      await gateway.changshaSimulator.waitForEvent(offerTo(request.requestId));
+      await answeredByBoth(gateway, '09:00', '14:00');
 
       const toProvince = proxy.seen.filter(({ url }) => url.startsWith(gateway.simulator.url));
       const toChangsha = proxy.seen.filter(({ url }) => url.startsWith(gateway.changshaSimulator.url));
@@ -51,12 +57,7 @@ describe('calls to partners and proxies (real forward proxy, simulators over HTT
     process.env['HTTP_PROXY'] = process.env['http_proxy'] = `http://127.0.0.1:${proxy.port}`;
     const gateway = await startTestGateway();
     try {
-      const apply = applyData({ start: at(day, '11:00'), end: at(day, '12:00') });
-      expect((await gateway.province.send('apply', apply)).status).to.equal(200);
-      await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
-      const request = slotRequestedData({ start: isoOf(day, '16:00'), end: isoOf(day, '17:00') });
-      expect((await gateway.changsha.send('slot.requested', request)).status).to.equal(202);
-      await gateway.changshaSimulator.waitForEvent(offerTo(request.requestId));
+      await answeredByBoth(gateway, '11:00', '16:00');
 
       const toPartners = proxy.seen.filter(({ url }) => url.startsWith(gateway.simulator.url) || url.startsWith(gateway.changshaSimulator.url));
       expect(toPartners).to.deep.equal([]);
