@@ -82,3 +82,8 @@ export class ReplicaAcknowledgement {
     return new GatewayError('STORE_UNAVAILABLE', reason, { retryAfterMs: this.#retryAfterMs, ...(cause === undefined ? {} : { cause }) });
   }
 }
+
+/** Replicas connected to the master behind `redis`, as the master counts them (INFO replication). */
+export async function connectedReplicas(redis: Redis): Promise<number> {
+  return Number(/^connected_slaves:(\d+)/m.exec(await redis.info('replication'))?.[1] ?? 0);
+}

@@ -13,7 +13,7 @@ import { FieldCipher } from './crypto.ts';
 import { Keys } from './keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis } from './redis.ts';
-import { ReplicaAcknowledgement } from './replication.ts';
+import { connectedReplicas, ReplicaAcknowledgement } from './replication.ts';
 import { PendingCounters } from '../ops/counters.ts';
 import { TraceStore } from './trace.ts';
 
@@ -111,7 +111,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
 async function warnOfMissingReplicas(redis: Redis, wanted: number, logger: Logger): Promise<void> {
   if (wanted === 0) return;
   try {
-    const connected = Number(/^connected_slaves:(\d+)/m.exec(await redis.info('replication'))?.[1] ?? 0);
+    const connected = await connectedReplicas(redis);
     if (connected < wanted) logger.error('fewer replicas than REDIS_WAIT_REPLICAS: partners get 503 until they connect', { connected, wanted });
   } catch (error) {
     logger.warn('replicas not counted', { error: error instanceof Error ? error.message : String(error) });

@@ -6,6 +6,7 @@ import type { PartnerId } from '../../adapters/types.ts';
 import { hexEquals } from '../../adapters/signing/digest.ts';
 import { beijingDate } from '../core/beijing-time.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { connectedReplicas } from '../core/replication.ts';
 import { breakerStateName, type BreakerStateName, type DeliveryOutcome } from './stats.ts';
 
 /**
@@ -236,18 +237,35 @@ export function watchBreakers(runtime: Runtime, breakers: Partial<Record<Partner
 
 export interface Readiness {
   ready: boolean;
-  checks: { redis: 'ok' | 'unreachable'; inboundWorkers: number | 'unknown' };
+  checks: {
+    redis: 'ok' | 'unreachable';
+    inboundWorkers: number | 'unknown';
+    /** with REDIS_WAIT_REPLICAS only */
+    replicas?: { connected: number | 'unknown'; required: number };
+  };
 }
 
 /**
  * Ready when Redis answers and at least one worker (in any process) serves the
- * inbound queue: without one, accepted messages would only pile up.
+ * inbound queue: without one, accepted messages would only pile up. With
+ * REDIS_WAIT_REPLICAS, the master must also have that many replicas: without
+ * them every message is answered 503.
  */
 export async function readiness(runtime: Runtime): Promise<Readiness> {
-  const [ping, workers] = await Promise.allSettled([runtime.redis.ping(), runtime.inboundQueue.getWorkersCount()]);
+  const required = runtime.config.redis.waitReplicas;
+  const [ping, workers, replicas] = await Promise.allSettled([
+    runtime.redis.ping(),
+    runtime.inboundQueue.getWorkersCount(),
+    required > 0 ? connectedReplicas(runtime.redis) : Promise.resolve(0),
+  ]);
   const redis = ping.status === 'fulfilled' ? 'ok' : 'unreachable';
   const inboundWorkers = workers.status === 'fulfilled' ? workers.value : 'unknown';
-  return { ready: redis === 'ok' && typeof inboundWorkers === 'number' && inboundWorkers > 0, checks: { redis, inboundWorkers } };
+  const connected = replicas.status === 'fulfilled' ? replicas.value : 'unknown';
+  const replicasOk = required === 0 || (typeof connected === 'number' && connected >= required);
+  return {
+    ready: redis === 'ok' && typeof inboundWorkers === 'number' && inboundWorkers > 0 && replicasOk,
+    checks: { redis, inboundWorkers, ...(required > 0 ? { replicas: { connected, required } } : {}) },
+  };
 }
 
 /**
@@ -286,6 +304,9 @@ export function probeRoutes(runtime: Runtime): Router {
       ...(checks.redis === 'ok' ? [] : ['redis unreachable']),
       ...(checks.redis === 'ok' && checks.inboundWorkers === 'unknown' ? ['inbound workers unknown'] : []),
       ...(checks.inboundWorkers === 0 ? ['no inbound worker'] : []),
+      ...(checks.redis === 'ok' && checks.replicas && !(typeof checks.replicas.connected === 'number' && checks.replicas.connected >= checks.replicas.required)
+        ? [`${checks.replicas.connected} of ${checks.replicas.required} Redis replicas`]
+        : []),
     ];
     res.status(503).json({ status: failed.join(', ') || 'not ready', checks });
   });

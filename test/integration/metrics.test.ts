@@ -191,6 +191,19 @@ describe('/readyz', () => {
     expect((after.data as { checks: { inboundWorkers: number } }).checks.inboundWorkers).to.be.at.least(1);
     expect((await axios.get(`${gateway.url}/healthz`)).data).to.deep.equal({ status: 'ok' });
   });
+
+  it('when REDIS_WAIT_REPLICAS asks for a replica the Redis does not have, answers 503 naming the replicas, workers or not', async () => {
+    const waiting = await startTestGateway({ env: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' } });
+    try {
+      await Promise.all(waiting.workers?.workers.map((worker) => worker.waitUntilReady()) ?? []);
+      const answer = await axios.get(`${waiting.url}/readyz`, { validateStatus: () => true });
+      expect(answer.status).to.equal(503);
+      expect(answer.data).to.deep.include({ status: '0 of 1 Redis replicas' });
+      expect((answer.data as { checks: object }).checks).to.deep.include({ redis: 'ok', replicas: { connected: 0, required: 1 } });
+    } finally {
+      await waiting.close();
+    }
+  });
 });
 
 describe('delivery and circuit breaker statistics (workers, province simulator)', () => {

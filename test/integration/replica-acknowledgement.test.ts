@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { AxiosResponse } from 'axios';
+import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startPrivateSentinel, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
@@ -46,6 +46,16 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
   });
 
   const recordOnReplica = (trackingNo: string) => replicaClient.hget(gateway.runtime.keys.intake('province').record(trackingNo), 'state');
+
+  it('when the replica is connected, /readyz counts it and answers 200 once a worker runs', async () => {
+    const workers = gateway.startWorkers();
+    await Promise.all(workers.workers.map((worker) => worker.waitUntilReady()));
+    const answer = await axios.get(`${gateway.url}/readyz`, { validateStatus: () => true });
+    expect(answer.status).to.equal(200);
+    expect((answer.data as { checks: object }).checks).to.deep.include({ replicas: { connected: 1, required: 1 } });
+    await gateway.workers?.close();
+    gateway.workers = undefined;
+  });
 
   it('when the replica is up, an apply is answered 200 and its record is on the replica already', async () => {
     const answer = await gateway.province.send('apply', applyData({ start: at(day, '09:00'), end: at(day, '10:00') }));
