@@ -187,6 +187,9 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     await page.locator(`[data-testid="message-summary"][data-tracking-no="${firstTrackingNo}"]`).waitFor();
     expect(page.url()).to.match(new RegExp(`#/messages/${firstTrackingNo}$`));
     await page.locator('[data-testid="ledger-decision"][data-state="in-force"]').waitFor();
+    // ops staff read Chinese: the operation and the ledger's outcome are named, not shown as codes
+    expect(await page.getByTestId('message-summary').innerText()).to.include('申请').and.not.include('apply');
+    expect(await page.getByTestId('ledger-decision').innerText()).to.include('已批准').and.not.include('approved');
     // the delivery may be recorded after the page was drawn: the page redraws when the trace grows
     await page.locator('[data-testid="trace-entry"][data-stage="delivery-attempt"]').filter({ hasText: 'delivered' }).waitFor();
     const stages = await Promise.all((await page.getByTestId('trace-entry').all()).map((entry) => entry.getAttribute('data-stage')));

@@ -101,3 +101,62 @@ export function stateName(state) {
   const names = STATES[state];
   return names ? tr(names[0], names[1]) : state;
 }
+
+const OUTCOMES = /** @type {Record<string, [string, string]>} */ ({
+  approved: ['已批准', 'approved'],
+  rejected: ['已拒绝', 'rejected'],
+  cancelled: ['已取消', 'cancelled'],
+  held: ['已保留', 'held'],
+  confirmed: ['已确认', 'confirmed'],
+  released: ['已释放', 'released'],
+  unchanged: ['无变化', 'unchanged'],
+});
+
+// the codes stay beside the Chinese: the partners' contracts and their staff use them
+const REASONS = /** @type {Record<string, [string, string]>} */ ({
+  NO_CAPACITY: ['无可用房间', 'no room free'],
+  CENTER_CLOSED: ['中心当日不开放', 'center closed that day'],
+  NOT_IN_FORCE: ['原申请不在有效状态', 'original not in force'],
+  CANCELLED: ['已取消', 'cancelled'],
+  INVALID_WINDOW: ['时间段无效', 'invalid time window'],
+  HOLD_EXPIRED: ['保留已过期', 'hold expired'],
+  PROJECT_POSTPONED: ['项目延期', 'project postponed'],
+  PROJECT_CANCELLED: ['项目取消', 'project cancelled'],
+  OTHER: ['其他', 'other'],
+});
+
+const OPERATIONS = /** @type {Record<string, [string, string]>} */ ({
+  apply: ['申请', 'apply'],
+  change: ['变更', 'change'],
+  cancel: ['取消', 'cancel'],
+  query: ['查询', 'query'],
+  events: ['事件', 'events'],
+  hold: ['保留', 'hold'],
+  confirm: ['确认', 'confirm'],
+  release: ['释放', 'release'],
+  expire: ['到期', 'expire'],
+});
+
+/** @param {Record<string, [string, string]>} names @param {string | null | undefined} word */
+function named(names, word) {
+  if (!word) return '—';
+  const known = names[word];
+  return known ? tr(known[0], known[1]) : word;
+}
+
+/** A ledger decision's outcome, in the current language. @param {string | null | undefined} outcome */
+export function outcomeName(outcome) {
+  return named(OUTCOMES, outcome);
+}
+
+/** A ledger reason with its code, e.g. 无可用房间（NO_CAPACITY）. @param {string | null | undefined} reason */
+export function reasonName(reason) {
+  if (!reason) return '';
+  const known = REASONS[reason];
+  return known ? tr(`${known[0]}（${reason}）`, `${known[1]} (${reason})`) : reason;
+}
+
+/** A partner interface or ledger operation (apply, events, hold…), in the current language. @param {string | null | undefined} operation */
+export function operationName(operation) {
+  return named(OPERATIONS, operation);
+}

@@ -1,7 +1,7 @@
 /* global location, HTMLInputElement, HTMLSelectElement */
 import * as api from '../api.js';
 import { badge, empty, h, json, replace, table, time } from '../dom.js';
-import { partnerName, stateName, tr } from '../i18n.js';
+import { operationName, partnerName, stateName, tr } from '../i18n.js';
 import { app, can, closeDialog, describeError, openDialog, showDialog, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').DeadLetterSummary} DeadLetterSummary */
@@ -27,7 +27,7 @@ async function inspect(id) {
           h('dt', null, tr('队列 / 任务', 'Queue / job')), h('dd', { class: 'mono' }, `${letter.queue} · ${letter.jobName} · ${letter.jobId}`),
           h('dt', null, tr('尝试次数', 'Attempts')), h('dd', null, String(letter.attempts)),
           h('dt', null, tr('状态', 'Status')), h('dd', null, statusBadge(letter.status), letter.discarded ? ` ${letter.discarded.by}: ${letter.discarded.reason}` : ''),
-          h('dt', null, tr('消息', 'Message')), h('dd', null, h('a', { href: `#/messages/${encodeURIComponent(letter.trackingNo)}`, testid: 'dl-trace-link', onclick: () => closeDialog() }, letter.trackingNo), message?.operation ? ` (${message.operation})` : ''),
+          h('dt', null, tr('消息', 'Message')), h('dd', null, h('a', { href: `#/messages/${encodeURIComponent(letter.trackingNo)}`, testid: 'dl-trace-link', onclick: () => closeDialog() }, letter.trackingNo), message?.operation ? ` (${operationName(message.operation)})` : ''),
         ),
         h('h3', null, tr('任务数据（个人信息已脱敏）', 'Job data (personal data masked)')),
         h('pre', { class: 'json', testid: 'dl-detail' }, json({ ...rest, data })),

@@ -1,7 +1,7 @@
 /* global location, HTMLInputElement, HTMLSelectElement */
 import * as api from '../api.js';
 import { badge, clock, empty, h, json, replace, table, time } from '../dom.js';
-import { partnerName, stateName, tr } from '../i18n.js';
+import { operationName, outcomeName, partnerName, reasonName, stateName, tr } from '../i18n.js';
 import { app, can } from '../ui.js';
 import { raiseExceptionDialog } from './actions.js';
 
@@ -68,7 +68,7 @@ function results(items) {
         { testid: 'message-row', dataset: { trackingNo: item.trackingNo, partner: item.partner ?? '' } },
         h('td', { class: 'nowrap' }, time(item.receivedAt)),
         h('td', null, partnerName(item.partner)),
-        h('td', null, item.operation ?? '—'),
+        h('td', null, operationName(item.operation)),
         h('td', null, stateName(item.state)),
         h('td', null, idList(item.ids)),
         h('td', null, h('a', { class: 'mono', href: `#/messages/${encodeURIComponent(item.trackingNo)}`, testid: 'message-link' }, item.trackingNo)),
@@ -173,7 +173,8 @@ function traceSummary(entry) {
   if (entry.stage === 'decision') {
     const outcome = typeof entry['outcome'] === 'string' ? entry['outcome'] : '';
     const health = outcome === 'rejected' ? 'red' : outcome === 'approved' || outcome === 'confirmed' || outcome === 'held' ? 'green' : 'neutral';
-    return badge(health, `${outcome}${typeof entry['reason'] === 'string' && entry['reason'] ? ` ${entry['reason']}` : ''}${typeof entry['roomId'] === 'string' && entry['roomId'] ? ` → ${entry['roomId']}` : ''}`);
+    const reason = typeof entry['reason'] === 'string' && entry['reason'] ? ` ${reasonName(entry['reason'])}` : '';
+    return badge(health, `${outcomeName(outcome)}${reason}${typeof entry['roomId'] === 'string' && entry['roomId'] ? ` → ${entry['roomId']}` : ''}`);
   }
   if (entry.stage === 'dead-lettered') return badge('red', typeof entry['reason'] === 'string' ? entry['reason'] : '');
   return null;
@@ -187,7 +188,7 @@ function ledgerPanel(message) {
   const rows = [
     [tr('请求', 'Request'), ledger.requestId],
     [tr('状态', 'State'), stateName(ledger.state)],
-    [tr('决定', 'Outcome'), ledger.outcome ? `${ledger.outcome}${ledger.reason ? ` (${ledger.reason})` : ''}` : null],
+    [tr('决定', 'Outcome'), ledger.outcome ? `${outcomeName(ledger.outcome)}${ledger.reason ? ` ${reasonName(ledger.reason)}` : ''}` : null],
     [tr('房间', 'Room'), ledger.roomId],
     [tr('座位', 'Seats'), ledger.seatIds.length > 0 ? ledger.seatIds.join(', ') : ledger.seats === null ? null : String(ledger.seats)],
     [tr('时间', 'When'), ledger.start ? `${time(ledger.start)} – ${ledger.end ? clock(ledger.end) : ''}` : null],
@@ -228,7 +229,7 @@ async function detailPage(context, trackingNo) {
         'dl',
         { class: 'facts' },
         h('dt', null, tr('合作方', 'Partner')), h('dd', null, partnerName(message.partner)),
-        h('dt', null, tr('操作', 'Operation')), h('dd', null, message.operation ?? '—'),
+        h('dt', null, tr('操作', 'Operation')), h('dd', null, operationName(message.operation)),
         h('dt', null, tr('状态', 'State')), h('dd', null, stateName(message.state)),
         h('dt', null, tr('收到时间', 'Received')), h('dd', null, time(message.receivedAt)),
         h('dt', null, tr('请求', 'Request')), h('dd', { class: 'mono' }, message.requestId ?? '—'),
