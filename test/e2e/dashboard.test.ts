@@ -323,6 +323,8 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     await reconciled;
     await page.reload();
     await page.getByTestId('run-row').first().waitFor();
+    // who started it, in Chinese: the gateway writes "on demand by <operator>"
+    expect(await page.getByTestId('run-row').first().innerText()).to.include('手动发起').and.not.include('on demand');
     await page.getByTestId('exception-form').waitFor();
     await capture(page, 'actions');
 

@@ -160,3 +160,13 @@ export function reasonName(reason) {
 export function operationName(operation) {
   return named(OPERATIONS, operation);
 }
+
+/** What started a reconciliation run (written by the gateway in English), in the current language. @param {string | null | undefined} reason */
+export function triggerName(reason) {
+  if (!reason) return '—';
+  if (reason === 'daily') return tr('每日定时', 'daily');
+  if (reason === 'catch-up at start') return tr('启动时补做', 'catch-up at start');
+  if (reason === 'on demand (API)') return tr('接口手动发起', 'on demand (API)');
+  const operator = /^on demand by (.+)$/.exec(reason)?.[1];
+  return operator ? tr(`${operator} 手动发起`, reason) : reason;
+}

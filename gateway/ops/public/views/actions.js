@@ -1,7 +1,7 @@
 /* global HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement, HTMLFormElement */
 import * as api from '../api.js';
 import { badge, empty, h, replace, table, time } from '../dom.js';
-import { partnerName, tr } from '../i18n.js';
+import { partnerName, triggerName, tr } from '../i18n.js';
 import { app, can, describeError, openDialog, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').RunDetail} RunDetail */
@@ -112,7 +112,7 @@ function runRow(run) {
     h('td', null, badge(run.health, run.counts.errors > 0 ? tr('有错误', 'errors') : run.health === 'green' ? tr('一致', 'in step') : tr('有差异', 'differences'))),
     h('td', null, partnerName(run.partner)),
     h('td', { title: run.runId }, time(run.finishedAt)),
-    h('td', null, run.reason),
+    h('td', null, triggerName(run.reason)),
     h('td', null, run.days.length > 0 ? `${run.days[0] ?? ''} … ${run.days.at(-1) ?? ''}` : '—'),
     h('td', { class: 'num' }, String(run.counts.missed)),
     h('td', { class: 'num' }, String(run.counts.different)),

@@ -1,6 +1,6 @@
 import * as api from '../api.js';
 import { ago, badge, duration, empty, h, healthWord, percent, replace, table, time } from '../dom.js';
-import { partnerName, pick, stateName, tr } from '../i18n.js';
+import { partnerName, pick, stateName, triggerName, tr } from '../i18n.js';
 import { can, describeError, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').Overview} Overview */
@@ -187,7 +187,7 @@ function schedulerSection(data) {
       h('td', null, badge(run.health, run.errors > 0 ? tr('有错误', 'errors') : run.health === 'green' ? tr('一致', 'in step') : tr('有差异', 'differences'))),
       h('td', null, partnerName(run.partner)),
       h('td', { title: run.runId }, time(run.finishedAt)),
-      h('td', null, run.reason),
+      h('td', null, triggerName(run.reason)),
       h('td', { class: 'num' }, String(run.missed)),
       h('td', { class: 'num' }, String(run.different)),
       h('td', { class: 'num' }, String(run.extra)),
