@@ -345,6 +345,9 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     await page.locator('[data-testid="audit-row"][data-action="dead-letter.discard"][data-actor="wei"]').waitFor();
     expect(await page.locator('[data-testid="audit-row"][data-action="dead-letter.replay"][data-actor="chen"][data-result="ok"]').count()).to.equal(1);
     expect(await page.locator('[data-testid="audit-row"][data-actor="lin"][data-result="denied"]').count()).to.be.at.least(1);
+    // actions are named in Chinese, their codes kept beneath
+    expect(await page.locator('[data-testid="audit-row"][data-actor="lin"][data-result="denied"]').first().innerText()).to.include('越权请求');
+    expect(await page.locator('[data-testid="audit-row"][data-action="dead-letter.replay"][data-actor="chen"]').innerText()).to.include('重放死信').and.include('dead-letter.replay');
     expect(await page.locator('[data-testid="audit-row"][data-action="login"][data-actor="zhao"][data-result="failed"]').count()).to.equal(6);
     await capture(page, 'audit');
 

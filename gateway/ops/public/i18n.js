@@ -170,3 +170,40 @@ export function triggerName(reason) {
   const operator = /^on demand by (.+)$/.exec(reason)?.[1];
   return operator ? tr(`${operator} 手动发起`, reason) : reason;
 }
+
+const SECURITY_KINDS = /** @type {Record<string, [string, string]>} */ ({
+  signature: ['签名 / 身份校验失败', 'signature or sender rejected'],
+  replay: ['重复消息（重放）', 'replayed message'],
+  'rate-limit': ['超过限流', 'rate limited'],
+  rejected: ['其他 4xx 拒绝', 'other 4xx refusal'],
+});
+
+/** A kind of security event (signature, replay, rate-limit, rejected), in the current language. @param {string} kind */
+export function securityKindName(kind) {
+  return named(SECURITY_KINDS, kind);
+}
+
+const AUDIT_ACTIONS = /** @type {Record<string, [string, string]>} */ ({
+  login: ['登录', 'log in'],
+  logout: ['退出', 'log out'],
+  'dead-letter.replay': ['重放死信', 'replay a dead letter'],
+  'dead-letter.replay-matching': ['批量重放死信', 'replay matching dead letters'],
+  'dead-letter.discard': ['丢弃死信', 'discard a dead letter'],
+  'reconciliation.run': ['发起对账', 'run a reconciliation'],
+  'exception.raise': ['上报异常', 'raise an exception'],
+  'queues.post': ['队列面板操作', 'queue board action'],
+  'queues.put': ['队列面板操作', 'queue board action'],
+  'queues.patch': ['队列面板操作', 'queue board action'],
+  'queues.delete': ['队列面板删除', 'queue board deletion'],
+});
+
+/**
+ * An audit entry's action (as the audit chain stores it) in the current language.
+ * A request refused for the operator's role is stored as its method and path.
+ * @param {string} action
+ */
+export function auditActionName(action) {
+  if (action.startsWith('security.')) return securityKindName(action.slice('security.'.length));
+  if (/^[A-Z]+ \//.test(action)) return tr('越权请求', 'beyond the role');
+  return named(AUDIT_ACTIONS, action);
+}

@@ -1,7 +1,7 @@
 /* global HTMLInputElement */
 import * as api from '../api.js';
-import { badge, empty, h, json, replace, table, time } from '../dom.js';
-import { stateName, tr } from '../i18n.js';
+import { badge, empty, h, replace, table, time } from '../dom.js';
+import { auditActionName, stateName, tr } from '../i18n.js';
 
 /** @typedef {import('../model.js').AuditEntry} AuditEntry */
 
@@ -9,6 +9,13 @@ import { stateName, tr } from '../i18n.js';
 function matchesText(entry, text) {
   if (!text) return true;
   return JSON.stringify(entry).toLowerCase().includes(text.toLowerCase());
+}
+
+/** `key: value` pairs on one line, as an operator reads them. @param {Record<string, unknown>} detail */
+function detailText(detail) {
+  return Object.entries(detail)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' · ');
 }
 
 /** @param {import('../app.js').ViewContext} context */
@@ -35,11 +42,11 @@ export async function render(context) {
                 h('td', { class: 'num muted' }, entry.seq === undefined ? '' : String(entry.seq)),
                 h('td', { class: 'nowrap' }, time(entry.at)),
                 h('td', null, entry.actor),
-                h('td', { class: 'mono' }, entry.action),
-                h('td', { class: 'mono clip', title: entry.target ?? '' }, entry.target ?? '—'),
+                h('td', null, auditActionName(entry.action), h('div', { class: 'mono small muted wrap-anywhere' }, entry.action)),
+                h('td', { class: 'mono clip clip-narrow', title: entry.target ?? '' }, entry.target ?? '—'),
                 h('td', { class: 'mono' }, entry.from),
                 h('td', null, badge(entry.result === 'ok' ? 'green' : entry.result === 'denied' ? 'red' : 'amber', stateName(entry.result))),
-                h('td', { class: 'mono small' }, entry.detail ? json(entry.detail) : ''),
+                h('td', { class: 'mono small detail' }, entry.detail ? detailText(entry.detail) : ''),
               ),
             ),
             { testid: 'audit-table' },

@@ -1,29 +1,16 @@
 /* global location, HTMLSelectElement */
 import * as api from '../api.js';
 import { badge, empty, h, percent, replace, table, time } from '../dom.js';
-import { partnerName, tr } from '../i18n.js';
+import { partnerName, securityKindName, tr } from '../i18n.js';
 import { app } from '../ui.js';
 
 /** @typedef {import('../model.js').SecurityData} SecurityData */
 
 const REFRESH_MS = 15_000;
 
-const KIND_NAMES = /** @type {Record<string, [string, string]>} */ ({
-  signature: ['签名 / 身份校验失败', 'signature or sender rejected'],
-  replay: ['重复消息（重放）', 'replayed message'],
-  'rate-limit': ['超过限流', 'rate limited'],
-  rejected: ['其他 4xx 拒绝', 'other 4xx refusal'],
-});
-
-/** @param {string} kind */
-function kindName(kind) {
-  const names = KIND_NAMES[kind];
-  return names ? tr(names[0], names[1]) : kind;
-}
-
 /** @param {string} kind */
 function kindBadge(kind) {
-  return badge(kind === 'signature' ? 'red' : kind === 'replay' ? 'neutral' : 'amber', kindName(kind), 'security-kind');
+  return badge(kind === 'signature' ? 'red' : kind === 'replay' ? 'neutral' : 'amber', securityKindName(kind), 'security-kind');
 }
 
 /** @param {import('../app.js').ViewContext} context */
@@ -31,7 +18,7 @@ export async function render(context) {
   const partner = context.query.get('partner') ?? '';
   const kind = context.query.get('kind') ?? '';
   const partnerSelect = h('select', { testid: 'security-filter-partner', 'aria-label': tr('合作方', 'Partner') }, h('option', { value: '' }, tr('全部合作方', 'all partners')), (app.meta?.partners ?? []).map((name) => h('option', { value: name, selected: name === partner }, partnerName(name))));
-  const kindSelect = h('select', { testid: 'security-filter-kind', 'aria-label': tr('类型', 'Kind') }, h('option', { value: '' }, tr('全部类型', 'all kinds')), (app.meta?.securityKinds ?? []).map((name) => h('option', { value: name, selected: name === kind }, kindName(name))));
+  const kindSelect = h('select', { testid: 'security-filter-kind', 'aria-label': tr('类型', 'Kind') }, h('option', { value: '' }, tr('全部类型', 'all kinds')), (app.meta?.securityKinds ?? []).map((name) => h('option', { value: name, selected: name === kind }, securityKindName(name))));
   const form = h(
     'form',
     {
@@ -84,7 +71,7 @@ export async function render(context) {
       days.length === 0
         ? empty(tr('最近 7 天没有安全事件。', 'No security event in the last 7 days.'))
         : table(
-            [tr('日期', 'Day'), ...columns.map((column) => `${partnerName(column.partner)} · ${kindName(column.kind)}`)],
+            [tr('日期', 'Day'), ...columns.map((column) => `${partnerName(column.partner)} · ${securityKindName(column.kind)}`)],
             days.map((day) =>
               h(
                 'tr',
