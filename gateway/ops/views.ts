@@ -7,6 +7,7 @@ import { lastReconciliation, recentRuns, type ReconciliationRun } from '../../qu
 import { beijingDate } from '../core/beijing-time.ts';
 import { redact } from '../core/pii.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { connectedReplicas } from '../core/replication.ts';
 import type { SearchKind, TraceEntry } from '../core/trace.ts';
 import type { OpsAuth } from './auth.ts';
 import { breakerStates, partnerStats, securityDailyCounts, securityEvents, SECURITY_KINDS, type PartnerBreakerStates, type PartnerStats } from './stats.ts';
@@ -638,8 +639,26 @@ function json(handler: Handler) {
   };
 }
 
+/** With REDIS_WAIT_REPLICAS, a master short of replicas makes every partner message a 503. */
+async function replicaReasons(runtime: Runtime): Promise<Reason[]> {
+  const required = runtime.config.redis.waitReplicas;
+  if (required === 0) return [];
+  const connected = await connectedReplicas(runtime.redis).catch(() => undefined);
+  if (connected !== undefined && connected >= required) return [];
+  const count = connected === undefined ? '?' : String(connected);
+  return [
+    {
+      scope: 'redis',
+      code: 'REPLICAS_MISSING',
+      health: 'red',
+      zh: `Redis 副本不足（${count} / ${required}）：合作方的每条消息都将得到 503，直到副本连上`,
+      en: `Redis has ${count} of the ${required} replica(s) REDIS_WAIT_REPLICAS asks for: every partner message gets 503 until they connect`,
+    },
+  ];
+}
+
 export async function overview(runtime: Runtime) {
-  const [queues, stats, breakers, deadLetters, runs, lastRun, completedPeriodic, failedPeriodic] = await Promise.all([
+  const [queues, stats, breakers, deadLetters, runs, lastRun, completedPeriodic, failedPeriodic, storeReasons] = await Promise.all([
     Promise.all(dashboardQueues(runtime).map((named) => queueView(runtime, named))),
     partnerStats(runtime),
     breakerStates(runtime),
@@ -648,6 +667,7 @@ export async function overview(runtime: Runtime) {
     lastReconciliation(runtime),
     runtime.periodicQueue.getJobs(['completed'], 0, 9),
     runtime.periodicQueue.getJobs(['failed'], 0, 4),
+    replicaReasons(runtime),
   ]);
   const partners = stats.map((partner) => partnerView(partner, breakers.find((entry) => entry.partner === partner.partner)));
 
@@ -690,7 +710,7 @@ export async function overview(runtime: Runtime) {
     }
   }
 
-  const reasons = [...partners.flatMap((partner) => partner.reasons), ...queues.flatMap((queue) => queue.reasons), ...deadLetterReasons, ...schedulerReasons, ...calendarReasons];
+  const reasons = [...storeReasons, ...partners.flatMap((partner) => partner.reasons), ...queues.flatMap((queue) => queue.reasons), ...deadLetterReasons, ...schedulerReasons, ...calendarReasons];
   return {
     generatedAt: new Date(now).toISOString(),
     health: worst(reasons),

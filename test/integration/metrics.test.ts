@@ -4,6 +4,7 @@ import type { Job, Worker } from 'bullmq';
 import { CircuitState } from 'cockatiel';
 import type { Clock } from '../../gateway/core/clock.ts';
 import { breakerStates, partnerStats, securityDailyCounts, securityEvents, type SecurityEvent } from '../../gateway/ops/stats.ts';
+import { overview } from '../../gateway/ops/views.ts';
 import { startWorkers, type WorkerSet } from '../../queues/workers/index.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -192,7 +193,7 @@ describe('/readyz', () => {
     expect((await axios.get(`${gateway.url}/healthz`)).data).to.deep.equal({ status: 'ok' });
   });
 
-  it('when REDIS_WAIT_REPLICAS asks for a replica the Redis does not have, answers 503 naming the replicas, workers or not', async () => {
+  it('when REDIS_WAIT_REPLICAS asks for a replica the Redis does not have, answers 503 naming the replicas, workers or not; the overview says so in red', async () => {
     const waiting = await startTestGateway({ env: { REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '100' } });
     try {
       await Promise.all(waiting.workers?.workers.map((worker) => worker.waitUntilReady()) ?? []);
@@ -200,6 +201,9 @@ describe('/readyz', () => {
       expect(answer.status).to.equal(503);
       expect(answer.data).to.deep.include({ status: '0 of 1 Redis replicas' });
       expect((answer.data as { checks: object }).checks).to.deep.include({ redis: 'ok', replicas: { connected: 0, required: 1 } });
+      const summary = await overview(waiting.runtime);
+      expect(summary.health).to.equal('red');
+      expect(summary.reasons.find((reason) => reason.code === 'REPLICAS_MISSING')?.zh).to.include('0 / 1');
     } finally {
       await waiting.close();
     }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { overview } from '../../gateway/ops/views.ts';
 import { startPrivateSentinel, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -53,6 +54,7 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
     const answer = await axios.get(`${gateway.url}/readyz`, { validateStatus: () => true });
     expect(answer.status).to.equal(200);
     expect((answer.data as { checks: object }).checks).to.deep.include({ replicas: { connected: 1, required: 1 } });
+    expect((await overview(gateway.runtime)).reasons.map((reason) => reason.code)).not.to.include('REPLICAS_MISSING');
     await gateway.workers?.close();
     gateway.workers = undefined;
   });
