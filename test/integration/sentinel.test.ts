@@ -46,7 +46,7 @@ async function connectedTo(redis: Redis, port: number, what: string, timeoutMs: 
   }
 }
 
-describe('province flow through Redis Sentinel (master, replica, one sentinel), across a failover', () => {
+describe('province flow through Redis Sentinel (master, replica, one sentinel; REDIS_WAIT_REPLICAS=1), across a failover', () => {
   let sentinel: PrivateSentinel;
   let gateway: TestGateway;
 
@@ -54,7 +54,8 @@ describe('province flow through Redis Sentinel (master, replica, one sentinel), 
     this.timeout(30_000);
     sentinel = await startPrivateSentinel();
     gateway = await startTestGateway({
-      env: { REDIS_MODE: 'sentinel', REDIS_NODES: sentinel.nodes.join(','), REDIS_SENTINEL_NAME: sentinel.name },
+      // as production with Sentinel should run: nothing answered unless the replica has it
+      env: { REDIS_MODE: 'sentinel', REDIS_NODES: sentinel.nodes.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '500' },
     });
   });
 
