@@ -261,11 +261,12 @@ export async function readiness(runtime: Runtime): Promise<Readiness> {
   const redis = ping.status === 'fulfilled' ? 'ok' : 'unreachable';
   const inboundWorkers = workers.status === 'fulfilled' ? workers.value : 'unknown';
   const connected = replicas.status === 'fulfilled' ? replicas.value : 'unknown';
-  const replicasOk = required === 0 || (typeof connected === 'number' && connected >= required);
-  return {
-    ready: redis === 'ok' && typeof inboundWorkers === 'number' && inboundWorkers > 0 && replicasOk,
-    checks: { redis, inboundWorkers, ...(required > 0 ? { replicas: { connected, required } } : {}) },
-  };
+  const checks: Readiness['checks'] = { redis, inboundWorkers, ...(required > 0 ? { replicas: { connected, required } } : {}) };
+  return { ready: redis === 'ok' && typeof inboundWorkers === 'number' && inboundWorkers > 0 && !replicasShort(checks), checks };
+}
+
+function replicasShort({ replicas }: Readiness['checks']): boolean {
+  return replicas !== undefined && !(typeof replicas.connected === 'number' && replicas.connected >= replicas.required);
 }
 
 /**
@@ -304,9 +305,7 @@ export function probeRoutes(runtime: Runtime): Router {
       ...(checks.redis === 'ok' ? [] : ['redis unreachable']),
       ...(checks.redis === 'ok' && checks.inboundWorkers === 'unknown' ? ['inbound workers unknown'] : []),
       ...(checks.inboundWorkers === 0 ? ['no inbound worker'] : []),
-      ...(checks.redis === 'ok' && checks.replicas && !(typeof checks.replicas.connected === 'number' && checks.replicas.connected >= checks.replicas.required)
-        ? [`${checks.replicas.connected} of ${checks.replicas.required} Redis replicas`]
-        : []),
+      ...(checks.redis === 'ok' && replicasShort(checks) ? [`${checks.replicas?.connected} of ${checks.replicas?.required} Redis replicas`] : []),
     ];
     res.status(503).json({ status: failed.join(', ') || 'not ready', checks });
   });
