@@ -26,6 +26,12 @@ export interface PrivateSentinel {
   servers: PrivateSentinelServer[];
   /** the master as the sentinel names it now (`SENTINEL get-master-addr-by-name`) */
   master(): Promise<Address>;
+  /**
+   * Starts a data server that was killed again, on its port and its data, as a
+   * crashed server comes back: claiming to be master until the sentinel makes
+   * it a replica of the current one (some seconds later). Replaces its entry in `servers`.
+   */
+  restart(port: number): Promise<PrivateSentinelServer>;
   stop(): Promise<void>;
 }
 
@@ -66,9 +72,9 @@ async function spawnServer(args: string[], readyLine: string, label: string): Pr
   return child;
 }
 
-/** A data server (AOF, no eviction, as private-redis.ts runs one); a replica of `replicaOf` when given. */
-async function startDataServer(dataDir: string, replicaOf?: number): Promise<PrivateSentinelServer> {
-  const port = await freePort();
+/** A data server (AOF, no eviction, as private-redis.ts runs one); a replica of `replicaOf` when given; on `port` when given. */
+async function startDataServer(dataDir: string, replicaOf?: number, port?: number): Promise<PrivateSentinelServer> {
+  port ??= await freePort();
   const dir = join(dataDir, String(port));
   mkdirSync(dir, { recursive: true });
   const args = [
@@ -253,6 +259,15 @@ export async function startPrivateSentinel(options: PrivateSentinelOptions = {})
         } finally {
           asked.disconnect();
         }
+      },
+      async restart(port: number) {
+        const index = servers.findIndex((server) => server.port === port);
+        const old = servers[index];
+        if (!old) throw new Error(`no data server on ${port}`);
+        if (old.process.exitCode === null && old.process.signalCode === null) throw new Error(`the data server on ${port} is still running`);
+        const restarted = await startDataServer(dataDir, undefined, port);
+        servers[index] = restarted;
+        return restarted;
       },
       stop,
     };

@@ -116,3 +116,80 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
     expect((failure as Error).message).to.match(/connection was lost/);
   });
 });
+
+describe('a master killed while its replica lags, with Sentinel and REDIS_WAIT_REPLICAS=1', () => {
+  let setup: PrivateSentinel;
+  let gateway: TestGateway;
+  const day = futureDay({ open: true, skip: 1 });
+
+  before(async function () {
+    this.timeout(30_000);
+    setup = await startPrivateSentinel();
+    gateway = await startTestGateway({
+      env: { REDIS_MODE: 'sentinel', REDIS_NODES: setup.nodes.join(','), REDIS_SENTINEL_NAME: setup.name, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300' },
+    });
+  });
+  after(async function () {
+    this.timeout(30_000);
+    for (const server of setup?.servers ?? []) server.process.kill('SIGCONT');
+    await gateway?.close();
+    await setup?.stop();
+  });
+
+  /** Resolves at the sentinel's next +switch-master. */
+  async function nextSwitch(): Promise<void> {
+    const subscriber = new Redis(setup.sentinel.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    await subscriber.subscribe('+switch-master');
+    return new Promise<void>((resolve) => {
+      subscriber.on('message', () => {
+        subscriber.disconnect();
+        resolve();
+      });
+    });
+  }
+
+  it('keeps what the partner was told, and takes again what it was not, on the promoted replica', async function () {
+    this.timeout(90_000);
+    const oldMaster = await setup.master();
+    const master = setup.servers.find((server) => server.port === oldMaster.port);
+    const replica = setup.servers.find((server) => server.port !== oldMaster.port);
+
+    const toldData = applyData({ start: at(day, '09:00'), end: at(day, '10:00') });
+    const told = gateway.province.envelope('apply', toldData);
+    const toldAnswer = await gateway.province.post('apply', told);
+    expect(toldAnswer.status).to.equal(200);
+
+    // the replica stalls: nothing more can be acknowledged
+    replica?.process.kill('SIGSTOP');
+    const untoldData = applyData({ start: at(day, '11:00'), end: at(day, '12:00') });
+    const untold = gateway.province.envelope('apply', untoldData);
+    expect((await gateway.province.post('apply', untold)).status).to.equal(503);
+
+    // the master dies with the untold record; the replica, back, is promoted without it
+    const switched = nextSwitch();
+    const killed = once(master?.process ?? replica!.process, 'exit');
+    master?.process.kill('SIGKILL');
+    await killed;
+    replica?.process.kill('SIGCONT');
+    await switched;
+    expect((await setup.master()).port).to.equal(replica?.port);
+    // the dead master comes back and is made a replica of the new one: acknowledgements can be had again
+    await setup.restart(oldMaster.port);
+
+    // the province sends again after its 503: recorded anew on the new master
+    let answer = await gateway.province.post('apply', untold);
+    for (let attempt = 1; answer.status === 503 && attempt < 200; attempt++) answer = await gateway.province.post('apply', untold);
+    expect(answer.status).to.equal(200);
+
+    const recorded = async (dataUuid: string) => gateway.runtime.traces.find('dataUuid', dataUuid);
+    expect(await recorded(told.validation.DATAUUID)).to.deep.equal([trackingNoOf(toldAnswer)]);
+    expect(await recorded(untold.validation.DATAUUID)).to.deep.equal([trackingNoOf(answer)]);
+    for (const data of [toldData, untoldData]) {
+      const notify = await gateway.simulator.waitForNotify(data.SERIES_NUMBER);
+      expect(notify.data).to.deep.include({ STATUS: '1' });
+    }
+    const owners = [toldData, untoldData].map((data) => `province:${data.SERIES_NUMBER}`);
+    const booked = (await gateway.runtime.ledger.bookings()).filter((booking) => owners.includes(booking.owner));
+    expect([...new Set(booked.map((booking) => booking.owner))].sort()).to.deep.equal([...owners].sort());
+  });
+});
