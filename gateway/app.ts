@@ -37,11 +37,11 @@ export function createApp(runtime: Runtime): Express {
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).type('application/problem+json').json({ title: 'Bad request', status });
+      res.status(status).type('application/problem+json').json({ title: '请求无效 / Bad request', status });
       return;
     }
     runtime.logger.error('unhandled error', { error });
-    res.status(500).type('application/problem+json').json({ title: 'Internal error', status: 500 });
+    res.status(500).type('application/problem+json').json({ title: '网关内部错误 / Internal error', status: 500 });
   });
   return app;
 }

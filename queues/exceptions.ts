@@ -14,9 +14,9 @@ export type RaiseResult =
 export async function raiseException(runtime: Runtime, input: ExceptionInput, raisedBy: string): Promise<RaiseResult> {
   const adapter = runtime.adapters.province;
   const booked = await runtime.ledger.describe(adapter.id, input.seriesNumber);
-  if (!booked) return { ok: false, status: 404, title: 'No such request' };
-  if (booked.state !== 'in-force') return { ok: false, status: 409, title: `Request is not booked (it is ${booked.state})` };
-  if (!adapter.exceptions) return { ok: false, status: 501, title: 'This partner takes no exceptions' };
+  if (!booked) return { ok: false, status: 404, title: '未找到该申请 / No such request' };
+  if (booked.state !== 'in-force') return { ok: false, status: 409, title: `该申请不在有效状态（${booked.state}） / Request is not booked (it is ${booked.state})` };
+  if (!adapter.exceptions) return { ok: false, status: 501, title: '该合作方不接受异常上报 / This partner takes no exceptions' };
   const report: ExceptionReport = { reportId: ulid(runtime.clock.now()), requestId: input.seriesNumber, type: input.type, description: input.description, occurredAt: input.occurredAt };
   const message = adapter.exceptions.encode(report, adapter.messageIdFor(`exception:${report.reportId}`));
   const trackingNo = (await runtime.ledger.lookup(adapter.id, input.seriesNumber))?.trackingNo ?? report.reportId;

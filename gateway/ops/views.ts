@@ -639,6 +639,15 @@ function json(handler: Handler) {
   };
 }
 
+/** the periodic jobs as the overview's Chinese reasons name them (the page itself: i18n.js) */
+const PERIODIC_JOB_NAMES_ZH: Record<string, string> = {
+  'availability-poll': '拉取长沙空闲席位',
+  'availability-publish': '发布株洲空闲席位',
+  'hold-sweep': '保留到期清理',
+  reconciliation: '与省平台对账',
+  retention: '过期数据清理',
+};
+
 /** With REDIS_WAIT_REPLICAS, a master short of replicas makes every partner message a 503. */
 async function replicaReasons(runtime: Runtime): Promise<Reason[]> {
   const required = runtime.config.redis.waitReplicas;
@@ -697,7 +706,7 @@ export async function overview(runtime: Runtime) {
       scope: 'scheduler',
       code: 'PERIODIC_FAILED',
       health: 'amber',
-      zh: `最近 24 小时有 ${recentFailures.length} 个定时任务失败（${[...new Set(recentFailures.map((job) => job.name))].join('、')}）`,
+      zh: `最近 24 小时有 ${recentFailures.length} 个定时任务失败（${[...new Set(recentFailures.map((job) => PERIODIC_JOB_NAMES_ZH[job.name] ?? job.name))].join('、')}）`,
       en: `${recentFailures.length} periodic job(s) failed in the last 24 h (${[...new Set(recentFailures.map((job) => job.name))].join(', ')})`,
     });
   }
@@ -783,7 +792,7 @@ export function opsViewRoutes(runtime: Runtime, auth: OpsAuth): Router {
     json(async (req, res) => {
       const from = text(req, 'from', 10) ?? beijingDate(runtime.clock.now());
       if (!DATE.test(from) || !Number.isFinite(dayStart(from))) {
-        problem(res, 400, 'from: a date yyyy-MM-dd');
+        problem(res, 400, '日期格式应为 yyyy-MM-dd / from: a date yyyy-MM-dd');
         return;
       }
       res.json(await roomBoard(runtime, from, integer(req, 'days', 1, 1, LIMITS.roomBoardDays)));
@@ -800,7 +809,7 @@ export function opsViewRoutes(runtime: Runtime, auth: OpsAuth): Router {
       const kind = SEARCH_KINDS.find((candidate) => candidate === kindParam);
       const partner = text(req, 'partner', 40);
       if (partner !== undefined && !isPartnerId(runtime.adapters, partner)) {
-        problem(res, 400, 'partner: unknown');
+        problem(res, 400, '未知的合作方 / partner: unknown');
         return;
       }
       let trackingNos: string[];
@@ -810,7 +819,7 @@ export function opsViewRoutes(runtime: Runtime, auth: OpsAuth): Router {
         const to = instant(req, 'to') ?? runtime.clock.now();
         const from = instant(req, 'from') ?? to - DAY_MS;
         if (from > to) {
-          problem(res, 400, 'from must not be after to');
+          problem(res, 400, '起始时间不能晚于结束时间 / from must not be after to');
           return;
         }
         trackingNos = await searchByTime(runtime, partner ? [partner] : partners(), from, to, limit);

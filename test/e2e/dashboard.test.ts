@@ -333,6 +333,8 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     await page.locator('[data-testid="dead-letter-row"][data-status="replayed"]').waitFor();
     const pending = page.locator(`[data-testid="dead-letter-row"][data-id="${pendingLetterId}"][data-status="pending"]`);
     await pending.waitFor();
+    // the reason's code is named, and kept
+    expect(await pending.innerText()).to.include('合作方拒收（DELIVERY_REFUSED）').and.include('发往省平台');
     await capture(page, 'dead-letters');
     // the pending one is settled by hand: discarded, with a reason
     await pending.getByTestId('dl-discard').click();
@@ -349,6 +351,7 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     expect(await page.locator('[data-testid="audit-row"][data-actor="lin"][data-result="denied"]').first().innerText()).to.include('越权请求');
     expect(await page.locator('[data-testid="audit-row"][data-action="dead-letter.replay"][data-actor="chen"]').innerText()).to.include('重放死信').and.include('dead-letter.replay');
     expect(await page.locator('[data-testid="audit-row"][data-action="login"][data-actor="zhao"][data-result="failed"]').count()).to.equal(6);
+    expect(await page.locator('[data-testid="audit-row"][data-action="login"][data-actor="zhao"][data-result="failed"]').last().innerText()).to.include('原因: 用户名或密码错误');
     await capture(page, 'audit');
 
     // the overview once there is something to show: the run, periodic jobs, the refusals

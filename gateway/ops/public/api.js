@@ -6,6 +6,9 @@ let csrfToken = '';
 /** @type {() => void} */
 let unauthorized = () => {};
 
+/** The request never got an answer (the browser is offline, or the gateway is down). */
+export class NetworkError extends Error {}
+
 export class ApiError extends Error {
   /**
    * @param {number} status
@@ -55,7 +58,13 @@ async function request(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
-  const response = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  } catch (error) {
+    throw new NetworkError(error instanceof Error ? error.message : String(error));
+  }
   const data = await bodyOf(response);
   if (response.status === 401 && !options.quiet401) unauthorized();
   if (!response.ok) throw new ApiError(response.status, data);

@@ -3,7 +3,7 @@
 // Without a session every route shows the login form.
 import * as api from './api.js';
 import { byId, h, replace, time } from './dom.js';
-import { lang, setLang, tr } from './i18n.js';
+import { lang, roleName, setLang, tr } from './i18n.js';
 import { app, can, closeDialog, describeError, toast } from './ui.js';
 import * as overview from './views/overview.js';
 import * as rooms from './views/rooms.js';
@@ -155,8 +155,7 @@ function renderShell(active) {
   );
   const user = byId('user');
   user.hidden = false;
-  const roleName = { viewer: tr('只读', 'viewer'), operator: tr('操作员', 'operator'), admin: tr('管理员', 'admin') };
-  replace(user, app.user ? `${app.user.username} · ${roleName[app.user.role]}` : '');
+  replace(user, app.user ? `${app.user.username} · ${roleName(app.user.role)}` : '');
   if (app.user) user.dataset['role'] = app.user.role;
   const logout = byId('logout');
   logout.hidden = false;

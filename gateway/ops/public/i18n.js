@@ -135,6 +135,7 @@ const OPERATIONS = /** @type {Record<string, [string, string]>} */ ({
   confirm: ['确认', 'confirm'],
   release: ['释放', 'release'],
   expire: ['到期', 'expire'],
+  'seat-request': ['席位请求', 'seat request'],
 });
 
 /** @param {Record<string, [string, string]>} names @param {string | null | undefined} word */
@@ -206,4 +207,127 @@ export function auditActionName(action) {
   if (action.startsWith('security.')) return securityKindName(action.slice('security.'.length));
   if (/^[A-Z]+ \//.test(action)) return tr('越权请求', 'beyond the role');
   return named(AUDIT_ACTIONS, action);
+}
+
+/** A queue by its name, with what it carries. @param {string} name */
+export function queueName(name) {
+  if (name === 'inbound') return tr('inbound（接收处理）', 'inbound');
+  if (name === 'periodic') return tr('periodic（定时任务）', 'periodic');
+  if (name.startsWith('outbound-')) return tr(`${name}（发往${partnerName(name.slice(9))}）`, name);
+  return name;
+}
+
+const JOBS = /** @type {Record<string, [string, string]>} */ ({
+  process: ['处理消息', 'process a message'],
+  deliver: ['投递', 'deliver'],
+  'held-timeout': ['等待原申请超时', 'original waited for too long'],
+  'hold-expiry': ['保留到期', 'hold expiry'],
+  'availability-poll': ['拉取长沙空闲席位', 'fetch Changsha availability'],
+  'availability-publish': ['发布株洲空闲席位', 'publish Zhuzhou availability'],
+  'hold-sweep': ['保留到期清理', 'sweep lapsed holds'],
+  reconciliation: ['与省平台对账', 'reconciliation'],
+  retention: ['过期数据清理', 'retention purge'],
+});
+
+/** A BullMQ job by its name. @param {string | null | undefined} name */
+export function jobName(name) {
+  return named(JOBS, name);
+}
+
+const DELIVERY_KINDS = /** @type {Record<string, [string, string]>} */ ({
+  delivered: ['送达', 'delivered'],
+  retry: ['待重试', 'to retry'],
+  refused: ['被拒收', 'refused'],
+  'circuit-open': ['断路中', 'circuit open'],
+});
+
+/** The outcome of one delivery attempt. @param {string | null | undefined} kind */
+export function deliveryKindName(kind) {
+  return named(DELIVERY_KINDS, kind);
+}
+
+// the gateway's error codes (gateway/errors.ts) as they head dead-letter reasons
+const ERROR_CODES = /** @type {Record<string, [string, string]>} */ ({
+  DELIVERY_REFUSED: ['合作方拒收', 'refused by the partner'],
+  DELIVERY_RETRYABLE: ['投递失败（重试已用尽）', 'delivery failed (retries used up)'],
+  CIRCUIT_OPEN: ['断路中（重试已用尽）', 'circuit open (retries used up)'],
+  STORE_UNAVAILABLE: ['Redis 不可用', 'Redis unavailable'],
+  INTERNAL: ['网关内部错误', 'internal error'],
+  CANONICAL_INVALID: ['规范化结果不符合模式', 'canonical event invalid'],
+  RECORD_MISSING: ['消息记录缺失', 'message record missing'],
+  ORIGINAL_NOT_RECEIVED: ['超时未收到原申请', 'original never arrived'],
+  HOLD_EXPIRED: ['保留已过期', 'hold expired'],
+});
+
+/**
+ * A dead letter's reason, `CODE: detail` as the gateway writes it, with the code
+ * named in the current language and kept: 合作方拒收（DELIVERY_REFUSED）: State "400".
+ * @param {string | null | undefined} reason
+ */
+export function failureReason(reason) {
+  if (!reason) return '—';
+  const match = /^([A-Z][A-Z_]+)(?::\s*(.*))?$/s.exec(reason);
+  const names = match?.[1] ? ERROR_CODES[match[1]] : undefined;
+  if (!match || !names) return reason;
+  const detail = match[2] ? `: ${match[2]}` : '';
+  return tr(`${names[0]}（${match[1]}）${detail}`, `${names[1]} (${match[1]})${detail}`);
+}
+
+/**
+ * A server's problem title, which may be written "中文 / English": the half of
+ * the current language.
+ * @param {string} title
+ */
+export function titleIn(title) {
+  const halves = title.split(' / ');
+  if (halves.length !== 2 || !/[\u4e00-\u9fff]/.test(halves[0] ?? '')) return title;
+  return tr(halves[0] ?? title, halves[1] ?? title);
+}
+
+const ROLES = /** @type {Record<string, [string, string]>} */ ({
+  viewer: ['只读', 'viewer'],
+  operator: ['操作员', 'operator'],
+  admin: ['管理员', 'admin'],
+});
+
+/** An operator's role. @param {string | null | undefined} role */
+export function roleName(role) {
+  return named(ROLES, role);
+}
+
+const DETAIL_KEYS = /** @type {Record<string, [string, string]>} */ ({
+  reason: ['原因', 'reason'],
+  needed: ['所需角色', 'role needed'],
+  status: ['状态码', 'status'],
+  code: ['代码', 'code'],
+  requestId: ['请求 ID', 'request id'],
+  count: ['数量', 'count'],
+  violations: ['不合规项', 'violations'],
+  type: ['类型', 'type'],
+});
+
+const DETAIL_VALUES = /** @type {Record<string, [string, string]>} */ ({
+  'unknown-or-wrong': ['用户名或密码错误', 'unknown user or wrong password'],
+  locked: ['账户已锁定', 'account locked'],
+});
+
+/**
+ * An audit entry's detail as `key: value` pairs on one line, the known keys and
+ * values in the current language.
+ * @param {Record<string, unknown>} detail
+ */
+export function auditDetail(detail) {
+  return Object.entries(detail)
+    .map(([key, value]) => {
+      const shown = typeof value === 'string' ? (key === 'needed' ? roleName(value) : DETAIL_VALUES[value] ? named(DETAIL_VALUES, value) : value) : JSON.stringify(value);
+      return `${named(DETAIL_KEYS, key)}: ${shown}`;
+    })
+    .join(' · ');
+}
+
+/** Who an audit entry names: an operator, a partner (`partner:province`) or nobody logged in. @param {string} actor */
+export function actorName(actor) {
+  if (actor === 'anonymous') return tr('匿名', 'anonymous');
+  if (actor.startsWith('partner:')) return partnerName(actor.slice('partner:'.length));
+  return actor;
 }

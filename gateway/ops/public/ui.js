@@ -1,7 +1,7 @@
 /* global HTMLDialogElement, HTMLInputElement, HTMLTextAreaElement, HTMLSelectElement, setTimeout */
-import { ApiError } from './api.js';
+import { ApiError, NetworkError } from './api.js';
 import { byId, h, replace } from './dom.js';
-import { tr } from './i18n.js';
+import { titleIn, tr } from './i18n.js';
 
 /** What every view may know of the session. */
 export const app = {
@@ -36,8 +36,9 @@ export function describeError(error) {
     if (error.status === 403) return tr('权限不足或会话令牌失效，请刷新页面', 'Not allowed for your role, or the session token is stale: reload the page');
     if (error.status === 404) return tr('未找到', 'Not found');
     if (error.status === 423) return tr('账户已锁定', 'Account locked');
-    return `${error.message} (HTTP ${error.status})`;
+    return `${titleIn(error.message)} (HTTP ${error.status})`;
   }
+  if (error instanceof NetworkError) return tr('网络错误，无法连接网关', 'Network error: the gateway cannot be reached');
   return error instanceof Error ? error.message : String(error);
 }
 

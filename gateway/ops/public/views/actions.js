@@ -1,7 +1,7 @@
 /* global HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement, HTMLFormElement */
 import * as api from '../api.js';
 import { badge, empty, h, replace, table, time } from '../dom.js';
-import { partnerName, triggerName, tr } from '../i18n.js';
+import { partnerName, stateName, triggerName, tr } from '../i18n.js';
 import { app, can, describeError, openDialog, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').RunDetail} RunDetail */
@@ -100,7 +100,7 @@ function runRow(run) {
   if (run.different.length > 0) {
     details.push(
       h('p', null, h('strong', null, tr('不一致：', 'Different: '))),
-      h('ul', null, run.different.map((item) => h('li', { class: 'mono small' }, `${item.requestId}: ${tr('省平台', 'province')} ${time(item.partner.start)} ${item.partner.seats} ${tr('座', 'seats')} / ${tr('本地', 'here')} ${item.gateway.state} ${item.gateway.roomId} ${item.gateway.start ? time(item.gateway.start) : ''} ${item.gateway.seats ?? ''}`))),
+      h('ul', null, run.different.map((item) => h('li', { class: 'mono small' }, `${item.requestId}: ${tr('省平台', 'province')} ${time(item.partner.start)} ${item.partner.seats} ${tr('座', 'seats')} / ${tr('本地', 'here')} ${stateName(item.gateway.state)} ${item.gateway.roomId} ${item.gateway.start ? time(item.gateway.start) : ''} ${item.gateway.seats ?? ''}`))),
     );
   }
   if (run.extra.length > 0) details.push(h('p', null, h('strong', null, tr('仅本地有效：', 'Only here: ')), run.extra.join(', ')));

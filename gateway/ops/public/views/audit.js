@@ -1,7 +1,7 @@
 /* global HTMLInputElement */
 import * as api from '../api.js';
 import { badge, empty, h, replace, table, time } from '../dom.js';
-import { auditActionName, stateName, tr } from '../i18n.js';
+import { actorName, auditActionName, auditDetail, stateName, tr } from '../i18n.js';
 
 /** @typedef {import('../model.js').AuditEntry} AuditEntry */
 
@@ -9,13 +9,6 @@ import { auditActionName, stateName, tr } from '../i18n.js';
 function matchesText(entry, text) {
   if (!text) return true;
   return JSON.stringify(entry).toLowerCase().includes(text.toLowerCase());
-}
-
-/** `key: value` pairs on one line, as an operator reads them. @param {Record<string, unknown>} detail */
-function detailText(detail) {
-  return Object.entries(detail)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' · ');
 }
 
 /** @param {import('../app.js').ViewContext} context */
@@ -41,12 +34,12 @@ export async function render(context) {
                 { testid: 'audit-row', dataset: { actor: entry.actor, action: entry.action, result: entry.result } },
                 h('td', { class: 'num muted' }, entry.seq === undefined ? '' : String(entry.seq)),
                 h('td', { class: 'nowrap' }, time(entry.at)),
-                h('td', null, entry.actor),
+                h('td', { class: 'nowrap', title: entry.actor }, actorName(entry.actor)),
                 h('td', null, auditActionName(entry.action), h('div', { class: 'mono small muted wrap-anywhere' }, entry.action)),
                 h('td', { class: 'mono clip clip-narrow', title: entry.target ?? '' }, entry.target ?? '—'),
                 h('td', { class: 'mono' }, entry.from),
                 h('td', null, badge(entry.result === 'ok' ? 'green' : entry.result === 'denied' ? 'red' : 'amber', stateName(entry.result))),
-                h('td', { class: 'mono small detail' }, entry.detail ? detailText(entry.detail) : ''),
+                h('td', { class: 'mono small detail' }, entry.detail ? auditDetail(entry.detail) : ''),
               ),
             ),
             { testid: 'audit-table' },

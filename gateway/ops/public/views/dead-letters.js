@@ -1,7 +1,7 @@
 /* global location, HTMLInputElement, HTMLSelectElement */
 import * as api from '../api.js';
 import { badge, empty, h, json, replace, table, time } from '../dom.js';
-import { operationName, partnerName, stateName, tr } from '../i18n.js';
+import { failureReason, jobName, operationName, partnerName, queueName, stateName, tr } from '../i18n.js';
 import { app, can, closeDialog, describeError, openDialog, showDialog, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').DeadLetterSummary} DeadLetterSummary */
@@ -23,8 +23,8 @@ async function inspect(id) {
       tr(`死信 ${letter.id}`, `Dead letter ${letter.id}`),
       [
         h('dl', { class: 'facts' },
-          h('dt', null, tr('原因', 'Reason')), h('dd', null, letter.reason),
-          h('dt', null, tr('队列 / 任务', 'Queue / job')), h('dd', { class: 'mono' }, `${letter.queue} · ${letter.jobName} · ${letter.jobId}`),
+          h('dt', null, tr('原因', 'Reason')), h('dd', null, failureReason(letter.reason)),
+          h('dt', null, tr('队列 / 任务', 'Queue / job')), h('dd', null, `${queueName(letter.queue)} · ${jobName(letter.jobName)} · `, h('span', { class: 'mono' }, letter.jobId)),
           h('dt', null, tr('尝试次数', 'Attempts')), h('dd', null, String(letter.attempts)),
           h('dt', null, tr('状态', 'Status')), h('dd', null, statusBadge(letter.status), letter.discarded ? ` ${letter.discarded.by}: ${letter.discarded.reason}` : ''),
           h('dt', null, tr('消息', 'Message')), h('dd', null, h('a', { href: `#/messages/${encodeURIComponent(letter.trackingNo)}`, testid: 'dl-trace-link', onclick: () => closeDialog() }, letter.trackingNo), message?.operation ? ` (${operationName(message.operation)})` : ''),
@@ -43,7 +43,7 @@ async function inspect(id) {
 async function replay(letter, refresh) {
   const confirmed = await openDialog({
     title: tr('重放死信', 'Replay dead letter'),
-    body: h('p', null, tr(`将任务重新放回队列 ${letter.queue}：${letter.reason}`, `Puts the job back on ${letter.queue}: ${letter.reason}`)),
+    body: h('p', null, tr(`将任务重新放回队列 ${letter.queue}：${failureReason(letter.reason)}`, `Puts the job back on ${letter.queue}: ${failureReason(letter.reason)}`)),
     confirm: tr('重放', 'Replay'),
     testid: 'replay-form',
   });
@@ -107,7 +107,7 @@ export async function render(context) {
     status: query.has('status') ? (query.get('status') ?? '') : 'pending',
   };
   const partnerSelect = h('select', { name: 'partner', testid: 'dl-filter-partner', 'aria-label': tr('合作方', 'Partner') }, h('option', { value: '' }, tr('全部合作方', 'all partners')), (app.meta?.partners ?? []).map((name) => h('option', { value: name, selected: name === filter.partner }, partnerName(name))));
-  const queueSelect = h('select', { name: 'queue', testid: 'dl-filter-queue', 'aria-label': tr('队列', 'Queue') }, h('option', { value: '' }, tr('全部队列', 'all queues')), (app.meta?.queues ?? []).map((queue) => h('option', { value: queue.name, selected: queue.name === filter.queue }, queue.name)));
+  const queueSelect = h('select', { name: 'queue', testid: 'dl-filter-queue', 'aria-label': tr('队列', 'Queue') }, h('option', { value: '' }, tr('全部队列', 'all queues')), (app.meta?.queues ?? []).map((queue) => h('option', { value: queue.name, selected: queue.name === filter.queue }, queueName(queue.name))));
   const reasonInput = h('input', { name: 'reason', type: 'search', value: filter.reason, placeholder: tr('原因包含…（如 DELIVERY_REFUSED）', 'reason contains… (e.g. DELIVERY_REFUSED)'), testid: 'dl-filter-reason', maxlength: 200 });
   const statusSelect = h(
     'select',
@@ -167,9 +167,9 @@ export async function render(context) {
         'tr',
         { testid: 'dead-letter-row', dataset: { id: letter.id, status: letter.status, partner: letter.partner, queue: letter.queue } },
         h('td', { class: 'nowrap' }, time(letter.at)),
-        h('td', null, partnerName(letter.partner)),
-        h('td', { class: 'mono' }, letter.queue),
-        h('td', { class: 'clip', title: letter.reason }, letter.reason),
+        h('td', { class: 'nowrap' }, partnerName(letter.partner)),
+        h('td', { title: letter.queue }, queueName(letter.queue)),
+        h('td', { class: 'clip', title: letter.reason }, failureReason(letter.reason)),
         h('td', { class: 'num' }, String(letter.attempts)),
         h('td', null, statusBadge(letter.status), letter.discarded ? h('div', { class: 'muted small' }, `${letter.discarded.by}: ${letter.discarded.reason}`) : null),
         h('td', null, h('a', { class: 'mono', href: `#/messages/${encodeURIComponent(letter.trackingNo)}` }, letter.trackingNo)),

@@ -1,7 +1,7 @@
 /* global location, HTMLInputElement, HTMLSelectElement */
 import * as api from '../api.js';
 import { badge, clock, empty, h, json, replace, table, time } from '../dom.js';
-import { operationName, outcomeName, partnerName, reasonName, stateName, tr } from '../i18n.js';
+import { deliveryKindName, failureReason, operationName, outcomeName, partnerName, reasonName, stateName, tr } from '../i18n.js';
 import { app, can } from '../ui.js';
 import { raiseExceptionDialog } from './actions.js';
 
@@ -42,7 +42,15 @@ const STAGE_NAMES = /** @type {Record<string, [string, string]>} */ ({
   'offer-confirmed': ['确认报价', 'offer confirmed'],
   'offer-released': ['释放报价', 'offer released'],
   'released-by-partner': ['对方释放', 'released by partner'],
+  'seat-request-created': ['创建席位请求', 'seat request created'],
+  'released-locally': ['本地释放', 'released here'],
 });
+
+/** @param {string} kind */
+function idKindName(kind) {
+  const names = KIND_NAMES[kind];
+  return names ? tr(names[0], names[1]) : kind;
+}
 
 /** @param {string} stage */
 function stageName(stage) {
@@ -54,7 +62,7 @@ function stageName(stage) {
 function idList(ids) {
   const entries = Object.entries(ids);
   if (entries.length === 0) return '—';
-  return h('span', { class: 'ids' }, entries.map(([kind, value]) => h('span', { class: 'id-chip', title: kind }, h('span', { class: 'id-kind' }, kind), ' ', h('span', { class: 'mono' }, value))));
+  return h('span', { class: 'ids' }, entries.map(([kind, value]) => h('span', { class: 'id-chip', title: kind }, h('span', { class: 'id-kind' }, idKindName(kind)), ' ', h('span', { class: 'mono' }, value))));
 }
 
 /** @param {MessageSummary[]} items */
@@ -168,7 +176,7 @@ function traceSummary(entry) {
   if (entry.stage === 'delivery-attempt') {
     const kind = typeof entry['kind'] === 'string' ? entry['kind'] : '';
     const health = kind === 'delivered' ? 'green' : kind === 'retry' ? 'amber' : 'red';
-    return badge(health, `#${typeof entry['attempt'] === 'number' ? entry['attempt'] : '?'} ${kind}${typeof entry['status'] === 'number' ? ` HTTP ${entry['status']}` : ''}`);
+    return badge(health, `#${typeof entry['attempt'] === 'number' ? entry['attempt'] : '?'} ${deliveryKindName(kind)}${typeof entry['status'] === 'number' ? ` HTTP ${entry['status']}` : ''}`);
   }
   if (entry.stage === 'decision') {
     const outcome = typeof entry['outcome'] === 'string' ? entry['outcome'] : '';
@@ -176,7 +184,7 @@ function traceSummary(entry) {
     const reason = typeof entry['reason'] === 'string' && entry['reason'] ? ` ${reasonName(entry['reason'])}` : '';
     return badge(health, `${outcomeName(outcome)}${reason}${typeof entry['roomId'] === 'string' && entry['roomId'] ? ` → ${entry['roomId']}` : ''}`);
   }
-  if (entry.stage === 'dead-lettered') return badge('red', typeof entry['reason'] === 'string' ? entry['reason'] : '');
+  if (entry.stage === 'dead-lettered') return badge('red', typeof entry['reason'] === 'string' ? failureReason(entry['reason']) : '');
   return null;
 }
 
@@ -262,7 +270,7 @@ async function detailPage(context, trackingNo) {
             'section',
             { class: 'panel', testid: 'message-dead-letters' },
             h('h2', null, tr('死信', 'Dead letters')),
-            h('ul', null, message.deadLetters.map((letter) => h('li', null, badge(letter.status === 'pending' ? 'red' : 'neutral', stateName(letter.status)), ' ', time(letter.at), ' ', letter.reason, ' ', h('a', { href: `#/dead-letters?status=&id=${encodeURIComponent(letter.id)}` }, tr('处理 →', 'Act →'))))),
+            h('ul', null, message.deadLetters.map((letter) => h('li', null, badge(letter.status === 'pending' ? 'red' : 'neutral', stateName(letter.status)), ' ', time(letter.at), ' ', failureReason(letter.reason), ' ', h('a', { href: `#/dead-letters?status=&id=${encodeURIComponent(letter.id)}` }, tr('处理 →', 'Act →'))))),
           )
         : null;
     const raw = h(

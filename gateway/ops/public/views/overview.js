@@ -1,6 +1,6 @@
 import * as api from '../api.js';
 import { ago, badge, duration, empty, h, healthWord, percent, replace, table, time } from '../dom.js';
-import { partnerName, pick, stateName, triggerName, tr } from '../i18n.js';
+import { jobName, partnerName, pick, queueName, stateName, triggerName, tr } from '../i18n.js';
 import { can, describeError, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').Overview} Overview */
@@ -80,14 +80,6 @@ function partnersSection(data) {
       { testid: 'partners-table' },
     ),
   );
-}
-
-/** @param {string} name */
-function queueName(name) {
-  if (name === 'inbound') return tr('inbound（接收处理）', 'inbound');
-  if (name === 'periodic') return tr('periodic（定时任务）', 'periodic');
-  if (name.startsWith('outbound-')) return tr(`${name}（发往${partnerName(name.slice(9))}）`, name);
-  return name;
 }
 
 /** @param {Overview} data */
@@ -200,7 +192,7 @@ function schedulerSection(data) {
       'tr',
       { testid: 'periodic-row', dataset: { job: job.name, outcome: job.outcome } },
       h('td', null, badge(job.outcome === 'completed' ? 'green' : 'red', stateName(job.outcome))),
-      h('td', null, job.name),
+      h('td', { title: job.name }, jobName(job.name)),
       h('td', { title: job.id }, time(job.finishedAt)),
       h('td', { class: 'num' }, job.durationMs === null ? '—' : `${job.durationMs} ms`),
       h('td', { class: 'mono clip' }, job.outcome === 'failed' ? (job.failedReason ?? '') : returnValue(job.returnValue)),
