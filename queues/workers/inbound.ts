@@ -192,7 +192,8 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
     await runtime.traces.append(waiting, 'resumed', { after: decision.requestId });
     await runtime.ledger.resumed(partner, decision.requestId, waiting);
   }
-  if (!result.alreadyDecided && changesOccupancy(decision)) await scheduleAvailabilityPublish(runtime, `${decision.kind} ${decision.requestId}`);
+  // also when already decided: the run that decided may have failed before it got here (the publish is deduplicated)
+  if (changesOccupancy(decision)) await scheduleAvailabilityPublish(runtime, `${decision.kind} ${decision.requestId}`);
   return 'handled';
 }
 
@@ -250,6 +251,7 @@ async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): 
 /** The delayed job of an offer: unconfirmed by now, the hold is released and the partner told. */
 export async function expireHold(runtime: Runtime, send: SendToPartner, data: InboundJobs['hold-expiry']): Promise<void> {
   const now = runtime.clock.now();
+  const decided = runtime.replicas.mark(runtime.redis);
   const result = await runtime.ledger.decide({
     op: 'expire',
     partner: data.partner,
@@ -269,6 +271,7 @@ export async function expireHold(runtime: Runtime, send: SendToPartner, data: In
   await runtime.traces.append(data.trackingNo, 'hold-expiry', { outcome: result.decision.outcome, offerId: data.offerId });
   if (result.decision.outcome !== 'released') return;
   runtime.logger.info('hold expired', { correlationId: data.trackingNo, requestId: data.requestId, offerId: data.offerId });
+  await runtime.replicas.confirm(decided);
   await answerDecision(runtime, send, data.partner, result.decision, data.trackingNo);
   await scheduleAvailabilityPublish(runtime, `expiry ${data.requestId}`);
 }

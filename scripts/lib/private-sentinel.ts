@@ -340,3 +340,30 @@ export async function failover(setup: PrivateSentinel, timeoutMs = 20_000): Prom
     subscriber.disconnect();
   }
 }
+
+/**
+ * Resolves once the master the sentinel names has a replica online (INFO
+ * replication), as after a failover once the sentinel has made the old master,
+ * or a restarted one, its replica: until then nothing written can be
+ * acknowledged by a replica (REDIS_WAIT_REPLICAS).
+ */
+export async function untilReplicated(setup: PrivateSentinel, timeoutMs = 30_000): Promise<void> {
+  let seen = '';
+  await until(
+    async () => {
+      const master = await setup.master();
+      const asked = client(master.port);
+      try {
+        seen = await asked.info('replication');
+      } catch {
+        return false;
+      } finally {
+        asked.disconnect();
+      }
+      const fieldsSeen = infoFields(seen);
+      return fieldsSeen['role'] === 'master' && Object.entries(fieldsSeen).some(([name, value]) => /^slave\d+$/.test(name) && value.includes('state=online'));
+    },
+    timeoutMs,
+    () => `master without an online replica:\n${seen}`,
+  );
+}

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import axios, { type AxiosResponse } from 'axios';
+import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { overview } from '../../gateway/ops/views.ts';
-import { startPrivateSentinel, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
+import { startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
@@ -94,7 +95,12 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
     stopReplica();
     const workers = gateway.startWorkers();
     const inbound = workers.workers.find((worker) => worker.name === gateway.runtime.inboundQueue.name);
-    const [, failure] = (await once(inbound ?? workers.workers[0]!, 'failed')) as [unknown, Error];
+    // this apply's job, not one left by the tests above
+    const failure = await new Promise<Error>((resolve) => {
+      inbound?.on('failed', (job: Job | undefined, error: Error) => {
+        if ((job?.data as { trackingNo?: string } | undefined)?.trackingNo === trackingNoOf(accepted)) resolve(error);
+      });
+    });
     expect(failure.message).to.match(/replicas acknowledged/);
     expect(gateway.simulator.notifiesFor(apply.SERIES_NUMBER)).to.deep.equal([]);
 
@@ -108,12 +114,33 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
     const { replicas, redis } = gateway.runtime;
     await replicas.confirm(replicas.mark(redis));
     const mark = replicas.mark(redis);
-    // ioredis would resend an unanswered WAIT on the new connection, where it vouches for nothing
     redis.disconnect(true);
     await once(redis, 'ready');
     const failure = await replicas.confirm(mark).then(() => undefined, (error: unknown) => error);
     expect(failure).to.be.an('error').with.property('code', 'STORE_UNAVAILABLE');
     expect((failure as Error).message).to.match(/connection was lost/);
+  });
+
+  it('when the connection is cut while its WAIT waits, the confirmation fails: nothing answered on a new connection is trusted', async () => {
+    const { replicas, redis } = gateway.runtime;
+    const mark = replicas.mark(redis);
+    stopReplica();
+    const confirming = replicas.confirm(mark).then(() => undefined, (error: unknown) => error);
+    // from another client, while the WAIT blocks on the stopped replica: the server drops the gateway's command connections
+    const admin = new Redis(pair.servers[0]?.port ?? 0, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    try {
+      const ids = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal'))
+        .split('\n')
+        .filter((line) => / name=zzgw-command /.test(line))
+        .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '');
+      expect(ids.length).to.be.at.least(1);
+      for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+    } finally {
+      admin.disconnect();
+    }
+    resumeReplica();
+    const failure = await confirming;
+    expect(failure).to.be.an('error').with.property('code', 'STORE_UNAVAILABLE');
   });
 });
 
@@ -175,10 +202,11 @@ describe('a master killed while its replica lags, with Sentinel and REDIS_WAIT_R
     expect((await setup.master()).port).to.equal(replica?.port);
     // the dead master comes back and is made a replica of the new one: acknowledgements can be had again
     await setup.restart(oldMaster.port);
+    await untilReplicated(setup, 60_000);
 
     // the province sends again after its 503: recorded anew on the new master
     let answer = await gateway.province.post('apply', untold);
-    for (let attempt = 1; answer.status === 503 && attempt < 200; attempt++) answer = await gateway.province.post('apply', untold);
+    for (let attempt = 1; answer.status === 503 && attempt < PARTNER_RETRIES; attempt++) answer = await gateway.province.post('apply', untold);
     expect(answer.status).to.equal(200);
 
     const recorded = async (dataUuid: string) => gateway.runtime.traces.find('dataUuid', dataUuid);

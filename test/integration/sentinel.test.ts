@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import axios from 'axios';
 import { Redis } from 'ioredis';
-import { failover, startPrivateSentinel, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
+import { failover, startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
@@ -141,7 +141,7 @@ describe('province flow through Redis Sentinel (master, replica, one sentinel; R
   });
 
   it('after a sentinel failover, reconnects to the new master by itself and answers the next apply there', async function () {
-    this.timeout(20_000);
+    this.timeout(45_000);
     const oldMaster = await sentinel.master();
     const connections = await gatewayConnections();
     for (const [what, connection] of connections) {
@@ -152,6 +152,8 @@ describe('province flow through Redis Sentinel (master, replica, one sentinel; R
     await Promise.all(connections.map(([what, connection]) => connectedTo(connection, newMaster.port, what, 15_000)));
     await gateway.runtime.ready();
     expect(await serverPort(gateway.runtime.redis)).to.equal(newMaster.port);
+    // the sentinel makes the old master a replica of the new one some seconds later; until then nothing can be acknowledged
+    await untilReplicated(sentinel, 30_000);
 
     const next = applyData({ start: at(day, '09:30'), end: at(day, '11:00'), SEAT_COUNT: 3 });
     const { trackingNo, dataUuid } = await applyAnswered(next);
