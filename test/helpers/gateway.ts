@@ -188,3 +188,21 @@ export async function waitForDelivered(runtime: Runtime, trackingNo: string): Pr
 export async function waitForStage(runtime: Runtime, trackingNo: string, stage: string): Promise<void> {
   while (!(await runtime.traces.read(trackingNo)).some((entry) => entry.stage === stage)) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Closes a gateway, but gives up after `boundMs` (rejecting), so that an after
+ * hook still stops the Redis servers it set up when a close hangs on them.
+ */
+export async function closeWithin(gateway: TestGateway | undefined, boundMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      gateway?.close(),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`the gateway did not close within ${boundMs} ms`)), boundMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

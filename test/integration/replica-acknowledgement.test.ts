@@ -6,11 +6,13 @@ import { Redis } from 'ioredis';
 import { overview } from '../../gateway/ops/views.ts';
 import { startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { closeWithin, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
 /** How often the partner's POST is sent again after a 503 before the test gives up. */
 const PARTNER_RETRIES = 20;
+/** How long the gateway may take to close, so that the Redis servers are stopped whatever happens. */
+const CLOSE_BOUND_MS = 20_000;
 
 const trackingNoOf = (answer: AxiosResponse) => (answer.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
 
@@ -40,11 +42,14 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
     resumeReplica();
   });
   after(async function () {
-    this.timeout(30_000);
+    this.timeout(CLOSE_BOUND_MS + 10_000);
     resumeReplica();
     replicaClient?.disconnect();
-    await gateway?.close();
-    await pair?.stop();
+    try {
+      await closeWithin(gateway, CLOSE_BOUND_MS);
+    } finally {
+      await pair?.stop();
+    }
   });
 
   const recordOnReplica = (trackingNo: string) => replicaClient.hget(gateway.runtime.keys.intake('province').record(trackingNo), 'state');
@@ -157,10 +162,13 @@ describe('a master killed while its replica lags, with Sentinel and REDIS_WAIT_R
     });
   });
   after(async function () {
-    this.timeout(30_000);
+    this.timeout(CLOSE_BOUND_MS + 10_000);
     for (const server of setup?.servers ?? []) server.process.kill('SIGCONT');
-    await gateway?.close();
-    await setup?.stop();
+    try {
+      await closeWithin(gateway, CLOSE_BOUND_MS);
+    } finally {
+      await setup?.stop();
+    }
   });
 
   /** Resolves at the sentinel's next +switch-master. */

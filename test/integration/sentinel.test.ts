@@ -3,7 +3,7 @@ import axios from 'axios';
 import { Redis } from 'ioredis';
 import { failover, startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { API_KEY, closeWithin, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 
@@ -61,17 +61,9 @@ describe('province flow through Redis Sentinel (master, replica, one sentinel; R
 
   after(async function () {
     this.timeout(CLOSE_BOUND_MS + 10_000);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      // bounded, so that the servers below are stopped even if the gateway does not close
-      await Promise.race([
-        gateway?.close(),
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error(`the gateway did not close within ${CLOSE_BOUND_MS} ms`)), CLOSE_BOUND_MS);
-        }),
-      ]);
+      await closeWithin(gateway, CLOSE_BOUND_MS);
     } finally {
-      clearTimeout(timer);
       await sentinel?.stop();
     }
   });
