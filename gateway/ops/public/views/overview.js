@@ -1,6 +1,6 @@
 import * as api from '../api.js';
 import { ago, badge, duration, empty, h, healthWord, percent, replace, table, time } from '../dom.js';
-import { jobName, partnerName, pick, queueName, stateName, triggerName, tr } from '../i18n.js';
+import { failureReason, jobName, partnerName, pick, queueName, stateName, triggerName, tr } from '../i18n.js';
 import { can, describeError, toast } from '../ui.js';
 
 /** @typedef {import('../model.js').Overview} Overview */
@@ -195,7 +195,7 @@ function schedulerSection(data) {
       h('td', { title: job.name }, jobName(job.name)),
       h('td', { title: job.id }, time(job.finishedAt)),
       h('td', { class: 'num' }, job.durationMs === null ? '—' : `${job.durationMs} ms`),
-      h('td', { class: 'mono clip' }, job.outcome === 'failed' ? (job.failedReason ?? '') : returnValue(job.returnValue)),
+      h('td', { class: 'mono clip' }, job.outcome === 'failed' ? failureReason(job.failedReason) : returnValue(job.returnValue)),
     ),
   );
   return h(
