@@ -10,6 +10,7 @@ import { createApp } from '../../gateway/app.ts';
 import type { Clock } from '../../gateway/core/clock.ts';
 import { createLogger } from '../../gateway/core/logger.ts';
 import { createRuntime, type Runtime } from '../../gateway/core/runtime.ts';
+import { startPrivateSentinel, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { startWorkers, type WorkerSet } from '../../queues/workers/index.ts';
 import { ProvinceSimulator } from '../simulators/province.ts';
 import { ProvinceClient } from '../simulators/province-traffic.ts';
@@ -204,5 +205,43 @@ export async function closeWithin(gateway: TestGateway | undefined, boundMs: num
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** How long a gateway on private Redis servers may take to close before its servers are stopped anyway. */
+export const CLOSE_BOUND_MS = 20_000;
+
+export interface SentinelGateway {
+  setup: PrivateSentinel;
+  gateway: TestGateway;
+  /** wakes any stopped server, closes the gateway (bounded), stops the servers */
+  stop(): Promise<void>;
+}
+
+/**
+ * A private Sentinel setup (master, replica, one sentinel) and a gateway on it,
+ * as production with Sentinel should run: nothing answered unless the replica has it.
+ */
+export async function startSentinelGateway(waitTimeoutMs: number): Promise<SentinelGateway> {
+  const setup = await startPrivateSentinel();
+  try {
+    const gateway = await startTestGateway({
+      env: { REDIS_MODE: 'sentinel', REDIS_NODES: setup.nodes.join(','), REDIS_SENTINEL_NAME: setup.name, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: String(waitTimeoutMs) },
+    });
+    return {
+      setup,
+      gateway,
+      async stop() {
+        for (const server of setup.servers) server.process.kill('SIGCONT');
+        try {
+          await closeWithin(gateway, CLOSE_BOUND_MS);
+        } finally {
+          await setup.stop();
+        }
+      },
+    };
+  } catch (error) {
+    await setup.stop();
+    throw error;
   }
 }

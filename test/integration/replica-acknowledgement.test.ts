@@ -6,13 +6,11 @@ import { Redis } from 'ioredis';
 import { overview } from '../../gateway/ops/views.ts';
 import { startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { closeWithin, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { CLOSE_BOUND_MS, closeWithin, startSentinelGateway, startTestGateway, type SentinelGateway, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
 /** How often the partner's POST is sent again after a 503 before the test gives up. */
 const PARTNER_RETRIES = 20;
-/** How long the gateway may take to close, so that the Redis servers are stopped whatever happens. */
-const CLOSE_BOUND_MS = 20_000;
 
 const trackingNoOf = (answer: AxiosResponse) => (answer.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
 
@@ -152,23 +150,17 @@ describe('answers wait for the replica (REDIS_WAIT_REPLICAS=1; a real master and
 describe('a master killed while its replica lags, with Sentinel and REDIS_WAIT_REPLICAS=1', () => {
   let setup: PrivateSentinel;
   let gateway: TestGateway;
+  let running: SentinelGateway | undefined;
   const day = futureDay({ open: true, skip: 1 });
 
   before(async function () {
     this.timeout(30_000);
-    setup = await startPrivateSentinel();
-    gateway = await startTestGateway({
-      env: { REDIS_MODE: 'sentinel', REDIS_NODES: setup.nodes.join(','), REDIS_SENTINEL_NAME: setup.name, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300' },
-    });
+    running = await startSentinelGateway(300);
+    ({ setup, gateway } = running);
   });
   after(async function () {
     this.timeout(CLOSE_BOUND_MS + 10_000);
-    for (const server of setup?.servers ?? []) server.process.kill('SIGCONT');
-    try {
-      await closeWithin(gateway, CLOSE_BOUND_MS);
-    } finally {
-      await setup?.stop();
-    }
+    await running?.stop();
   });
 
   /** Resolves at the sentinel's next +switch-master. */

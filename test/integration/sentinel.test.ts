@@ -1,16 +1,14 @@
 import { expect } from 'chai';
 import axios from 'axios';
 import { Redis } from 'ioredis';
-import { failover, startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
+import { failover, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { API_KEY, closeWithin, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { API_KEY, CLOSE_BOUND_MS, startSentinelGateway, type SentinelGateway, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 
 /** How often the partner's POST is sent again after a 503 before the test gives up. */
 const PARTNER_RETRIES = 20;
-/** How long the gateway may take to close, so that the Redis servers are stopped whatever happens. */
-const CLOSE_BOUND_MS = 20_000;
 
 /** The port a connection's server listens on, as the server itself says (INFO server). */
 async function serverPort(redis: Redis): Promise<number> {
@@ -49,23 +47,17 @@ async function connectedTo(redis: Redis, port: number, what: string, timeoutMs: 
 describe('province flow through Redis Sentinel (master, replica, one sentinel; REDIS_WAIT_REPLICAS=1), across a failover', () => {
   let sentinel: PrivateSentinel;
   let gateway: TestGateway;
+  let running: SentinelGateway | undefined;
 
   before(async function () {
     this.timeout(30_000);
-    sentinel = await startPrivateSentinel();
-    gateway = await startTestGateway({
-      // as production with Sentinel should run: nothing answered unless the replica has it
-      env: { REDIS_MODE: 'sentinel', REDIS_NODES: sentinel.nodes.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '500' },
-    });
+    running = await startSentinelGateway(500);
+    ({ setup: sentinel, gateway } = running);
   });
 
   after(async function () {
     this.timeout(CLOSE_BOUND_MS + 10_000);
-    try {
-      await closeWithin(gateway, CLOSE_BOUND_MS);
-    } finally {
-      await sentinel?.stop();
-    }
+    await running?.stop();
   });
 
   /** Every Redis connection of the gateway: command, queue, and each worker's own and blocking ones. */
