@@ -1,4 +1,4 @@
-import { beijingDate, formatIsoBeijing } from '../gateway/core/beijing-time.ts';
+import { DAY_MS, beijingDate, formatIsoBeijing } from '../gateway/core/beijing-time.ts';
 import type { RoomConfig } from '../config/index.ts';
 import type { Booking } from './index.ts';
 import type { WorkCalendar } from './calendar.ts';
@@ -8,7 +8,6 @@ interface Window {
   end: number;
 }
 
-const DAY = 24 * 3600 * 1000;
 
 /** `window` minus every busy interval, in order. */
 function subtract(window: Window, busy: Window[]): Window[] {
@@ -54,7 +53,7 @@ export function computeAvailability(input: AvailabilityInput) {
   const openDays: Window[] = [];
   const firstDay = beijingDate(input.from);
   for (let offset = 0; offset < input.days; offset++) {
-    const day = beijingDate(Date.parse(`${firstDay}T12:00:00+08:00`) + offset * DAY);
+    const day = beijingDate(Date.parse(`${firstDay}T12:00:00+08:00`) + offset * DAY_MS);
     if (input.calendar.isClosed(day)) continue;
     const start = Math.max(input.from, Date.parse(`${day}T${input.openingHours.start}:00+08:00`));
     const end = Date.parse(`${day}T${input.openingHours.end}:00+08:00`);
@@ -64,7 +63,7 @@ export function computeAvailability(input: AvailabilityInput) {
     input.bookings.filter((booking) => booking.resource === resource).map((booking) => ({ start: booking.start - buffer, end: booking.end + buffer }));
   const freeOf = (resource: string): Window[] => openDays.flatMap((day) => subtract(day, busyOf(resource)));
 
-  const to = Date.parse(`${beijingDate(input.from + input.days * DAY)}T00:00:00+08:00`);
+  const to = Date.parse(`${beijingDate(input.from + input.days * DAY_MS)}T00:00:00+08:00`);
   return {
     from: formatIsoBeijing(input.from),
     to: formatIsoBeijing(to),

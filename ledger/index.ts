@@ -6,6 +6,9 @@ import type { RoomConfig } from '../config/index.ts';
 
 const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');
 
+/** An evaluation lies within one calendar day, so no booking spans more than a day. */
+const MAX_SPAN_SECONDS = 24 * 3600;
+
 export type LedgerOperation = 'apply' | 'change' | 'cancel' | 'hold' | 'confirm' | 'release' | 'expire';
 /** `unchanged`: the event found nothing to act on (a repeat, or a release of what is already gone). */
 export type Outcome = 'approved' | 'rejected' | 'cancelled' | 'held' | 'confirmed' | 'released' | 'unchanged';
@@ -128,8 +131,7 @@ export class RoomLedger {
       seats: request.seats ?? 0,
       closed: request.closed ?? false,
       buffer: this.#bufferSeconds,
-      // An evaluation lies within one calendar day, so no booking spans more than a day.
-      maxSpan: 24 * 3600,
+      maxSpan: MAX_SPAN_SECONDS,
       rooms: this.#bestFitOrder,
       notifyId: request.notifyId,
       trackingNo: request.trackingNo,
@@ -193,23 +195,38 @@ export class RoomLedger {
   async purgeBefore(cutoff: number): Promise<number> {
     let purged = 0;
     // members are scored by start, and no booking spans more than a day
-    const maxStart = String(Math.floor(cutoff / 1000) - 24 * 3600);
+    const maxStart = String(Math.floor(cutoff / 1000) - MAX_SPAN_SECONDS);
     for (const resource of this.#resources()) {
       purged += await this.#redis.zremrangebyscore(this.#keys.ledger.occupancy(resource), '-inf', maxStart);
     }
     return purged;
   }
 
-  /** Every booking of every resource, for checks and the room board. */
-  async bookings(): Promise<Booking[]> {
-    const result: Booking[] = [];
-    for (const resource of this.#resources()) {
-      const members = await this.#redis.zrange(this.#keys.ledger.occupancy(resource), '0', '-1');
-      for (const member of members) {
-        const [start, end, ...owner] = member.split(':');
-        result.push({ resource, owner: owner.join(':'), start: Number(start) * 1000, end: Number(end) * 1000 });
-      }
+  /**
+   * The bookings (holds included) that overlap `window` (epoch ms, end excluded),
+   * or every one kept, in one round trip: the occupancy sets hold retention's
+   * worth of the past, and the dashboard, /metrics and availability each want days.
+   */
+  async bookings(window?: { from: number; to: number }): Promise<Booking[]> {
+    const resources = this.#resources();
+    const pipeline = this.#redis.pipeline();
+    for (const resource of resources) {
+      const key = this.#keys.ledger.occupancy(resource);
+      // members are scored by start, and no booking spans more than a day
+      if (window) pipeline.zrangebyscore(key, String(Math.floor(window.from / 1000) - MAX_SPAN_SECONDS), `(${Math.ceil(window.to / 1000)}`);
+      else pipeline.zrange(key, '0', '-1');
     }
+    const replies = (await pipeline.exec()) ?? [];
+    const result: Booking[] = [];
+    resources.forEach((resource, n) => {
+      const [error, members] = replies[n] ?? [new Error('no reply'), []];
+      if (error) throw error;
+      for (const member of members as string[]) {
+        const [start, end, ...owner] = member.split(':');
+        const booking = { resource, owner: owner.join(':'), start: Number(start) * 1000, end: Number(end) * 1000 };
+        if (!window || (booking.start < window.to && booking.end > window.from)) result.push(booking);
+      }
+    });
     return result;
   }
 }

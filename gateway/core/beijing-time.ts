@@ -1,6 +1,9 @@
 /** Beijing time has been UTC+8 without daylight saving since 1991. */
 const OFFSET_MS = 8 * 3600 * 1000;
 
+/** A calendar day in milliseconds (China keeps no daylight saving time). */
+export const DAY_MS = 24 * 3600 * 1000;
+
 /** `yyyyMMddHHmmss` in Beijing time to epoch milliseconds. */
 export function parseCompactBeijing(value: string): number {
   const y = Number(value.slice(0, 4));

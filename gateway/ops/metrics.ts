@@ -4,7 +4,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PartnerId } from '../../adapters/types.ts';
 import { hexEquals } from '../../adapters/signing/digest.ts';
-import { beijingDate } from '../core/beijing-time.ts';
+import { DAY_MS, beijingDate } from '../core/beijing-time.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { connectedReplicas } from '../core/replication.ts';
 import { breakerStateName, type BreakerStateName, type DeliveryOutcome } from './stats.ts';
@@ -16,7 +16,6 @@ import { breakerStateName, type BreakerStateName, type DeliveryOutcome } from '.
  * gateway-wide figures for them.
  */
 
-const DAY_MS = 24 * 3600 * 1000;
 /** today and the next 7 days */
 const LEDGER_DAYS = 8;
 const BREAKER_VALUE: Record<BreakerStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -163,9 +162,11 @@ function createMetrics(runtime: Runtime): GatewayMetrics {
       const rooms = runtime.config.ledger.rooms;
       // a hall's resources are its seats, `<hall>-NN`
       const roomOf = (resource: string) => rooms.find((room) => resource === room.id || (room.kind !== 'room' && resource.startsWith(`${room.id}-`)))?.id;
-      const [bookings, holds] = await Promise.all([runtime.ledger.bookings(), runtime.redis.zrange(runtime.keys.ledger.holds, '0', '-1')]);
-      const held = new Set(holds);
       const now = runtime.clock.now();
+      // the days counted below, with a day's margin either side for Beijing time
+      const window = { from: now - DAY_MS, to: now + (LEDGER_DAYS + 1) * DAY_MS };
+      const [bookings, holds] = await Promise.all([runtime.ledger.bookings(window), runtime.redis.zrange(runtime.keys.ledger.holds, '0', '-1')]);
+      const held = new Set(holds);
       const days = Array.from({ length: LEDGER_DAYS }, (_, n) => beijingDate(now + n * DAY_MS));
       // a hall booking occupies one resource per seat: its owner is counted once
       const owners = new Map<string, Set<string>>();

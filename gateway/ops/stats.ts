@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../../adapters/types.ts';
-import { beijingDate } from '../core/beijing-time.ts';
+import { DAY_MS, beijingDate } from '../core/beijing-time.ts';
 import { AuditLog } from './audit.ts';
 import type { Runtime } from '../core/runtime.ts';
 
@@ -17,7 +17,6 @@ import type { Runtime } from '../core/runtime.ts';
  */
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 3600 * 1000;
 /** minute buckets outlive the longest window read (1 h) with room for clock skew between processes */
 const MINUTE_BUCKET_TTL_SECONDS = 2 * 3600;
 /** the security list keeps this many events, newest first */

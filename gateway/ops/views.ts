@@ -4,7 +4,7 @@ import { isPartnerId } from '../../adapters/registry.ts';
 import type { PartnerId } from '../../adapters/types.ts';
 import { matches, type DeadLetter, type DeadLetterFilter } from '../../queues/dead-letters.ts';
 import { lastReconciliation, recentRuns, type ReconciliationRun } from '../../queues/workers/reconciliation.ts';
-import { beijingDate } from '../core/beijing-time.ts';
+import { DAY_MS, beijingDate } from '../core/beijing-time.ts';
 import { redact } from '../core/pii.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { connectedReplicas } from '../core/replication.ts';
@@ -20,7 +20,6 @@ import { breakerStates, partnerStats, securityDailyCounts, securityEvents, SECUR
  */
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 3600 * 1000;
 
 /** What the overview calls a stuck queue. */
 export const THRESHOLDS = {
@@ -557,8 +556,7 @@ async function roomBoard(runtime: Runtime, from: string, days: number) {
   const start = dayStart(from);
   const end = start + days * DAY_MS;
   const dates = Array.from({ length: days }, (_, n) => beijingDate(start + n * DAY_MS + 12 * 3600 * 1000));
-  const all = await runtime.ledger.bookings();
-  const inWindow = all.filter((booking) => booking.start < end && booking.end > start).sort((a, b) => a.start - b.start || a.resource.localeCompare(b.resource));
+  const inWindow = (await runtime.ledger.bookings({ from: start, to: end })).sort((a, b) => a.start - b.start || a.resource.localeCompare(b.resource));
   const capped = inWindow.length > LIMITS.roomBoardItems;
   const bookings = inWindow.slice(0, LIMITS.roomBoardItems);
 

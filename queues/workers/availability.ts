@@ -1,4 +1,5 @@
 import type { PartnerId } from '../../adapters/types.ts';
+import { DAY_MS } from '../../gateway/core/beijing-time.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { computeAvailability } from '../../ledger/availability.ts';
 import type { Availability } from '../../schemas/types.generated.ts';
@@ -39,14 +40,16 @@ export async function scheduleAvailabilityPublish(runtime: Runtime, reason: stri
 
 export async function publishAvailability(runtime: Runtime, publishJobId: string): Promise<void> {
   const now = runtime.clock.now();
+  const days = runtime.config.partners.changsha.availability.horizonDays;
   const computed = computeAvailability({
-    bookings: await runtime.ledger.bookings(),
+    // the horizon, with a day's margin either side for Beijing days and the turnover buffer
+    bookings: await runtime.ledger.bookings({ from: now - DAY_MS, to: now + (days + 1) * DAY_MS }),
     rooms: runtime.config.ledger.rooms,
     bufferMinutes: runtime.config.ledger.bufferMinutes,
     openingHours: runtime.config.ledger.openingHours,
     calendar: runtime.calendar,
     from: now,
-    days: runtime.config.partners.changsha.availability.horizonDays,
+    days,
   });
   const traceId = jobId('availability', publishJobId);
   for (const adapter of Object.values(runtime.adapters)) {

@@ -1,12 +1,11 @@
 import type { InboundHttp, PartnerAdapter, ScheduledRequest } from '../../adapters/types.ts';
-import { beijingDate } from '../../gateway/core/beijing-time.ts';
+import { DAY_MS, beijingDate } from '../../gateway/core/beijing-time.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { recordInbound } from '../../gateway/intake.ts';
 import { ulid } from 'ulid';
 import { PERIODIC_JOB_OPTIONS } from '../catalog.ts';
 import { jobId } from '../names.ts';
 
-const DAY = 24 * 3600 * 1000;
 const KEPT_RUNS = 100;
 
 export interface Difference {
@@ -63,10 +62,15 @@ function workingDays(runtime: Runtime, count: number): string[] {
   const days: string[] = [];
   const today = Date.parse(`${beijingDate(runtime.clock.now())}T12:00:00+08:00`);
   for (let offset = 0; days.length < count && offset < 366; offset++) {
-    const day = beijingDate(today + offset * DAY);
+    const day = beijingDate(today + offset * DAY_MS);
     if (!runtime.calendar.isClosed(day)) days.push(day.replace(/-/g, ''));
   }
   return days;
+}
+
+/** 00:00 Beijing time of a yyyyMMdd day, epoch ms. */
+function dayStartOf(day: string): number {
+  return Date.parse(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}T00:00:00+08:00`);
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -94,7 +98,9 @@ async function reconcilePartner(runtime: Runtime, adapter: PartnerAdapter, runId
   const partner = adapter.id;
   const days = workingDays(runtime, runtime.config.periodic.reconciliationWorkingDays);
   const run: ReconciliationRun = { runId, reason, startedAt: new Date(runtime.clock.now()).toISOString(), finishedAt: '', partner, days, missed: [], different: [], extra: [], pending: [], errors: [] };
-  const bookings = await runtime.ledger.bookings();
+  // the days are open days from today on: from the start of today to the end of the last one
+  const lastDay = days.at(-1);
+  const bookings = lastDay === undefined ? [] : await runtime.ledger.bookings({ from: dayStartOf(days[0] ?? lastDay), to: dayStartOf(lastDay) + DAY_MS });
 
   for (const day of days) {
     let scheduled: ScheduledRequest[];

@@ -1,8 +1,8 @@
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { isPartnerId } from '../../adapters/registry.ts';
 import { AuditLog } from '../../gateway/ops/audit.ts';
+import { DAY_MS } from '../../gateway/core/beijing-time.ts';
 
-const DAY = 24 * 3600 * 1000;
 
 export interface RetentionOutcome {
   cutoff: string;
@@ -20,7 +20,7 @@ export interface RetentionOutcome {
  */
 export async function purgeExpired(runtime: Runtime): Promise<RetentionOutcome> {
   const { redis, keys, config } = runtime;
-  const cutoffMs = runtime.clock.now() - config.periodic.retentionDays * DAY;
+  const cutoffMs = runtime.clock.now() - config.periodic.retentionDays * DAY_MS;
   const batch = config.periodic.retentionBatchSize;
   let messages = 0;
   for (const partner of Object.keys(runtime.adapters)) {

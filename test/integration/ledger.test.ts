@@ -40,6 +40,22 @@ describe('room ledger on real Redis', () => {
     expect(await ledger.bookings()).to.have.length(1);
   });
 
+  it('when asked for a window, bookings returns those overlapping it, ends excluded, and only those', async () => {
+    const DAY = 24 * HOUR;
+    // 09:00–12:00 today, 13:00–15:00 today, 09:00–12:00 two days on
+    await ledger.decide(request({ op: 'apply', id: 'SQ1' }));
+    await ledger.decide(request({ op: 'apply', id: 'SQ2', start: DAY_START + 5 * HOUR, end: DAY_START + 7 * HOUR }));
+    await ledger.decide(request({ op: 'apply', id: 'SQ3', start: DAY_START + 2 * DAY + HOUR, end: DAY_START + 2 * DAY + 4 * HOUR }));
+    const owners = async (from: number, to: number) => [...new Set((await ledger.bookings({ from, to })).map((booking) => booking.owner))].sort();
+    expect(await owners(DAY_START, DAY_START + DAY)).to.deep.equal(['province:SQ1', 'province:SQ2']);
+    // 11:00–13:00 overlaps the first only: the second starts at 13:00, the end of the window
+    expect(await owners(DAY_START + 3 * HOUR, DAY_START + 5 * HOUR)).to.deep.equal(['province:SQ1']);
+    // from 12:00: the first has ended
+    expect(await owners(DAY_START + 4 * HOUR, DAY_START + DAY)).to.deep.equal(['province:SQ2']);
+    expect(await owners(DAY_START + DAY, DAY_START + 3 * DAY)).to.deep.equal(['province:SQ3']);
+    expect((await ledger.bookings()).length).to.equal((await ledger.bookings({ from: DAY_START - DAY, to: DAY_START + 4 * DAY })).length);
+  });
+
   it('when the worker dies between deciding an original and re-queuing what waited on it, deciding again still lists the waiting message', async () => {
     const held = await ledger.decide(request({ op: 'change', id: 'BG1', replaces: 'SQ1', trackingNo: 'T-BG1' }));
     expect(held.held).to.equal(true);
