@@ -30,6 +30,7 @@ export class ReplicaAcknowledgement {
   readonly #barrierKey: string;
   readonly #retryAfterMs: number;
   readonly #closes = new WeakMap<Redis, number>();
+  readonly #rounds = new WeakMap<Redis, { running?: Promise<number>; next?: Promise<number> }>();
 
   /** barrierKey: the key each WAIT's preceding write increments; retryAfterMs: what a partner is told to wait after a 503 */
   constructor(settings: ReplicationSettings, connections: readonly Redis[], options: { barrierKey: string; retryAfterMs: number }) {
@@ -52,12 +53,44 @@ export class ReplicaAcknowledgement {
   /** Resolves once `replicas` replicas hold every write made on the marked connections since `mark`; else STORE_UNAVAILABLE. */
   async confirm(mark: ReplicationMark): Promise<void> {
     if (this.replicas === 0) return;
-    const counts = await Promise.all([...mark.keys()].map((connection) => this.#barrier(connection)));
+    const counts = await Promise.all([...mark.keys()].map((connection) => this.#nextRound(connection)));
     for (const [connection, session] of mark) {
       if (this.#sessionOf(connection) !== session) throw this.#unconfirmed('a Redis connection was lost before the replicas acknowledged');
     }
     const fewest = Math.min(...counts);
     if (fewest < this.replicas) throw this.#unconfirmed(`${fewest} of ${this.replicas} replicas acknowledged within ${this.timeoutMs} ms`);
+  }
+
+  /**
+   * The acknowledgement of the next barrier on `connection` not yet sent. A WAIT
+   * holds its connection until it is answered, so one at a time: callers that
+   * come meanwhile share the round after it (sent after their writes, so it
+   * covers them), instead of each queueing a WAIT of its own behind it.
+   */
+  #nextRound(connection: Redis): Promise<number> {
+    let rounds = this.#rounds.get(connection);
+    if (!rounds) {
+      rounds = {};
+      this.#rounds.set(connection, rounds);
+    }
+    const state = rounds;
+    if (state.next) return state.next;
+    const previous = state.running;
+    const acknowledged = (async () => {
+      // always a tick first: callers of this tick join this round before it is sent
+      await (previous ?? Promise.resolve(0)).catch(() => 0);
+      // sent now: whoever comes next needs the round after it
+      state.next = undefined;
+      return this.#barrier(connection);
+    })();
+    state.next = acknowledged;
+    state.running = acknowledged;
+    void acknowledged
+      .finally(() => {
+        if (state.running === acknowledged) state.running = undefined;
+      })
+      .catch(() => undefined);
+    return acknowledged;
   }
 
   async #barrier(connection: Redis): Promise<number> {
