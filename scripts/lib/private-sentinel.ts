@@ -88,6 +88,9 @@ async function startDataServer(dataDir: string, replicaOf?: number, port?: numbe
     '--daemonize', 'no',
     // a full sync (first sync, or the old master rejoining after a failover) starts at once, not after 5 s
     '--repl-diskless-sync-delay', '0',
+    // SIGTERM stops at once and for sure: Redis 7 would otherwise wait up to 10 s for a
+    // lagging replica, and stay up if it could not write its data (seen after a failover)
+    '--shutdown-on-sigterm', 'now force',
     ...(replicaOf === undefined ? [] : ['--replicaof', HOST, String(replicaOf)]),
   ];
   const child = await spawnServer(args, 'Ready to accept connections', `redis-server on ${port}`);
@@ -124,7 +127,10 @@ async function stopServer(server: PrivateSentinelServer): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // SIGTERM: redis-server flushes its AOF and exits; a sentinel saves its config and exits
   child.kill('SIGTERM');
+  // a setup for tests and trials: a server that will not stop is killed rather than waited for
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
+  clearTimeout(timer);
 }
 
 function client(port: number): Redis {
