@@ -1,5 +1,5 @@
 import type { InboundHttp, PartnerAdapter, ScheduledRequest } from '../../adapters/types.ts';
-import { DAY_MS, beijingDate } from '../../gateway/core/beijing-time.ts';
+import { DAY_MS, beijingDate, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
 import type { Runtime } from '../../gateway/core/runtime.ts';
 import { recordInbound } from '../../gateway/intake.ts';
 import { ulid } from 'ulid';
@@ -68,11 +68,6 @@ function workingDays(runtime: Runtime, count: number): string[] {
   return days;
 }
 
-/** 00:00 Beijing time of a yyyyMMdd day, epoch ms. */
-function dayStartOf(day: string): number {
-  return Date.parse(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}T00:00:00+08:00`);
-}
-
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /**
@@ -100,7 +95,7 @@ async function reconcilePartner(runtime: Runtime, adapter: PartnerAdapter, runId
   const run: ReconciliationRun = { runId, reason, startedAt: new Date(runtime.clock.now()).toISOString(), finishedAt: '', partner, days, missed: [], different: [], extra: [], pending: [], errors: [] };
   // the days are open days from today on: from the start of today to the end of the last one
   const lastDay = days.at(-1);
-  const bookings = lastDay === undefined ? [] : await runtime.ledger.bookings({ from: dayStartOf(days[0] ?? lastDay), to: dayStartOf(lastDay) + DAY_MS });
+  const bookings = lastDay === undefined ? [] : await runtime.ledger.bookings({ from: parseCompactBeijing(`${days[0] ?? lastDay}000000`), to: parseCompactBeijing(`${lastDay}000000`) + DAY_MS });
 
   for (const day of days) {
     let scheduled: ScheduledRequest[];

@@ -60,9 +60,7 @@ const PARTNERS = /** @type {Record<string, [string, string]>} */ ({
 
 /** @param {string | null | undefined} partner */
 export function partnerName(partner) {
-  if (!partner) return '—';
-  const names = PARTNERS[partner];
-  return names ? tr(names[0], names[1]) : partner;
+  return named(PARTNERS, partner);
 }
 
 const STATES = /** @type {Record<string, [string, string]>} */ ({
@@ -97,9 +95,7 @@ const STATES = /** @type {Record<string, [string, string]>} */ ({
 
 /** A state word of the ledger, a queue or a dead letter, in the current language. @param {string | null | undefined} state */
 export function stateName(state) {
-  if (!state) return '—';
-  const names = STATES[state];
-  return names ? tr(names[0], names[1]) : state;
+  return named(STATES, state);
 }
 
 const OUTCOMES = /** @type {Record<string, [string, string]>} */ ({
@@ -138,8 +134,12 @@ const OPERATIONS = /** @type {Record<string, [string, string]>} */ ({
   'seat-request': ['席位请求', 'seat request'],
 });
 
-/** @param {Record<string, [string, string]>} names @param {string | null | undefined} word */
-function named(names, word) {
+/**
+ * A word from one of the dashboard's [中文, English] tables in the current
+ * language; a word the table lacks as it is; none as a dash.
+ * @param {Record<string, [string, string]>} names @param {string | null | undefined} word
+ */
+export function named(names, word) {
   if (!word) return '—';
   const known = names[word];
   return known ? tr(known[0], known[1]) : word;

@@ -1,7 +1,7 @@
 /* global location, HTMLInputElement, HTMLSelectElement */
 import * as api from '../api.js';
 import { badge, clock, empty, h, json, replace, table, time } from '../dom.js';
-import { deliveryKindName, failureReason, operationName, outcomeName, partnerName, reasonName, stateName, tr } from '../i18n.js';
+import { deliveryKindName, failureReason, named, operationName, outcomeName, partnerName, reasonName, stateName, tr } from '../i18n.js';
 import { app, can } from '../ui.js';
 import { raiseExceptionDialog } from './actions.js';
 
@@ -48,14 +48,12 @@ const STAGE_NAMES = /** @type {Record<string, [string, string]>} */ ({
 
 /** @param {string} kind */
 function idKindName(kind) {
-  const names = KIND_NAMES[kind];
-  return names ? tr(names[0], names[1]) : kind;
+  return named(KIND_NAMES, kind);
 }
 
 /** @param {string} stage */
 function stageName(stage) {
-  const names = STAGE_NAMES[stage];
-  return names ? tr(names[0], names[1]) : stage;
+  return named(STAGE_NAMES, stage);
 }
 
 /** @param {Record<string, string>} ids */
