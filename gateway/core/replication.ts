@@ -4,6 +4,9 @@ import { GatewayError } from '../errors.ts';
 /** The sessions of some connections at one moment: a WAIT only vouches for its own session's master. */
 export type ReplicationMark = ReadonlyMap<Redis, number>;
 
+/** what mark() hands out when no replica is waited for: nothing to allocate on every request */
+const NOTHING_MARKED: ReplicationMark = new Map();
+
 export interface ReplicationSettings {
   waitReplicas: number;
   waitTimeoutMs: number;
@@ -47,7 +50,8 @@ export class ReplicaAcknowledgement {
 
   /** Call before the writes that `confirm` is to vouch for, naming the connections they go through. */
   mark(...connections: Redis[]): ReplicationMark {
-    return new Map(this.replicas === 0 ? [] : connections.map((connection) => [connection, this.#sessionOf(connection)]));
+    if (this.replicas === 0) return NOTHING_MARKED;
+    return new Map(connections.map((connection) => [connection, this.#sessionOf(connection)]));
   }
 
   /** Resolves once `replicas` replicas hold every write made on the marked connections since `mark`; else STORE_UNAVAILABLE. */
