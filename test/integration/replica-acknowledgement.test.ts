@@ -213,6 +213,8 @@ describe('a master killed while its replica lags, with Sentinel and REDIS_WAIT_R
     // the dead master comes back and is made a replica of the new one: acknowledgements can be had again
     await setup.restart(oldMaster.port);
     await untilReplicated(setup, 60_000);
+    // and the gateway's connections have found the new master (until then every call fails at once)
+    await gateway.runtime.ready();
 
     // the province sends again after its 503: recorded anew on the new master
     let answer = await gateway.province.post('apply', untold);
