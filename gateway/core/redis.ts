@@ -70,6 +70,7 @@ export function createRedis(settings: RedisSettings, role: RedisRole): Redis {
         lazyConnect: false,
         enableOfflineQueue: offlineQueue,
       });
+      keepConnecting(redis);
       break;
     }
     case 'cluster': {
@@ -104,6 +105,35 @@ export function createRedis(settings: RedisSettings, role: RedisRole): Redis {
   // Errors surface on the commands that hit them; an unhandled 'error' event would end the process.
   redis.on('error', () => undefined);
   return redis;
+}
+
+/**
+ * ioredis gives a Sentinel connection up for good ('end') when the failover
+ * detector's +switch-master lands while the connection is asking the sentinels
+ * for the master (it closes the connector under the pending attempt: seen after
+ * a kill -9 of the master, about one run in three). Until the gateway itself
+ * closes it, such a connection is opened again, as a reconnect would have.
+ */
+function keepConnecting(redis: Redis): void {
+  let closing = false;
+  for (const method of ['disconnect', 'quit'] as const) {
+    const original = redis[method].bind(redis) as (...args: unknown[]) => unknown;
+    (redis as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      // disconnect(true) is a reconnect, not a close
+      if (!(method === 'disconnect' && args[0] === true)) closing = true;
+      return original(...args);
+    };
+  }
+  let attempts = 0;
+  redis.on('ready', () => {
+    attempts = 0;
+  });
+  redis.on('end', () => {
+    if (closing) return;
+    setTimeout(() => {
+      if (!closing && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, Math.min(100 * ++attempts, 1000));
+  });
 }
 
 /** Resolves once `redis` is connected; fails after `timeoutMs` (for one-shot commands such as scripts). */

@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import { expect } from 'chai';
 import axios from 'axios';
 import { Redis } from 'ioredis';
+import { createRedis } from '../../gateway/core/redis.ts';
 import { failover, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, CLOSE_BOUND_MS, startSentinelGateway, type SentinelGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -154,5 +156,19 @@ describe('province flow through Redis Sentinel (master, replica, one sentinel; R
       ].sort(),
     );
     expect(await namespaceKeysOn(newMaster.port)).to.be.greaterThan(0);
+  });
+
+  it('when ioredis gives a Sentinel connection up while the gateway runs, it is opened again', async function () {
+    this.timeout(15_000);
+    const connection = createRedis(gateway.config.redis, 'command');
+    try {
+      await once(connection, 'ready');
+      // the state ioredis leaves when +switch-master closes the connector under a pending attempt
+      (connection as unknown as { setStatus(status: string): void }).setStatus('end');
+      await once(connection, 'ready');
+      expect(await connection.ping()).to.equal('PONG');
+    } finally {
+      connection.disconnect();
+    }
   });
 });
