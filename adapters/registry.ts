@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/index.ts';
-import type { Clock } from '../gateway/core/clock.ts';
+import type { Clock } from '../kernel/clock.ts';
 import { createChangshaAdapter } from './changsha/index.ts';
 import { createProvinceAdapter } from './province/index.ts';
 import type { PartnerAdapter, PartnerId } from './types.ts';

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Availability, BookingDecision, BookingRequest, ExceptionReport, HostEvent, HostMessage } from '../schemas/types.generated.ts';
-import type { GatewayError } from '../gateway/errors.ts';
+import type { GatewayError } from '../kernel/errors.ts';
 import type { Violation } from '../schemas/registry.ts';
 
 export type PartnerId = 'province' | 'changsha';

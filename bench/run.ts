@@ -13,12 +13,12 @@
  * --no-write to bench/results/<date>.json and .md.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { readLaunchEnvironment } from '../config/launch.ts';
-import { Keys } from '../gateway/core/keys.ts';
+import { Keys } from '../kernel/redis/keys.ts';
 import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.ts';
 import { testEnv } from '../test/helpers/gateway.ts';
 import type { RunCommand, RunResult } from './loadgen.ts';
@@ -196,7 +196,9 @@ class Bench {
   }
 
   get gatewayScript(): string {
-    return join(this.options.gatewayRoot, 'gateway', 'server.ts');
+    // a checkout from before the layers (issue 13) kept its entry point under gateway/
+    const entry = join(this.options.gatewayRoot, 'server', 'main.ts');
+    return existsSync(entry) ? entry : join(this.options.gatewayRoot, 'gateway', 'server.ts');
   }
 
   execArgv(role: string): string[] {

@@ -8,9 +8,9 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/index.ts';
-import { Keys } from '../gateway/core/keys.ts';
+import { Keys } from '../kernel/redis/keys.ts';
 import { RoomLedger, type Booking } from '../ledger/index.ts';
-import type { DeadLetter } from '../queues/dead-letters.ts';
+import type { DeadLetter } from '../stores/dead-letters.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
 import type { Answer, AnswerLog, FaultWindow, Operation, PartnerKind } from './history.ts';
 

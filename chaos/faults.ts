@@ -6,7 +6,7 @@ import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Keys } from '../gateway/core/keys.ts';
+import { Keys } from '../kernel/redis/keys.ts';
 import { INBOUND_QUEUE, outboundQueue } from '../queues/names.ts';
 import type { FaultWindow } from './history.ts';
 import type { LoadGenerator } from './load.ts';

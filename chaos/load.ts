@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { signatureHeaders } from '../adapters/changsha/signature.ts';
 import { buildEnvelope } from '../adapters/province/signature.ts';
-import { beijingDate, formatCompactBeijing, formatIsoBeijing } from '../gateway/core/beijing-time.ts';
+import { beijingDate, formatCompactBeijing, formatIsoBeijing } from '../kernel/beijing-time.ts';
 import { WorkCalendar } from '../ledger/calendar.ts';
 import { CHANGSHA, INBOUND_SECRET } from '../test/helpers/gateway.ts';
 import { slotRequestedData } from '../test/simulators/changsha-client.ts';

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/index.ts';
-import { Keys } from '../gateway/core/keys.ts';
+import { Keys } from '../kernel/redis/keys.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
 import { testEnv } from '../test/helpers/gateway.ts';
 import { check, faultReport, type CheckResult, type FaultReport } from './checker.ts';

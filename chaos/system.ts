@@ -1,7 +1,7 @@
 /**
  * The system under test: a private Redis (AOF) on a fixed port, so that it can
  * be killed and started again on the same data, and gateway processes
- * (gateway/server.ts, real OS processes) with one role each.
+ * (server/main.ts, real OS processes) with one role each.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,7 +12,7 @@ import { ENV_SETTINGS } from '../config/env.ts';
 import { readLaunchEnvironment } from '../config/launch.ts';
 import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.ts';
 
-const SERVER = join(import.meta.dirname, '..', 'gateway', 'server.ts');
+const SERVER = join(import.meta.dirname, '..', 'server', 'main.ts');
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,7 +89,7 @@ export class System {
     await this.redis?.stop();
   }
 
-  /** Forks gateway/server.ts with one role; resolves once it reports listening (api) or ready (worker). */
+  /** Forks server/main.ts with one role; resolves once it reports listening (api) or ready (worker). */
   async start(name: string, role: 'api' | 'worker'): Promise<GatewayProcess> {
     const logPath = join(this.options.dir, `${name}.${++this.#generation}.log`);
     const fd = openSync(logPath, 'a');

@@ -1,11 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Runtime } from './core/runtime.ts';
-import { opsApiRoutes } from './routes/ops-api.ts';
-import { partnerRoutes } from './routes/partners.ts';
-import { opsActionRoutes } from './ops/actions.ts';
-import { createOpsAuth } from './ops/auth.ts';
-import { probeRoutes } from './ops/metrics.ts';
-import { opsDashboardRoutes } from './ops/pages.ts';
+import type { Runtime } from '../server/runtime.ts';
+import { opsApiRoutes } from './api/routes.ts';
+import { partnerRoutes } from './partners.ts';
+import { opsActionRoutes } from './dashboard/actions.ts';
+import { createOpsAuth } from './dashboard/auth.ts';
+import { probeRoutes } from '../telemetry/metrics.ts';
+import { opsDashboardRoutes } from './dashboard/pages.ts';
 
 /** The HTTP application, without listening: tests drive it in process. */
 export function createApp(runtime: Runtime): Express {

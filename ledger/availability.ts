@@ -1,4 +1,4 @@
-import { DAY_MS, beijingDate, formatIsoBeijing } from '../gateway/core/beijing-time.ts';
+import { DAY_MS, beijingDate, formatIsoBeijing } from '../kernel/beijing-time.ts';
 import type { RoomConfig } from '../config/index.ts';
 import type { Booking } from './index.ts';
 import type { WorkCalendar } from './calendar.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import type { Keys } from '../gateway/core/keys.ts';
+import type { Keys } from '../kernel/redis/keys.ts';
 import type { RoomConfig } from '../config/index.ts';
 
 const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');

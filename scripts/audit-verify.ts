@@ -3,9 +3,9 @@
  * first record that was changed, removed or inserted. Exit 0 when intact, 1 when not.
  */
 import { config as processConfig } from '../config/index.ts';
-import { Keys } from '../gateway/core/keys.ts';
-import { createRedis, whenReady } from '../gateway/core/redis.ts';
-import { AuditLog } from '../gateway/ops/audit.ts';
+import { Keys } from '../kernel/redis/keys.ts';
+import { createRedis, whenReady } from '../kernel/redis/client.ts';
+import { AuditLog } from '../stores/audit.ts';
 
 const config = processConfig([]);
 const redis = createRedis(config.redis, 'queue');

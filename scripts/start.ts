@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childEnvironment, readLaunchEnvironment } from '../config/launch.ts';
 import { Redis } from 'ioredis';
-import { Keys } from '../gateway/core/keys.ts';
-import { AccountStore } from '../gateway/ops/accounts.ts';
+import { Keys } from '../kernel/redis/keys.ts';
+import { AccountStore } from '../stores/accounts.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
 import { ProvinceSimulator } from '../test/simulators/province.ts';
 import { ChangshaSimulator } from '../test/simulators/changsha.ts';
@@ -82,7 +82,7 @@ if (!launch.changshaBaseUrl) {
   say(`Changsha simulator (token endpoint, events, availability) on ${changshaSimulator.url} (no CHANGSHA_BASE_URL given)`);
 }
 
-const gateway: ChildProcess = fork(join(root, 'gateway', 'server.ts'), [], {
+const gateway: ChildProcess = fork(join(root, 'server', 'main.ts'), [], {
   execArgv: launch.nodeOptions,
   env: childEnvironment(additions),
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],

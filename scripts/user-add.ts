@@ -6,9 +6,9 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { config as processConfig } from '../config/index.ts';
-import { createRedis, whenReady } from '../gateway/core/redis.ts';
-import { Keys } from '../gateway/core/keys.ts';
-import { AccountStore, MIN_PASSWORD_LENGTH, OPERATOR_ROLES, type OperatorRole } from '../gateway/ops/accounts.ts';
+import { createRedis, whenReady } from '../kernel/redis/client.ts';
+import { Keys } from '../kernel/redis/keys.ts';
+import { AccountStore, MIN_PASSWORD_LENGTH, OPERATOR_ROLES, type OperatorRole } from '../stores/accounts.ts';
 
 const { values } = parseArgs({ options: { username: { type: 'string' }, role: { type: 'string', default: 'viewer' } } });
 const username = values.username ?? '';

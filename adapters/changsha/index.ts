@@ -1,8 +1,8 @@
 import axios, { type AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../gateway/core/clock.ts';
-import { formatIsoBeijing } from '../../gateway/core/beijing-time.ts';
-import { ERROR_CATALOG, GatewayError } from '../../gateway/errors.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import { formatIsoBeijing } from '../../kernel/beijing-time.ts';
+import { ERROR_CATALOG, GatewayError } from '../../kernel/errors.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type {
   Availability,
@@ -18,7 +18,7 @@ import type {
   SlotRequested,
 } from '../../schemas/types.generated.ts';
 import { partnerHttpClient, retryAfterMs } from '../http.ts';
-import { canonicalJson } from '../signing/jcs.ts';
+import { canonicalJson } from '../../kernel/crypto/jcs.ts';
 import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
 import { CATEGORY_CODES, slotRequestViolations } from './rules.ts';
 import { KEY_ID_HEADER, parseSignatureHeader, SIGNATURE_HEADER, signatureHeaders, verifySignature } from './signature.ts';

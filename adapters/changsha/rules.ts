@@ -1,4 +1,4 @@
-import { beijingDate } from '../../gateway/core/beijing-time.ts';
+import { beijingDate } from '../../kernel/beijing-time.ts';
 import type { Violation } from '../../schemas/registry.ts';
 import type { SlotRequested } from '../../schemas/types.generated.ts';
 

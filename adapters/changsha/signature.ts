@@ -1,4 +1,4 @@
-import { hexEquals, hmacHex } from '../signing/digest.ts';
+import { hexEquals, hmacHex } from '../../kernel/crypto/digest.ts';
 
 /** `X-YCH-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>]` as changsha.md gives it. */
 export interface ParsedSignature {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../gateway/core/clock.ts';
-import { formatCompactBeijing, formatIsoBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
-import { GatewayError } from '../../gateway/errors.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import { formatCompactBeijing, formatIsoBeijing, parseCompactBeijing } from '../../kernel/beijing-time.ts';
+import { GatewayError } from '../../kernel/errors.ts';
 import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type {
   BookingDecision,
@@ -18,7 +18,7 @@ import type {
   ProvinceScheduleItem,
   ProvinceScheduleResponse,
 } from '../../schemas/types.generated.ts';
-import type { HmacMethod } from '../signing/digest.ts';
+import type { HmacMethod } from '../../kernel/crypto/digest.ts';
 import type { DeliveryOptions, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
 import { createHttpClient, postJson } from './client.ts';
 import type { ScheduledRequest } from '../types.ts';

@@ -1,5 +1,5 @@
-import { beijingDate } from '../../gateway/core/beijing-time.ts';
-import { parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
+import { beijingDate } from '../../kernel/beijing-time.ts';
+import { parseCompactBeijing } from '../../kernel/beijing-time.ts';
 import type { Violation } from '../../schemas/registry.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 

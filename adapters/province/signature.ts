@@ -1,5 +1,5 @@
-import { canonicalJson } from '../signing/jcs.ts';
-import { hexEquals, hmacHex, sm3Hex, type HmacMethod } from '../signing/digest.ts';
+import { canonicalJson } from '../../kernel/crypto/jcs.ts';
+import { hexEquals, hmacHex, sm3Hex, type HmacMethod } from '../../kernel/crypto/digest.ts';
 
 /** The province's interface codes, the fourth line of the signing string. */
 export type ProvinceInterface = 'apply' | 'change' | 'cancel' | 'query' | 'notify' | 'exception' | 'schedule';

@@ -1,6 +1,6 @@
 /** What the bench reads from Redis: INFO fields, dead letters, queue counts. */
 import type { Redis } from 'ioredis';
-import type { Keys } from '../../gateway/core/keys.ts';
+import type { Keys } from '../../kernel/redis/keys.ts';
 
 export async function info(redis: Redis, section: string): Promise<Record<string, string>> {
   const text = await redis.info(section);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { signatureHeaders } from '../../adapters/changsha/signature.ts';
 import { buildEnvelope } from '../../adapters/province/signature.ts';
-import { beijingDate, formatCompactBeijing, formatIsoBeijing } from '../../gateway/core/beijing-time.ts';
+import { beijingDate, formatCompactBeijing, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import { WorkCalendar } from '../../ledger/calendar.ts';
 
 export type PartnerKind = 'province' | 'changsha';

@@ -1,7 +1,7 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Runtime } from '../core/runtime.ts';
+import type { Runtime } from '../../server/runtime.ts';
 import type { PartnerAdapter } from '../../adapters/types.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError } from '../../kernel/errors.ts';
 
 /** Per-partner limit kept in Redis, so it holds across every api process. */
 export function createPartnerLimiter(runtime: Runtime, adapter: PartnerAdapter): () => Promise<void> {

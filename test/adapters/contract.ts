@@ -1,8 +1,8 @@
 import axios from 'axios';
 import { expect } from 'chai';
 import type { InboundHttp, PartnerAdapter, PartnerId } from '../../adapters/types.ts';
-import { fixedClock } from '../../gateway/core/clock.ts';
-import { asGatewayError, GatewayError } from '../../gateway/errors.ts';
+import { fixedClock } from '../../kernel/clock.ts';
+import { asGatewayError, GatewayError } from '../../kernel/errors.ts';
 import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type { BookingDecision } from '../../schemas/types.generated.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';

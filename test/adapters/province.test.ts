@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createProvinceAdapter } from '../../adapters/province/index.ts';
 import { buildEnvelope, type Envelope } from '../../adapters/province/signature.ts';
 import { loadConfig } from '../../config/index.ts';
-import { formatCompactBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
+import { formatCompactBeijing, parseCompactBeijing } from '../../kernel/beijing-time.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 import { INBOUND_SECRET, testEnv } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';

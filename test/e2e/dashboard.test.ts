@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { AccountStore, type OperatorRole } from '../../gateway/ops/accounts.ts';
+import { AccountStore, type OperatorRole } from '../../stores/accounts.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, waitForStage, type TestGateway } from '../helpers/gateway.ts';
 import { nextJob } from '../helpers/ops-client.ts';

@@ -10,12 +10,12 @@ export interface GatewayProcess {
 }
 
 /**
- * A gateway process (gateway/server.ts, a real OS process) with one role. An api
+ * A gateway process (server/main.ts, a real OS process) with one role. An api
  * process binds a free loopback port and reports it over IPC (`listening`); a
  * worker process reports `ready` once its BullMQ workers are connected.
  */
 export async function spawnGateway(role: 'api' | 'worker', env: Record<string, string>): Promise<GatewayProcess> {
-  const child = fork(join(import.meta.dirname, '..', '..', 'gateway', 'server.ts'), [], {
+  const child = fork(join(import.meta.dirname, '..', '..', 'server', 'main.ts'), [], {
     env: { ...process.env, ...env, GATEWAY_ROLE: role, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,5 +1,5 @@
 import { WorkCalendar } from '../../ledger/calendar.ts';
-import { beijingDate } from '../../gateway/core/beijing-time.ts';
+import { beijingDate } from '../../kernel/beijing-time.ts';
 
 const calendar = new WorkCalendar([]);
 const DAY = 24 * 3600 * 1000;

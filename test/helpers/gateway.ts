@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, type GatewayConfig } from '../../config/index.ts';
 import { createApp } from '../../gateway/app.ts';
-import type { Clock } from '../../gateway/core/clock.ts';
-import { createLogger } from '../../gateway/core/logger.ts';
-import { createRuntime, type Runtime } from '../../gateway/core/runtime.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import { createLogger } from '../../kernel/logger.ts';
+import { createRuntime, type Runtime } from '../../server/runtime.ts';
 import { startPrivateSentinel, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
-import { startWorkers, type WorkerSet } from '../../queues/workers/index.ts';
+import { startWorkers, type WorkerSet } from '../../workers/index.ts';
 import { ProvinceSimulator } from '../simulators/province.ts';
 import { ProvinceClient } from '../simulators/province-traffic.ts';
 import { ChangshaSimulator } from '../simulators/changsha.ts';
@@ -156,7 +156,7 @@ export async function deleteNamespace(redisUrl: string, namespace: string): Prom
 
 /** A separate gateway process (real OS process) with the given roles, sharing a test's namespace. */
 export async function spawnGatewayProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(join(import.meta.dirname, '..', '..', 'gateway', 'server.ts'), [], {
+  const child = fork(join(import.meta.dirname, '..', '..', 'server', 'main.ts'), [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

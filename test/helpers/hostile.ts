@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { PartnerId } from '../../adapters/types.ts';
 import { signBody } from '../../adapters/changsha/signature.ts';
 import { buildEnvelope, signToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
-import { formatCompactBeijing } from '../../gateway/core/beijing-time.ts';
-import type { Runtime } from '../../gateway/core/runtime.ts';
+import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
+import type { Runtime } from '../../server/runtime.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import { at } from './dates.ts';
 import { CHANGSHA, INBOUND_SECRET } from './gateway.ts';
@@ -562,12 +562,12 @@ export interface ApiProcess {
 }
 
 /**
- * A real `node gateway/server.ts` with GATEWAY_ROLE=api on a free loopback
+ * A real `node server/main.ts` with GATEWAY_ROLE=api on a free loopback
  * port; resolves once it listens and its Redis answers (an api process alone
  * never reports ready on /readyz: there is no inbound worker).
  */
 export async function spawnApiProcess(env: Record<string, string>): Promise<ApiProcess> {
-  const child = fork(join(import.meta.dirname, '..', '..', 'gateway', 'server.ts'), [], {
+  const child = fork(join(import.meta.dirname, '..', '..', 'server', 'main.ts'), [], {
     env: { ...process.env, ...env, GATEWAY_ROLE: 'api', PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

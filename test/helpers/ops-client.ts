@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import type { Job, Worker } from 'bullmq';
 import { expect } from 'chai';
-import { AccountStore, type OperatorRole } from '../../gateway/ops/accounts.ts';
+import { AccountStore, type OperatorRole } from '../../stores/accounts.ts';
 import type { TestGateway } from './gateway.ts';
 
 export const OPS_PASSWORD = 'correct horse battery';

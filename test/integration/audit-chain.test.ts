@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AuditLog, GENESIS } from '../../gateway/ops/audit.ts';
-import { fixedClock } from '../../gateway/core/clock.ts';
+import { AuditLog, GENESIS } from '../../stores/audit.ts';
+import { fixedClock } from '../../kernel/clock.ts';
 import { startTestGateway, testEnv, type TestGateway } from '../helpers/gateway.ts';
 
 const run = promisify(execFile);

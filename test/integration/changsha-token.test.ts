@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { expect } from 'chai';
 import { TokenSource, TokenUnavailableError } from '../../adapters/changsha/token.ts';
-import { fixedClock } from '../../gateway/core/clock.ts';
+import { fixedClock } from '../../kernel/clock.ts';
 import { CHANGSHA } from '../helpers/gateway.ts';
 import { ChangshaSimulator } from '../simulators/changsha.ts';
 

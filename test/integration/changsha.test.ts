@@ -9,7 +9,7 @@ import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, CHANGSHA, spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestGateway } from '../helpers/gateway.ts';
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
 import { slotRequestedData } from '../simulators/changsha-client.ts';
-import { fixedClock } from '../../gateway/core/clock.ts';
+import { fixedClock } from '../../kernel/clock.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 import type { Booking } from '../../ledger/index.ts';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { PendingCounters } from '../../gateway/ops/counters.ts';
+import { PendingCounters } from '../../telemetry/pending-counters.ts';
 
 describe('statistics counters waiting in the process (real Redis)', () => {
   let gateway: TestGateway;

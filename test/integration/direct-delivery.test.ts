@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
-import { fixedClock } from '../../gateway/core/clock.ts';
-import { metricsOf } from '../../gateway/ops/metrics.ts';
+import { fixedClock } from '../../kernel/clock.ts';
+import { metricsOf } from '../../telemetry/metrics.ts';
 import type { OutboundJobs } from '../../queues/catalog.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, waitForDelivered, type TestGateway } from '../helpers/gateway.ts';

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { PartnerId } from '../../adapters/types.ts';
 import type { ProvinceInterface } from '../../adapters/province/signature.ts';
-import { formatCompactBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
-import { maskName, maskPhone } from '../../gateway/core/pii.ts';
+import { formatCompactBeijing, parseCompactBeijing } from '../../kernel/beijing-time.ts';
+import { maskName, maskPhone } from '../../kernel/pii.ts';
 import { futureDay } from '../helpers/dates.ts';
 import { API_KEY, CHANGSHA, deleteNamespace, startTestGateway, testEnv, testRedisUrl, type TestGateway } from '../helpers/gateway.ts';
 import {

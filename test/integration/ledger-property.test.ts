@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/index.ts';
-import { Keys } from '../../gateway/core/keys.ts';
+import { Keys } from '../../kernel/redis/keys.ts';
 import { RoomLedger, type Booking, type LedgerRequest, type LedgerResult } from '../../ledger/index.ts';
 import { deleteNamespace, testEnv, testRedisUrl } from '../helpers/gateway.ts';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Keys } from '../../gateway/core/keys.ts';
+import { Keys } from '../../kernel/redis/keys.ts';
 import { loadConfig } from '../../config/index.ts';
 import { RoomLedger, type LedgerRequest } from '../../ledger/index.ts';
 import { deleteNamespace, testEnv, testRedisUrl } from '../helpers/gateway.ts';

@@ -257,7 +257,7 @@ describe('dashboard pages and their data (real Redis, real HTTP)', () => {
     expect((await anonymous.request('GET', '/ops/static/../views.ts')).status).to.equal(404);
 
     // what the policy would refuse: inline handlers, eval, markup built from strings, other hosts
-    const publicDir = join(import.meta.dirname, '..', '..', 'gateway', 'ops', 'public');
+    const publicDir = join(import.meta.dirname, '..', '..', 'gateway', 'dashboard', 'public');
     const sources = readdirSync(publicDir, { recursive: true, encoding: 'utf8' }).filter((file) => /\.(js|css|html)$/.test(file));
     for (const file of sources) {
       const source = readFileSync(join(publicDir, file), 'utf8');

@@ -1,12 +1,12 @@
 import axios from 'axios';
 import { expect } from 'chai';
-import { fixedClock } from '../../gateway/core/clock.ts';
+import { fixedClock } from '../../kernel/clock.ts';
 import { jobId } from '../../queues/names.ts';
-import { catchUp, startScheduler } from '../../queues/scheduler.ts';
-import { createLogger } from '../../gateway/core/logger.ts';
-import { createRuntime } from '../../gateway/core/runtime.ts';
-import { purgeExpired } from '../../queues/workers/retention.ts';
-import type { ReconciliationRun } from '../../queues/workers/reconciliation.ts';
+import { catchUp, startScheduler } from '../../workers/scheduler.ts';
+import { createLogger } from '../../kernel/logger.ts';
+import { createRuntime } from '../../server/runtime.ts';
+import { purgeExpired } from '../../usecases/retention.ts';
+import type { ReconciliationRun } from '../../usecases/reconciliation.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, testRedisUrl } from '../helpers/gateway.ts';
 import { slotRequestedData } from '../simulators/changsha-client.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startScheduler } from '../../queues/scheduler.ts';
+import { startScheduler } from '../../workers/scheduler.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 
 describe('scheduler (node-cron ticks enqueue jobs with the tick as id)', () => {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { expect } from 'chai';
 import axios from 'axios';
 import { Redis } from 'ioredis';
-import { createRedis } from '../../gateway/core/redis.ts';
+import { createRedis } from '../../kernel/redis/client.ts';
 import { failover, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, CLOSE_BOUND_MS, startSentinelGateway, type SentinelGateway, type TestGateway } from '../helpers/gateway.ts';

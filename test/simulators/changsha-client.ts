@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { randomBytes } from 'node:crypto';
 import { KEY_ID_HEADER, SIGNATURE_HEADER, signBody } from '../../adapters/changsha/signature.ts';
-import { formatIsoBeijing } from '../../gateway/core/beijing-time.ts';
+import { formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import type { ChangshaEvent, SlotRequested } from '../../schemas/types.generated.ts';
 import type { ChangshaWireEvent } from './changsha.ts';
 

@@ -4,7 +4,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSignatureHeader, signatureHeaders, verifySignature } from '../../adapters/changsha/signature.ts';
-import { beijingDate, formatIsoBeijing } from '../../gateway/core/beijing-time.ts';
+import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import type { AvailabilityRoom } from '../../schemas/types.generated.ts';
 
 /** One event on the wire, either direction (changsha.md). */

@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { randomInt } from 'node:crypto';
-import { beijingDate } from '../../gateway/core/beijing-time.ts';
+import { beijingDate } from '../../kernel/beijing-time.ts';
 import { WorkCalendar } from '../../ledger/calendar.ts';
 import type { ProvinceSimulator, ReceivedMessage } from './province.ts';
 import { applyData, ProvinceClient, seriesNumber } from './province-traffic.ts';

@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { randomUUID } from 'node:crypto';
 import { buildEnvelope, type ProvinceInterface } from '../../adapters/province/signature.ts';
-import { formatCompactBeijing } from '../../gateway/core/beijing-time.ts';
+import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
 import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
 
 export interface ProvinceClientOptions {

@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
-import type { HmacMethod } from '../../adapters/signing/digest.ts';
+import type { HmacMethod } from '../../kernel/crypto/digest.ts';
 
 export interface ReceivedMessage {
   operation: string;

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { ENV_SETTINGS } from '../../config/env.ts';
-import { FieldCipher } from '../../gateway/core/crypto.ts';
-import { maskName, maskPhone, redact } from '../../gateway/core/pii.ts';
-import { GatewayError } from '../../gateway/errors.ts';
-import { partnerBackoff } from '../../queues/workers/failure.ts';
+import { FieldCipher } from '../../kernel/crypto/field-cipher.ts';
+import { maskName, maskPhone, redact } from '../../kernel/pii.ts';
+import { GatewayError } from '../../kernel/errors.ts';
+import { partnerBackoff } from '../../workers/failure.ts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 8).toString('base64');

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { buildEnvelope, dataDigest, signToken, signingString, verifyToken, type SigningInput } from '../../adapters/province/signature.ts';
-import { hexEquals, hmacHex, sm3Hex, type HmacMethod } from '../../adapters/signing/digest.ts';
-import { canonicalJson } from '../../adapters/signing/jcs.ts';
+import { hexEquals, hmacHex, sm3Hex, type HmacMethod } from '../../kernel/crypto/digest.ts';
+import { canonicalJson } from '../../kernel/crypto/jcs.ts';
 
 // copies of ../shared/partners/examples, so the suite runs wherever the clone is
 const EXAMPLES = new URL('../fixtures/partners', import.meta.url).pathname;

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { createProvinceAdapter } from '../../adapters/province/index.ts';
 import { buildEnvelope, dataDigest, type ProvinceInterface } from '../../adapters/province/signature.ts';
-import type { HmacMethod } from '../../adapters/signing/digest.ts';
+import type { HmacMethod } from '../../kernel/crypto/digest.ts';
 import type { InboundHttp, PartnerAdapter } from '../../adapters/types.ts';
 import { loadConfig } from '../../config/index.ts';
-import { formatCompactBeijing, parseCompactBeijing } from '../../gateway/core/beijing-time.ts';
-import { fixedClock } from '../../gateway/core/clock.ts';
-import { GatewayError } from '../../gateway/errors.ts';
+import { formatCompactBeijing, parseCompactBeijing } from '../../kernel/beijing-time.ts';
+import { fixedClock } from '../../kernel/clock.ts';
+import { GatewayError } from '../../kernel/errors.ts';
 
 // copies of ../shared/partners/examples, so the suite runs wherever the clone is
 const EXAMPLES = new URL('../fixtures/partners', import.meta.url).pathname;

@@ -1,0 +1,42 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { raiseException } from '../../usecases/exceptions.ts';
+import { recentRuns, requestReconciliation } from '../../usecases/reconciliation.ts';
+import { validatorFor, type Violation } from '../../schemas/registry.ts';
+import type { ExceptionInput } from '../../schemas/types.generated.ts';
+import type { Runtime } from '../../server/runtime.ts';
+
+const validateException = validatorFor<ExceptionInput>('api/exception.json');
+
+function problem(res: Response, status: number, title: string, errors?: Violation[]): void {
+  res.status(status).type('application/problem+json').json({ title, status, ...(errors ? { errors } : {}) });
+}
+
+/** Operator actions behind X-Api-Key: reconciliations on demand, exceptions to the province. */
+export function operationRoutes(runtime: Runtime): Router {
+  const router = express.Router();
+
+  router.post('/api/v1/reconciliations', async (_req: Request, res: Response) => {
+    res.status(202).json({ runId: await requestReconciliation(runtime, 'on demand (API)') });
+  });
+
+  router.get('/api/v1/reconciliations', async (_req: Request, res: Response) => {
+    res.json({ items: await recentRuns(runtime) });
+  });
+
+  router.post('/api/v1/exceptions', async (req: Request, res: Response) => {
+    const checked = validateException(req.body);
+    if (!checked.ok) {
+      problem(res, 400, 'Invalid exception', checked.violations);
+      return;
+    }
+    const result = await raiseException(runtime, checked.value, 'api-key');
+    if (!result.ok) {
+      problem(res, result.status, result.title);
+      return;
+    }
+    const { reportId, messageId, trackingNo } = result;
+    res.status(202).json({ reportId, messageId, trackingNo });
+  });
+
+  return router;
+}

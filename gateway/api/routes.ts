@@ -1,0 +1,106 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { hexEquals } from '../../kernel/crypto/digest.ts';
+import { isPartnerId } from '../../adapters/registry.ts';
+import type { Runtime } from '../../server/runtime.ts';
+import { redact } from '../../kernel/pii.ts';
+import type { SearchKind } from '../../stores/traces.ts';
+import { replayDeadLetter } from '../../usecases/replay.ts';
+import { readAvailability } from '../../usecases/availability.ts';
+import { seatRequestRoutes } from './seat-requests.ts';
+import { operationRoutes } from './operations.ts';
+
+const SEARCH_KINDS: readonly SearchKind[] = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId', 'eventId', 'requestId'];
+
+function problem(res: Response, status: number, title: string, detail?: string): void {
+  res.status(status).type('application/problem+json').json({ title, status, ...(detail === undefined ? {} : { detail }) });
+}
+
+/** JSON API for the center's own systems and operators, behind X-Api-Key. */
+export function opsApiRoutes(runtime: Runtime): Router {
+  const router = express.Router();
+  const apiKey = runtime.config.localApiKey;
+
+  router.use('/api/v1', (req: Request, res: Response, next: NextFunction) => {
+    const given = req.header('x-api-key') ?? '';
+    if (apiKey === null || !hexEquals(apiKey, given)) {
+      problem(res, 401, 'Missing or wrong X-Api-Key');
+      return;
+    }
+    next();
+  });
+
+  /** GET /api/v1/messages?series=... (or dataUuid, section, trackingNo, messageId) */
+  router.get('/api/v1/messages', async (req: Request, res: Response) => {
+    const query = req.query as Record<string, unknown>;
+    const kind = SEARCH_KINDS.find((candidate) => typeof query[candidate] === 'string');
+    if (!kind) {
+      problem(res, 400, 'Name one id to search by', `one of ${SEARCH_KINDS.join(', ')}`);
+      return;
+    }
+    const trackingNos = await runtime.traces.find(kind, query[kind] as string);
+    const messages = await Promise.all(trackingNos.map((trackingNo) => readMessage(runtime, trackingNo)));
+    res.json({ items: messages.filter((message) => message !== undefined) });
+  });
+
+  router.get('/api/v1/messages/:trackingNo', async (req: Request, res: Response) => {
+    const message = await readMessage(runtime, String(req.params['trackingNo']));
+    if (!message) {
+      problem(res, 404, 'No such message');
+      return;
+    }
+    res.json(message);
+  });
+
+  router.get('/api/v1/availability/:partner', async (req: Request, res: Response) => {
+    const snapshot = await readAvailability(runtime, String(req.params['partner']));
+    if (snapshot === undefined) {
+      problem(res, 404, 'No availability received from that partner yet');
+      return;
+    }
+    res.json(snapshot);
+  });
+
+  router.use(seatRequestRoutes(runtime));
+  router.use(operationRoutes(runtime));
+
+  router.get('/api/v1/dead-letters', async (_req: Request, res: Response) => {
+    res.json({ items: await runtime.deadLetters.list(500) });
+  });
+
+  router.post('/api/v1/dead-letters/:id/replay', async (req: Request, res: Response) => {
+    const result = await replayDeadLetter(runtime, String(req.params['id']));
+    if (!result) {
+      problem(res, 404, 'No such dead letter');
+      return;
+    }
+    res.status(202).json(result);
+  });
+
+  return router;
+}
+
+/** A message as an operator sees it: metadata, the raw body with personal data masked, its trace. */
+async function readMessage(runtime: Runtime, trackingNo: string) {
+  for (const partner of Object.keys(runtime.adapters)) {
+    if (!isPartnerId(runtime.adapters, partner)) continue;
+    const record = await runtime.redis.hgetall(runtime.keys.intake(partner).record(trackingNo));
+    if (record['partner'] === undefined) continue;
+    let raw: unknown;
+    try {
+      raw = redact(JSON.parse(runtime.cipher.decrypt(record['body'] ?? '')));
+    } catch {
+      raw = '[unreadable]';
+    }
+    return {
+      trackingNo,
+      partner,
+      operation: record['operation'],
+      state: record['state'],
+      receivedAt: new Date(Number(record['receivedAt'])).toISOString(),
+      raw,
+      trace: await runtime.traces.read(trackingNo),
+    };
+  }
+  const trace = await runtime.traces.read(trackingNo);
+  return trace.length > 0 ? { trackingNo, trace } : undefined;
+}

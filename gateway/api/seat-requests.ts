@@ -1,0 +1,100 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { SeatRequest } from '../../stores/seat-requests.ts';
+import { sendHostMessage } from '../../usecases/host.ts';
+import { validatorFor, type Violation } from '../../schemas/registry.ts';
+import type { SeatRequestInput } from '../../schemas/types.generated.ts';
+import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
+import type { Runtime } from '../../server/runtime.ts';
+import { idFactory } from '../../kernel/ids.ts';
+
+const validateInput = validatorFor<SeatRequestInput>('api/seat-request.json');
+const nextRequestId = idFactory();
+
+function problem(res: Response, status: number, title: string, errors?: Violation[]): void {
+  res.status(status).type('application/problem+json').json({ title, status, ...(errors ? { errors } : {}) });
+}
+
+function windowViolations(input: SeatRequestInput, now: number): Violation[] {
+  const start = Date.parse(input.start);
+  const end = Date.parse(input.end);
+  const violations: Violation[] = [];
+  if (end <= start) violations.push({ path: '/end', message: 'must be after start' });
+  if (beijingDate(start) !== beijingDate(end)) violations.push({ path: '/end', message: 'must be on the same calendar day as start in Beijing time' });
+  if (end <= now) violations.push({ path: '/end', message: 'is already past' });
+  if (!input.sectionCode.startsWith(input.projectCode)) violations.push({ path: '/sectionCode', message: 'must start with projectCode' });
+  return violations;
+}
+
+/** Zhuzhou as host: the center's own systems ask a partner for guest seats (behind X-Api-Key, see ops-api). */
+export function seatRequestRoutes(runtime: Runtime): Router {
+  const router = express.Router();
+
+  router.post('/api/v1/seat-requests', async (req: Request, res: Response) => {
+    const checked = validateInput(req.body);
+    if (!checked.ok) {
+      problem(res, 400, 'Invalid seat request', checked.violations);
+      return;
+    }
+    const input = checked.value;
+    const violations = windowViolations(input, runtime.clock.now());
+    if (violations.length > 0) {
+      problem(res, 422, 'Seat request breaks a rule', violations);
+      return;
+    }
+    const now = formatIsoBeijing(runtime.clock.now());
+    const seatRequest: SeatRequest = {
+      requestId: `ZZR-${nextRequestId()}`,
+      partner: input.partner ?? 'changsha',
+      state: 'requested',
+      request: {
+        tenderProjectCode: input.projectCode,
+        bidSectionCode: input.sectionCode,
+        projectName: input.projectName,
+        category: input.category,
+        start: formatIsoBeijing(Date.parse(input.start)),
+        end: formatIsoBeijing(Date.parse(input.end)),
+        seats: input.seats,
+        hostCenter: runtime.config.center.areaCode,
+      },
+      createdAt: now,
+      updatedAt: now,
+    };
+    await runtime.seatRequests.create(seatRequest);
+    await runtime.traces.index(seatRequest.requestId, { requestId: seatRequest.requestId, section: input.sectionCode });
+    await runtime.traces.append(seatRequest.requestId, 'seat-request-created', { partner: seatRequest.partner, request: seatRequest.request });
+    await sendHostMessage(runtime, seatRequest, { kind: 'request', requestId: seatRequest.requestId, request: seatRequest.request }, 'request');
+    res.status(201).location(`/api/v1/seat-requests/${seatRequest.requestId}`).json(seatRequest);
+  });
+
+  router.get('/api/v1/seat-requests/:id', async (req: Request, res: Response) => {
+    const id = String(req.params['id']);
+    const seatRequest = await runtime.seatRequests.get(id);
+    if (!seatRequest) {
+      problem(res, 404, 'No such seat request');
+      return;
+    }
+    res.json({ ...seatRequest, trace: await runtime.traces.read(id) });
+  });
+
+  router.delete('/api/v1/seat-requests/:id', async (req: Request, res: Response) => {
+    const id = String(req.params['id']);
+    const now = formatIsoBeijing(runtime.clock.now());
+    let released = false;
+    const updated = await runtime.seatRequests.update(id, (current) => {
+      if (current.state === 'released' || current.state === 'declined') return undefined;
+      released = true;
+      return { ...current, state: 'released', reason: 'PROJECT_CANCELLED', updatedAt: now };
+    });
+    if (!updated) {
+      problem(res, 404, 'No such seat request');
+      return;
+    }
+    if (released) {
+      await runtime.traces.append(id, 'released-locally', { partner: updated.partner });
+      await sendHostMessage(runtime, updated, { kind: 'release', requestId: id, reason: 'PROJECT_CANCELLED' }, 'release:local');
+    }
+    res.json(updated);
+  });
+
+  return router;
+}

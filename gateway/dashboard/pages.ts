@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Runtime } from '../../server/runtime.ts';
+import type { OpsAuth } from './auth.ts';
+import { queuesBoardRoutes } from './queues-board.ts';
+import { opsViewRoutes } from './views.ts';
+
+/**
+ * The dashboard's own pages allow nothing but this origin: no inline script or
+ * style, no eval, no other host, no framing. The pages are plain modules and
+ * one stylesheet, and set styles only through the CSSOM, which the policy allows.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const PUBLIC_DIR = join(import.meta.dirname, 'public');
+/** what the static route serves; anything else in the folder (its tsconfig.json) is not for browsers */
+const ASSET = /^\/[\w-]+(\/[\w-]+)*\.(js|css|svg|png|ico)$/;
+
+function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Content-Security-Policy', DASHBOARD_CSP);
+  res.set('X-Content-Type-Options', 'nosniff');
+  res.set('X-Frame-Options', 'DENY');
+  res.set('Referrer-Policy', 'same-origin');
+  res.set('Cross-Origin-Opener-Policy', 'same-origin');
+  res.set('Cross-Origin-Resource-Policy', 'same-origin');
+  res.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+  next();
+}
+
+/**
+ * Everything of the dashboard after login and the actions: the data endpoints
+ * (views.ts), bull-board (/ops/queues), and the pages: /ops/ is one page whose
+ * views are hash routes (#/overview, #/rooms, #/messages, #/dead-letters,
+ * #/security, #/actions, #/audit, #/login); its files are under /ops/static/.
+ * The page itself needs no login (it shows the login form); all data does.
+ */
+export function opsDashboardRoutes(runtime: Runtime, auth: OpsAuth): Router {
+  const router = express.Router();
+  router.use(opsViewRoutes(runtime, auth));
+  router.use(queuesBoardRoutes(runtime, auth));
+
+  // Express matches '/ops' and '/ops/' alike (non-strict routing): only the page has the slash
+  router.get(['/ops', '/ops/', '/ops/index.html'], pageHeaders, (req: Request, res: Response) => {
+    if (req.path === '/ops') {
+      res.redirect(301, '/ops/');
+      return;
+    }
+    res.set('Cache-Control', 'no-cache');
+    res.sendFile(join(PUBLIC_DIR, 'index.html'));
+  });
+
+  router.use(
+    '/ops/static',
+    pageHeaders,
+    (req: Request, res: Response, next: NextFunction) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        next();
+        return;
+      }
+      if (!ASSET.test(req.path)) {
+        res.status(404).type('application/problem+json').json({ title: 'Not found', status: 404 });
+        return;
+      }
+      next();
+    },
+    express.static(PUBLIC_DIR, {
+      index: false,
+      dotfiles: 'deny',
+      redirect: false,
+      fallthrough: true,
+      // no build step, so no content hashes in the names: the browser revalidates (ETag, Last-Modified) and gets 304 while nothing changed
+      setHeaders: (res) => {
+        res.setHeader('Cache-Control', 'no-cache');
+      },
+    }),
+  );
+  return router;
+}

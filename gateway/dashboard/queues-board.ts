@@ -1,0 +1,141 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import type { Runtime } from '../../server/runtime.ts';
+import { roleAllows, type OperatorRole } from '../../stores/accounts.ts';
+import type { OpsAuth } from './auth.ts';
+
+export const QUEUES_BOARD_PATH = '/ops/queues';
+
+const SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif';
+const MONO_FONTS = 'ui-monospace, "SFMono-Regular", Menlo, Consolas, "Noto Sans Mono CJK SC", monospace';
+/** bull-board's page asks a web font service for its fonts: the dashboard uses none, and serves nothing from elsewhere */
+const WEB_FONTS = /<link[^>]+href="https:\/\/fonts\.(googleapis|gstatic)\.com[^"]*"[^>]*>\s*/g;
+
+/**
+ * bull-board's page keeps an inline <style> and style attributes (its loading
+ * animation), so its policy allows inline styles; scripts, fonts, images and
+ * connections stay same-origin only.
+ */
+export const QUEUES_BOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Board actions that wipe or forge jobs: admins only (an added job would be processed as a partner message). */
+const ADMIN_ONLY_ACTIONS = [/\/obliterate$/, /\/empty$/, /\/add$/, /\/update-data$/];
+
+function problem(res: Response, status: number, title: string): void {
+  res.status(status).type('application/problem+json').json({ title, status });
+}
+
+function boardFor(runtime: Runtime, queues: Queue[], readOnlyMode: boolean): RequestHandler {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(QUEUES_BOARD_PATH);
+  createBullBoard({
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description: readOnlyMode ? '只读 / read-only' : '' })),
+    serverAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: readOnlyMode ? `${runtime.config.center.systemNo} 队列（只读）` : `${runtime.config.center.systemNo} 队列`,
+        locale: { lng: 'zh-CN' },
+        hideDocsLink: true,
+        miscLinks: [{ text: '返回控制台 / Dashboard', url: '/ops/' }],
+        theme: { light: { 'font-sans': SYSTEM_FONTS, 'font-mono': MONO_FONTS }, dark: { 'font-sans': SYSTEM_FONTS, 'font-mono': MONO_FONTS } },
+      },
+    },
+  });
+  return serverAdapter.getRouter() as RequestHandler;
+}
+
+/** Drops the web-font link from bull-board's page as it is sent. */
+function withoutWebFonts(_req: Request, res: Response, next: NextFunction): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => send(typeof body === 'string' && body.startsWith('<!DOCTYPE html') ? body.replace(WEB_FONTS, '') : body);
+  next();
+}
+
+/**
+ * Audits a board action with its outcome, before the answer leaves: the
+ * answer waits for the audit record (as the dashboard's own actions do).
+ */
+function auditedBeforeAnswer(runtime: Runtime, auth: OpsAuth, req: Request, res: Response): void {
+  const send = res.send.bind(res);
+  let audited = false;
+  res.send = (body?: unknown) => {
+    // res.json sends through res.send again: only the first call waits for the audit
+    if (audited) return send(body);
+    audited = true;
+    auth
+      .auditAction(req, `queues.${req.method.toLowerCase()}`, req.path, res.statusCode < 400 ? 'ok' : 'failed', { status: res.statusCode })
+      .catch((error: unknown) => runtime.logger.warn('board action not audited', { path: req.path, error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => send(body));
+    return res;
+  };
+}
+
+/**
+ * bull-board under /ops/queues behind the dashboard login. Two boards over the
+ * same queues: viewers get the read-only one (bull-board refuses its actions
+ * with 405), operators and admins the writable one. Every write is checked
+ * here before bull-board sees it: operator role, the session's CSRF token
+ * (bull-board's page sends it as X-XSRF-TOKEN from the XSRF-TOKEN cookie set
+ * below, as axios does), and it is audited.
+ */
+export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
+  const queues = [runtime.inboundQueue, ...Object.values(runtime.outboundQueues), runtime.periodicQueue];
+  const readOnly = boardFor(runtime, queues, true);
+  const writable = boardFor(runtime, queues, false);
+  const operatorOnly = auth.requireRole('operator');
+  const adminOnly = auth.requireRole('admin');
+
+  const router = express.Router();
+  router.use(QUEUES_BOARD_PATH, (req: Request, res: Response, next: NextFunction) => {
+    res.set('Content-Security-Policy', QUEUES_BOARD_CSP);
+    res.set('X-Frame-Options', 'DENY');
+    res.set('Referrer-Policy', 'same-origin');
+    res.set('X-Content-Type-Options', 'nosniff');
+    const operator = req.session.operator;
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    if (!operator) {
+      // a person opening the board is sent to the login page; a script gets 401
+      if (reading && req.accepts(['json', 'html']) === 'html') res.redirect(303, '/ops/#/login');
+      else problem(res, 401, '请先登录 / Please log in');
+      return;
+    }
+    if (reading) {
+      res.set('Cache-Control', req.path.startsWith('/static/') ? 'public, max-age=3600' : 'no-store');
+      const board = roleAllows(operator.role, 'operator') ? writable : readOnly;
+      const token = (req.session as { csrfToken?: unknown }).csrfToken;
+      if (board === writable && typeof token === 'string' && !req.path.startsWith('/static/') && !req.path.startsWith('/api/')) {
+        res.cookie('XSRF-TOKEN', token, { path: QUEUES_BOARD_PATH, sameSite: 'strict', secure: req.secure, httpOnly: false });
+      }
+      withoutWebFonts(req, res, () => board(req, res, next));
+      return;
+    }
+    // an action: the same token the dashboard's pages send, under the header name bull-board's page uses
+    const xsrf = req.headers['x-xsrf-token'];
+    if (!req.headers['x-csrf-token'] && typeof xsrf === 'string') req.headers['x-csrf-token'] = xsrf;
+    const needed: OperatorRole = ADMIN_ONLY_ACTIONS.some((pattern) => pattern.test(req.path)) ? 'admin' : 'operator';
+    const guard = needed === 'admin' ? adminOnly : operatorOnly;
+    guard(req, res, (error?: unknown) => {
+      if (error) {
+        next(error);
+        return;
+      }
+      auditedBeforeAnswer(runtime, auth, req, res);
+      writable(req, res, next);
+    });
+  });
+  return router;
+}

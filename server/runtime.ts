@@ -1,0 +1,119 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from '../config/index.ts';
+import { createAdapters, type AdapterRegistry } from '../adapters/registry.ts';
+import type { PartnerId } from '../adapters/types.ts';
+import { WorkCalendar } from '../ledger/calendar.ts';
+import { RoomLedger } from '../ledger/index.ts';
+import { SeatRequestStore } from '../stores/seat-requests.ts';
+import { DeadLetterStore } from '../stores/dead-letters.ts';
+import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
+import { systemClock, type Clock } from '../kernel/clock.ts';
+import { FieldCipher } from '../kernel/crypto/field-cipher.ts';
+import { Keys } from '../kernel/redis/keys.ts';
+import { createLogger, type Logger } from '../kernel/logger.ts';
+import { createRedis } from '../kernel/redis/client.ts';
+import { connectedReplicas, ReplicaAcknowledgement } from '../kernel/redis/replication.ts';
+import { PendingCounters } from '../telemetry/pending-counters.ts';
+import { TraceStore } from '../stores/traces.ts';
+
+/** Everything a gateway process shares: built once at start, closed once at stop. */
+export interface Runtime {
+  config: Readonly<GatewayConfig>;
+  clock: Clock;
+  logger: Logger;
+  keys: Keys;
+  /** fast-failing connection for requests that answer a partner */
+  redis: Redis;
+  cipher: FieldCipher;
+  adapters: AdapterRegistry;
+  ledger: RoomLedger;
+  calendar: WorkCalendar;
+  seatRequests: SeatRequestStore;
+  periodicQueue: Queue;
+  traces: TraceStore;
+  deadLetters: DeadLetterStore;
+  inboundQueue: Queue;
+  outboundQueues: Record<PartnerId, Queue>;
+  /** this process's statistics counters on their way to Redis (close() writes them) */
+  counters: PendingCounters;
+  /** the connection the queues above add jobs through */
+  queueConnection: Redis;
+  /** waits for the replicas (REDIS_WAIT_REPLICAS) before a write is made known outside */
+  replicas: ReplicaAcknowledgement;
+  /** resolves once the command and queue connections are up (they fail fast, not queue, while down) */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeOptions = {}): Runtime {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel, { service: 'zzgw' });
+  const keys = new Keys(config.redis.namespace);
+  const redis = createRedis(config.redis, 'command');
+  const queueConnection = createRedis(config.redis, 'queue');
+  const adapters = createAdapters({ config, clock });
+  const queueOptions = { connection: queueConnection, prefix: keys.queuePrefix };
+  const inboundQueue = new Queue(INBOUND_QUEUE, queueOptions);
+  const periodicQueue = new Queue(PERIODIC_QUEUE, queueOptions);
+  const outboundQueues = Object.fromEntries(
+    Object.keys(adapters).map((partner) => [partner, new Queue(outboundQueue(partner as PartnerId), queueOptions)]),
+  ) as Record<PartnerId, Queue>;
+  for (const queue of [inboundQueue, periodicQueue, ...Object.values(outboundQueues)]) {
+    queue.on('error', (error) => logger.warn('queue connection error', { queue: queue.name, error: error.message }));
+  }
+  const now = () => clock.now();
+  const counters = new PendingCounters(redis, (error) =>
+    logger.debug('operational statistics not written', { error: error instanceof Error ? error.message : String(error) }),
+  );
+  return {
+    config,
+    clock,
+    logger,
+    keys,
+    redis,
+    cipher: new FieldCipher(config.dataEncryptionKey),
+    adapters,
+    ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
+    calendar: new WorkCalendar(config.ledger.closedDates),
+    seatRequests: new SeatRequestStore(redis, keys),
+    periodicQueue,
+    traces: new TraceStore(redis, keys, now),
+    deadLetters: new DeadLetterStore(redis, keys, now),
+    inboundQueue,
+    outboundQueues,
+    counters,
+    replicas: new ReplicaAcknowledgement(config.redis, [redis, queueConnection], { barrierKey: keys.replicationBarrier, retryAfterMs: config.intake.retryAfterSeconds * 1000 }),
+    queueConnection,
+    async ready() {
+      await Promise.all(
+        [redis, queueConnection].map((connection) =>
+          connection.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => connection.once('ready', () => resolve())),
+        ),
+      );
+      await warnOfMissingReplicas(redis, config.redis.waitReplicas, logger);
+    },
+    async close() {
+      await counters.flush();
+      await Promise.allSettled([inboundQueue.close(), periodicQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
+      redis.disconnect();
+      queueConnection.disconnect();
+    },
+  };
+}
+
+/** With fewer replicas than REDIS_WAIT_REPLICAS, every message would be answered 503: say so at start. */
+async function warnOfMissingReplicas(redis: Redis, wanted: number, logger: Logger): Promise<void> {
+  if (wanted === 0) return;
+  try {
+    const connected = await connectedReplicas(redis);
+    if (connected < wanted) logger.error('fewer replicas than REDIS_WAIT_REPLICAS: partners get 503 until they connect', { connected, wanted });
+  } catch (error) {
+    logger.warn('replicas not counted', { error: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import { ulid } from 'ulid';
+import type { Keys } from '../kernel/redis/keys.ts';
+
+export interface DeadLetter {
+  id: string;
+  queue: string;
+  jobName: string;
+  jobId: string;
+  /** the original job payload, replayed as it was */
+  data: unknown;
+  partner: string;
+  trackingNo: string;
+  reason: string;
+  attempts: number;
+  at: string;
+  replayedAt?: string;
+  replayJobId?: string;
+  /** set by an operator who decided the message is not to be sent */
+  discarded?: { at: string; by: string; reason: string };
+}
+
+export interface DeadLetterFilter {
+  partner?: string;
+  queue?: string;
+  /** a substring of the reason, e.g. DELIVERY_REFUSED */
+  reason?: string;
+  /** pending: neither replayed nor discarded */
+  status?: 'pending' | 'replayed' | 'discarded';
+}
+
+export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
+  const status = letter.discarded ? 'discarded' : letter.replayedAt ? 'replayed' : 'pending';
+  return (
+    (filter.partner === undefined || letter.partner === filter.partner) &&
+    (filter.queue === undefined || letter.queue === filter.queue) &&
+    (filter.reason === undefined || letter.reason.includes(filter.reason)) &&
+    (filter.status === undefined || status === filter.status)
+  );
+}
+
+/**
+ * Messages the gateway could not deliver or process: a permanent refusal or
+ * exhausted retries. Kept whole so that an operator can inspect and replay them.
+ */
+export class DeadLetterStore {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #now: () => number;
+
+  constructor(redis: Redis, keys: Keys, now: () => number) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#now = now;
+  }
+
+  async add(letter: Omit<DeadLetter, 'id' | 'at'>): Promise<DeadLetter> {
+    const now = this.#now();
+    const entry: DeadLetter = { ...letter, id: ulid(now), at: new Date(now).toISOString() };
+    await this.#redis
+      .multi()
+      .hset(this.#keys.deadLetters.entry(entry.id), 'json', JSON.stringify(entry))
+      .zadd(this.#keys.deadLetters.byTime, now, entry.id)
+      .exec();
+    return entry;
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const json = await this.#redis.hget(this.#keys.deadLetters.entry(id), 'json');
+    return json === null ? undefined : (JSON.parse(json) as DeadLetter);
+  }
+
+  async list(limit = 100): Promise<DeadLetter[]> {
+    const ids = await this.#redis.zrevrange(this.#keys.deadLetters.byTime, 0, limit - 1);
+    const letters = await Promise.all(ids.map((id) => this.get(id)));
+    return letters.filter((letter): letter is DeadLetter => letter !== undefined);
+  }
+
+  async discard(id: string, by: string, reason: string): Promise<DeadLetter | undefined> {
+    const letter = await this.get(id);
+    if (!letter) return undefined;
+    const updated: DeadLetter = { ...letter, discarded: { at: new Date(this.#now()).toISOString(), by, reason } };
+    await this.#redis.hset(this.#keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
+    return updated;
+  }
+
+  async markReplayed(id: string, replayJobId: string): Promise<void> {
+    const letter = await this.get(id);
+    if (!letter) return;
+    const updated: DeadLetter = { ...letter, replayedAt: new Date(this.#now()).toISOString(), replayJobId };
+    await this.#redis.hset(this.#keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
+  }
+}

@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../kernel/redis/keys.ts';
+import { redact } from '../kernel/pii.ts';
+import { sendTogether, type RedisCommand } from '../kernel/redis/client.ts';
+
+export interface TraceEntry {
+  at: string;
+  stage: string;
+  [detail: string]: unknown;
+}
+
+/** Searchable ids of a message, by kind. */
+export type SearchKind = 'dataUuid' | 'series' | 'section' | 'trackingNo' | 'messageId' | 'eventId' | 'requestId';
+
+/**
+ * Every message's story: raw as received, canonical, ledger decision, every
+ * delivery attempt. Details are redacted before they are written.
+ */
+export class TraceStore {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #now: () => number;
+
+  constructor(redis: Redis, keys: Keys, now: () => number) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#now = now;
+  }
+
+  async append(trackingNo: string, stage: string, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.#redis.call(...this.appendCommand(trackingNo, stage, detail));
+  }
+
+  /** the command append() sends, for callers that send it together with others (sendTogether) */
+  appendCommand(trackingNo: string, stage: string, detail: Record<string, unknown> = {}): RedisCommand {
+    const entry = { at: new Date(this.#now()).toISOString(), stage, ...(redact(detail) as Record<string, unknown>) };
+    return ['rpush', this.#keys.trace(trackingNo), JSON.stringify(entry)];
+  }
+
+  async index(trackingNo: string, ids: Partial<Record<SearchKind, string>>): Promise<void> {
+    await sendTogether(this.#redis, this.indexCommands(trackingNo, ids));
+  }
+
+  /** the commands index() sends */
+  indexCommands(trackingNo: string, ids: Partial<Record<SearchKind, string>>): RedisCommand[] {
+    return Object.entries(ids)
+      .filter(([, value]) => value)
+      .map(([kind, value]): RedisCommand => ['sadd', this.#keys.index(kind, value), trackingNo]);
+  }
+
+  /** index entries and trace entries of one message in one write */
+  async write(commands: readonly RedisCommand[]): Promise<void> {
+    await sendTogether(this.#redis, commands);
+  }
+
+  async find(kind: SearchKind, value: string): Promise<string[]> {
+    if (kind === 'trackingNo') return (await this.#redis.exists(this.#keys.trace(value))) ? [value] : [];
+    return (await this.#redis.smembers(this.#keys.index(kind, value))).sort();
+  }
+
+  async read(trackingNo: string): Promise<TraceEntry[]> {
+    const entries = await this.#redis.lrange(this.#keys.trace(trackingNo), 0, -1);
+    return entries.map((entry) => JSON.parse(entry) as TraceEntry);
+  }
+}
