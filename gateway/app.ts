@@ -1,10 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from '../usecases/runtime.ts';
 import { opsApiRoutes } from './api/routes.ts';
 import { partnerRoutes } from './partners.ts';
 import { opsActionRoutes } from './dashboard/actions.ts';
 import { createOpsAuth } from './dashboard/auth.ts';
-import { probeRoutes } from '../telemetry/metrics.ts';
+import { probeRoutes } from './probes.ts';
 import { opsDashboardRoutes } from './dashboard/pages.ts';
 
 /** The HTTP application, without listening: tests drive it in process. */

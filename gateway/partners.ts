@@ -1,12 +1,10 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isPartnerId } from '../adapters/registry.ts';
 import type { HttpAnswer, InboundHttp, PartnerAdapter, PartnerId } from '../adapters/types.ts';
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from '../usecases/runtime.ts';
 import { asGatewayError, GatewayError } from '../kernel/errors.ts';
-import { recordInbound } from '../usecases/intake.ts';
+import { acceptMessage } from '../usecases/intake.ts';
 import { createPartnerLimiter } from './middleware/rate-limit.ts';
-import { countRequest } from '../telemetry/metrics.ts';
-import { recordInbound as recordAnswerStats } from '../telemetry/statistics.ts';
 import { idFactory } from '../kernel/ids.ts';
 
 const nextRequestId = idFactory();
@@ -50,12 +48,7 @@ function parseJsonBody(req: Request): unknown {
  * pipeline that nobody awaits): the partner never waits for, nor hears of, it.
  */
 function account(runtime: Runtime, req: Request, res: Response, partner: PartnerId, code: string, requestId: string, repeated = false): void {
-  try {
-    countRequest(runtime, { partner, status: res.statusCode, code });
-    void recordAnswerStats(runtime, { partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip });
-  } catch (error) {
-    runtime.logger.debug('answer not counted', { error: error instanceof Error ? error.message : String(error) });
-  }
+  void runtime.telemetry.answered({ partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip });
 }
 
 /**
@@ -104,7 +97,7 @@ export function partnerRoutes(runtime: Runtime): Router {
         }
         const inspected = adapter.inspect(http, body);
         if (!inspected.ok) throw inspected.error;
-        const { trackingNo, repeated } = await recordInbound(runtime, adapter, http, inspected.value);
+        const { trackingNo, repeated } = await acceptMessage(runtime, adapter, http, inspected.value);
         log.info(repeated ? 'repeat answered' : 'message accepted', { correlationId: trackingNo, messageKey: inspected.value.messageKey });
         send(res, adapter.accepted(trackingNo), requestId);
         account(runtime, req, res, partner, repeated ? 'REPEATED' : 'ACCEPTED', requestId, repeated);

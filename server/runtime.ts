@@ -1,11 +1,15 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/index.ts';
-import { createAdapters, type AdapterRegistry } from '../adapters/registry.ts';
+import { createAdapters } from '../adapters/registry.ts';
 import type { PartnerId } from '../adapters/types.ts';
 import { WorkCalendar } from '../ledger/calendar.ts';
 import { RoomLedger } from '../ledger/index.ts';
+import { AuditLog } from '../stores/audit.ts';
+import { MessageStore } from '../stores/messages.ts';
 import { SeatRequestStore } from '../stores/seat-requests.ts';
+import { Telemetry } from '../telemetry/index.ts';
+import type { Runtime } from '../usecases/runtime.ts';
 import { DeadLetterStore } from '../stores/dead-letters.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
 import { systemClock, type Clock } from '../kernel/clock.ts';
@@ -16,35 +20,6 @@ import { createRedis } from '../kernel/redis/client.ts';
 import { connectedReplicas, ReplicaAcknowledgement } from '../kernel/redis/replication.ts';
 import { PendingCounters } from '../telemetry/pending-counters.ts';
 import { TraceStore } from '../stores/traces.ts';
-
-/** Everything a gateway process shares: built once at start, closed once at stop. */
-export interface Runtime {
-  config: Readonly<GatewayConfig>;
-  clock: Clock;
-  logger: Logger;
-  keys: Keys;
-  /** fast-failing connection for requests that answer a partner */
-  redis: Redis;
-  cipher: FieldCipher;
-  adapters: AdapterRegistry;
-  ledger: RoomLedger;
-  calendar: WorkCalendar;
-  seatRequests: SeatRequestStore;
-  periodicQueue: Queue;
-  traces: TraceStore;
-  deadLetters: DeadLetterStore;
-  inboundQueue: Queue;
-  outboundQueues: Record<PartnerId, Queue>;
-  /** this process's statistics counters on their way to Redis (close() writes them) */
-  counters: PendingCounters;
-  /** the connection the queues above add jobs through */
-  queueConnection: Redis;
-  /** waits for the replicas (REDIS_WAIT_REPLICAS) before a write is made known outside */
-  replicas: ReplicaAcknowledgement;
-  /** resolves once the command and queue connections are up (they fail fast, not queue, while down) */
-  ready(): Promise<void>;
-  close(): Promise<void>;
-}
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -71,17 +46,21 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
   const counters = new PendingCounters(redis, (error) =>
     logger.debug('operational statistics not written', { error: error instanceof Error ? error.message : String(error) }),
   );
+  const audit = new AuditLog(redis, keys, now);
+  const telemetry = new Telemetry({ redis, keys, clock, logger, counters, audit, partners: Object.keys(adapters) as PartnerId[], retentionDays: config.periodic.retentionDays });
   return {
     config,
     clock,
     logger,
     keys,
     redis,
-    cipher: new FieldCipher(config.dataEncryptionKey),
     adapters,
     ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
     calendar: new WorkCalendar(config.ledger.closedDates),
     seatRequests: new SeatRequestStore(redis, keys),
+    messages: new MessageStore(redis, keys, new FieldCipher(config.dataEncryptionKey)),
+    audit,
+    telemetry,
     periodicQueue,
     traces: new TraceStore(redis, keys, now),
     deadLetters: new DeadLetterStore(redis, keys, now),

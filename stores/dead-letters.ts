@@ -71,9 +71,38 @@ export class DeadLetterStore {
   }
 
   async list(limit = 100): Promise<DeadLetter[]> {
-    const ids = await this.#redis.zrevrange(this.#keys.deadLetters.byTime, 0, limit - 1);
-    const letters = await Promise.all(ids.map((id) => this.get(id)));
-    return letters.filter((letter): letter is DeadLetter => letter !== undefined);
+    return (await this.newest(limit)).letters;
+  }
+
+  /** The newest `limit` letters, and how many there are in all; an unreadable entry is skipped. */
+  async newest(limit: number): Promise<{ letters: DeadLetter[]; total: number }> {
+    const { byTime, entry } = this.#keys.deadLetters;
+    const [ids, total] = await Promise.all([this.#redis.zrevrange(byTime, 0, limit - 1), this.#redis.zcard(byTime)]);
+    const jsons = await Promise.all(ids.map((id) => this.#redis.hget(entry(id), 'json')));
+    const letters: DeadLetter[] = [];
+    for (const json of jsons) {
+      if (json === null) continue;
+      try {
+        letters.push(JSON.parse(json) as DeadLetter);
+      } catch {
+        // an unreadable entry is skipped, not fatal to the list
+      }
+    }
+    return { letters, total };
+  }
+
+  /** Removes letters written before `cutoffMs`, `batch` at a time; returns how many. */
+  async purgeBefore(cutoffMs: number, batch: number): Promise<number> {
+    const { byTime, entry } = this.#keys.deadLetters;
+    let purged = 0;
+    for (;;) {
+      const ids = await this.#redis.zrangebyscore(byTime, '-inf', String(cutoffMs), 'LIMIT', 0, batch);
+      if (ids.length === 0) return purged;
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.unlink(entry(id)).zrem(byTime, id);
+      await pipeline.exec();
+      purged += ids.length;
+    }
   }
 
   async discard(id: string, by: string, reason: string): Promise<DeadLetter | undefined> {

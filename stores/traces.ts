@@ -9,8 +9,9 @@ export interface TraceEntry {
   [detail: string]: unknown;
 }
 
-/** Searchable ids of a message, by kind. */
-export type SearchKind = 'dataUuid' | 'series' | 'section' | 'trackingNo' | 'messageId' | 'eventId' | 'requestId';
+/** Searchable ids of a message, by kind, in the order a search names them. */
+export const SEARCH_KINDS = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId', 'eventId', 'requestId'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
 
 /**
  * Every message's story: raw as received, canonical, ledger decision, every
@@ -56,6 +57,23 @@ export class TraceStore {
   async find(kind: SearchKind, value: string): Promise<string[]> {
     if (kind === 'trackingNo') return (await this.#redis.exists(this.#keys.trace(value))) ? [value] : [];
     return (await this.#redis.smembers(this.#keys.index(kind, value))).sort();
+  }
+
+  /** the first entry of a message's trace (what it was), if it has one */
+  async first(trackingNo: string): Promise<TraceEntry | undefined> {
+    const [first] = await this.#redis.lrange(this.#keys.trace(trackingNo), 0, 0);
+    return first === undefined ? undefined : (JSON.parse(first) as TraceEntry);
+  }
+
+  /** Removes messages' traces and their index entries (retention). */
+  async remove(messages: readonly { trackingNo: string; searchIds: Record<string, string> }[]): Promise<void> {
+    const index = this.#redis.pipeline();
+    for (const { trackingNo, searchIds } of messages) {
+      for (const [kind, value] of Object.entries(searchIds)) index.srem(this.#keys.index(kind, value), trackingNo);
+    }
+    await index.exec();
+    // traces are spread over the cluster: one command each
+    await Promise.all(messages.map(({ trackingNo }) => this.#redis.unlink(this.#keys.trace(trackingNo))));
   }
 
   async read(trackingNo: string): Promise<TraceEntry[]> {

@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import type { Redis } from 'ioredis';
 import type { PartnerId } from '../adapters/types.ts';
 import { DAY_MS, beijingDate } from '../kernel/beijing-time.ts';
-import { AuditLog } from '../stores/audit.ts';
-import type { Runtime } from '../server/runtime.ts';
+import type { Clock } from '../kernel/clock.ts';
+import type { Logger } from '../kernel/logger.ts';
+import type { Keys } from '../kernel/redis/keys.ts';
+import type { AuditLog } from '../stores/audit.ts';
+import type { PendingCounters } from './pending-counters.ts';
 
 /**
  * Operational statistics kept in Redis, so that every api and worker process
  * adds to the same figures and the dashboard sees the whole gateway.
  *
  * Writes are fire-and-forget: counters wait in the process for at most a second
- * (runtime.counters), security events are written at once; a failure is logged
+ * (PendingCounters), security events are written at once; a failure is logged
  * at debug and swallowed. A partner's answer must never become an error, nor
  * wait, because a statistic could not be written.
  */
@@ -132,67 +136,30 @@ export function securityKind(answer: Pick<InboundAnswer, 'status' | 'repeated'>)
   return undefined;
 }
 
-function failedQuietly(runtime: Runtime, what: string) {
-  return (error: unknown) => {
-    runtime.logger.debug('operational statistics not written', { what, error: error instanceof Error ? error.message : String(error) });
-  };
+export interface StatisticsDependencies {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  logger: Logger;
+  /** this process's counts on their way to Redis */
+  counters: PendingCounters;
+  /** security events are chained there too, beyond the capped list */
+  audit: AuditLog;
+  partners: readonly PartnerId[];
+  retentionDays: number;
 }
 
-/**
- * Counts an answer to a partner, remembers the last accepted message, and
- * appends a security event when it is one (one pipeline, at once). Not awaited
- * by the caller; the returned promise never rejects.
- */
-export function recordInbound(runtime: Runtime, answer: InboundAnswer): Promise<void> {
-  try {
-    const keys = runtime.keys.stats;
-    const now = runtime.clock.now();
-    const cls = statusClass(answer.status);
-    runtime.counters.increment(keys.minute(answer.partner, Math.floor(now / MINUTE_MS)), `in:${cls}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
-    if (cls === '2xx') runtime.counters.latest(keys.partner(answer.partner), 'lastIn', now);
-    const kind = securityKind(answer);
-    if (!kind) return Promise.resolve();
-    const event: SecurityEvent = {
-      at: new Date(now).toISOString(),
-      partner: answer.partner,
-      kind,
-      status: answer.status,
-      code: answer.code,
-      requestId: answer.requestId,
-      remoteAddress: answer.remoteAddress ?? '',
-    };
-    const dayKey = keys.securityDay(beijingDate(now));
-    const written = runtime.redis
-      .pipeline()
-      .lpush(keys.securityEvents, JSON.stringify(event))
-      .ltrim(keys.securityEvents, 0, SECURITY_EVENTS_KEPT - 1)
-      .hincrby(dayKey, `${answer.partner}:${kind}`, 1)
-      .expire(dayKey, runtime.config.periodic.retentionDays * 24 * 3600)
-      .exec()
-      .then(() => undefined, failedQuietly(runtime, 'inbound'));
-    // security events also go to the SM3-chained audit log, which outlives the capped list
-    const audited = new AuditLog(runtime.redis, runtime.keys, () => runtime.clock.now())
-      .record({
-        actor: `partner:${answer.partner}`,
-        action: `security.${kind}`,
-        from: answer.remoteAddress ?? '',
-        result: kind === 'replay' ? 'ok' : 'denied',
-        detail: { status: answer.status, code: answer.code, requestId: answer.requestId },
-      })
-      .then(() => undefined, failedQuietly(runtime, 'audit'));
-    return Promise.all([written, audited]).then(() => undefined);
-  } catch (error) {
-    failedQuietly(runtime, 'inbound')(error);
-    return Promise.resolve();
-  }
+export interface SecurityEventQuery {
+  partner?: string;
+  kind?: SecurityKind;
+  /** at most this many, newest first */
+  limit: number;
 }
 
-/** Counts a delivery attempt's outcome and remembers the last delivery (runtime.counters). */
-export function recordDelivery(runtime: Runtime, delivery: DeliveryRecord): void {
-  const keys = runtime.keys.stats;
-  const now = runtime.clock.now();
-  runtime.counters.increment(keys.minute(delivery.partner, Math.floor(now / MINUTE_MS)), `out:${delivery.outcome}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
-  if (delivery.outcome === 'delivered') runtime.counters.latest(keys.partner(delivery.partner), 'lastOut', now);
+export interface BreakerReporting {
+  readonly processId: string;
+  /** stops reporting and withdraws this process's entry (a stopped process has no breaker) */
+  stop(): Promise<void>;
 }
 
 function emptyWindow(minutes: number): WindowStats {
@@ -238,87 +205,6 @@ function resultsOf(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/**
- * Per partner: last message in and out, answers by status class and error
- * rate, and delivery outcomes, over the last 15 minutes and the last hour
- * (the current minute included). One pipeline.
- */
-export async function partnerStats(runtime: Runtime): Promise<PartnerStats[]> {
-  // this process's own counts are exact; other processes' at most a second behind
-  await runtime.counters.flush();
-  const keys = runtime.keys.stats;
-  const partners = Object.keys(runtime.adapters) as PartnerId[];
-  const currentMinute = Math.floor(runtime.clock.now() / MINUTE_MS);
-  const pipeline = runtime.redis.pipeline();
-  for (const partner of partners) {
-    pipeline.hgetall(keys.partner(partner));
-    for (let age = 0; age < 60; age += 1) pipeline.hgetall(keys.minute(partner, currentMinute - age));
-  }
-  const values = resultsOf(await pipeline.exec()) as Record<string, string>[];
-  return partners.map((partner, n) => {
-    const [last = {}, ...minutes] = values.slice(n * 61, (n + 1) * 61);
-    const last15m = emptyWindow(15);
-    const last1h = emptyWindow(60);
-    minutes.forEach((bucket, age) => {
-      if (age < 15) addBucket(last15m, bucket);
-      addBucket(last1h, bucket);
-    });
-    return { partner, lastIn: isoOrNull(last['lastIn']), lastOut: isoOrNull(last['lastOut']), last15m: finish(last15m), last1h: finish(last1h) };
-  });
-}
-
-export interface SecurityEventQuery {
-  partner?: string;
-  kind?: SecurityKind;
-  /** at most this many, newest first */
-  limit: number;
-}
-
-/** Security events, newest first, optionally of one partner or kind. */
-export async function securityEvents(runtime: Runtime, query: SecurityEventQuery): Promise<SecurityEvent[]> {
-  const key = runtime.keys.stats.securityEvents;
-  const limit = Math.max(0, Math.min(query.limit, SECURITY_EVENTS_KEPT));
-  const found: SecurityEvent[] = [];
-  // read in pages: an unfiltered query rarely needs more than the first one
-  const page = 500;
-  for (let start = 0; found.length < limit && start < SECURITY_EVENTS_KEPT; start += page) {
-    const entries = await runtime.redis.lrange(key, start, start + page - 1);
-    for (const entry of entries) {
-      let event: SecurityEvent;
-      try {
-        event = JSON.parse(entry) as SecurityEvent;
-      } catch {
-        continue;
-      }
-      if (query.partner !== undefined && event.partner !== query.partner) continue;
-      if (query.kind !== undefined && event.kind !== query.kind) continue;
-      found.push(event);
-      if (found.length >= limit) break;
-    }
-    if (entries.length < page) break;
-  }
-  return found;
-}
-
-/** Security events counted per Beijing day, partner and kind, for the last `days` days (today included). */
-export async function securityDailyCounts(runtime: Runtime, { days }: { days: number }): Promise<SecurityDayCount[]> {
-  const now = runtime.clock.now();
-  const dates = Array.from({ length: Math.max(1, days) }, (_, n) => beijingDate(now - n * DAY_MS));
-  const pipeline = runtime.redis.pipeline();
-  for (const day of dates) pipeline.hgetall(runtime.keys.stats.securityDay(day));
-  const values = resultsOf(await pipeline.exec()) as Record<string, string>[];
-  const counts: SecurityDayCount[] = [];
-  dates.forEach((day, n) => {
-    for (const [field, value] of Object.entries(values[n] ?? {})) {
-      const colon = field.lastIndexOf(':');
-      const kind = field.slice(colon + 1) as SecurityKind;
-      if (!SECURITY_KINDS.includes(kind)) continue;
-      counts.push({ day, partner: field.slice(0, colon), kind, count: Number(value) });
-    }
-  });
-  return counts;
-}
-
 export function breakerStateName(state: CircuitState): BreakerStateName {
   switch (state) {
     case CircuitState.Closed:
@@ -332,90 +218,237 @@ export function breakerStateName(state: CircuitState): BreakerStateName {
   }
 }
 
-/** Per partner, the breaker state in every live worker process ("open in 1 of 2"). */
-export async function breakerStates(runtime: Runtime): Promise<PartnerBreakerStates[]> {
-  const keys = runtime.keys.stats;
-  const now = runtime.clock.now();
-  const live = await runtime.redis.zrangebyscore(keys.breakerProcesses, String(now - BREAKER_REPORT_TTL_MS), '+inf', 'WITHSCORES');
-  const processes: { id: string; reportedAt: number }[] = [];
-  for (let n = 0; n + 1 < live.length; n += 2) processes.push({ id: live[n] as string, reportedAt: Number(live[n + 1]) });
-  const pipeline = runtime.redis.pipeline();
-  for (const { id } of processes) pipeline.hgetall(keys.breakerProcess(id));
-  const reports = processes.length === 0 ? [] : (resultsOf(await pipeline.exec()) as Record<string, string>[]);
-  return (Object.keys(runtime.adapters) as PartnerId[]).map((partner) => {
-    const states: BreakerProcessState[] = [];
-    processes.forEach(({ id, reportedAt }, n) => {
-      const raw = reports[n]?.[partner];
-      if (raw === undefined) return;
-      const { state, since } = JSON.parse(raw) as { state: BreakerStateName; since: number };
-      states.push({ processId: id, state, since: new Date(since).toISOString(), reportedAt: new Date(reportedAt).toISOString() });
-    });
-    const count = (state: BreakerStateName) => states.filter((entry) => entry.state === state).length;
-    return { partner, processes: states, open: count('open'), halfOpen: count('half-open'), closed: count('closed') };
-  });
-}
-
-export interface BreakerReporting {
-  readonly processId: string;
-  /** stops reporting and withdraws this process's entry (a stopped process has no breaker) */
-  stop(): Promise<void>;
-}
-
 /**
- * Reports this worker process's breakers to Redis: at once on every state
- * change, and every BREAKER_REFRESH_MS so that the entry of a live process
- * does not expire while that of a dead one does.
+ * The statistics of every api and worker process in Redis: answers and
+ * deliveries per partner and minute, the last message in and out, security
+ * events, and each worker process's breaker states. The one owner of the
+ * `{ops}` keys.
  */
-export function startBreakerReporting(runtime: Runtime, breakers: Partial<Record<PartnerId, CircuitBreakerPolicy>>): BreakerReporting {
-  const keys = runtime.keys.stats;
-  // host and pid say which process it is; the suffix tells apart two worker sets of one process (tests)
-  const processId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const processKey = keys.breakerProcess(processId);
-  const states = new Map<PartnerId, { state: BreakerStateName; since: number }>();
-  const disposers: { dispose(): void }[] = [];
-  let stopped = false;
+export class Statistics {
+  readonly #d: StatisticsDependencies;
 
-  const report = (): Promise<void> => {
-    if (stopped) return Promise.resolve();
+  constructor(dependencies: StatisticsDependencies) {
+    this.#d = dependencies;
+  }
+
+  #failedQuietly(what: string) {
+    return (error: unknown) => {
+      this.#d.logger.debug('operational statistics not written', { what, error: error instanceof Error ? error.message : String(error) });
+    };
+  }
+
+  /**
+   * Counts an answer to a partner, remembers the last accepted message, and
+   * appends a security event when it is one (one pipeline, at once). Not awaited
+   * by the caller; the returned promise never rejects.
+   */
+  answered(answer: InboundAnswer): Promise<void> {
     try {
-      const now = runtime.clock.now();
-      const pipeline = runtime.redis.pipeline();
-      for (const [partner, state] of states) pipeline.hset(processKey, partner, JSON.stringify(state));
-      pipeline.pexpire(processKey, BREAKER_REPORT_TTL_MS);
-      pipeline.zadd(keys.breakerProcesses, now, processId);
-      // processes that stopped reporting leave the index here, so it never grows
-      pipeline.zremrangebyscore(keys.breakerProcesses, '-inf', `(${now - BREAKER_REPORT_TTL_MS}`);
-      return pipeline.exec().then(() => undefined, failedQuietly(runtime, 'breaker'));
+      const keys = this.#d.keys.stats;
+      const now = this.#d.clock.now();
+      const cls = statusClass(answer.status);
+      this.#d.counters.increment(keys.minute(answer.partner, Math.floor(now / MINUTE_MS)), `in:${cls}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
+      if (cls === '2xx') this.#d.counters.latest(keys.partner(answer.partner), 'lastIn', now);
+      const kind = securityKind(answer);
+      if (!kind) return Promise.resolve();
+      const event: SecurityEvent = {
+        at: new Date(now).toISOString(),
+        partner: answer.partner,
+        kind,
+        status: answer.status,
+        code: answer.code,
+        requestId: answer.requestId,
+        remoteAddress: answer.remoteAddress ?? '',
+      };
+      const dayKey = keys.securityDay(beijingDate(now));
+      const written = this.#d.redis
+        .pipeline()
+        .lpush(keys.securityEvents, JSON.stringify(event))
+        .ltrim(keys.securityEvents, 0, SECURITY_EVENTS_KEPT - 1)
+        .hincrby(dayKey, `${answer.partner}:${kind}`, 1)
+        .expire(dayKey, this.#d.retentionDays * 24 * 3600)
+        .exec()
+        .then(() => undefined, this.#failedQuietly('inbound'));
+      // security events also go to the SM3-chained audit log, which outlives the capped list
+      const audited = this.#d.audit
+        .record({
+          actor: `partner:${answer.partner}`,
+          action: `security.${kind}`,
+          from: answer.remoteAddress ?? '',
+          result: kind === 'replay' ? 'ok' : 'denied',
+          detail: { status: answer.status, code: answer.code, requestId: answer.requestId },
+        })
+        .then(() => undefined, this.#failedQuietly('audit'));
+      return Promise.all([written, audited]).then(() => undefined);
     } catch (error) {
-      failedQuietly(runtime, 'breaker')(error);
+      this.#failedQuietly('inbound')(error);
       return Promise.resolve();
     }
-  };
-
-  for (const [partner, breaker] of Object.entries(breakers) as [PartnerId, CircuitBreakerPolicy][]) {
-    states.set(partner, { state: breakerStateName(breaker.state), since: runtime.clock.now() });
-    disposers.push(
-      breaker.onStateChange((state) => {
-        states.set(partner, { state: breakerStateName(state), since: runtime.clock.now() });
-        void report();
-      }),
-    );
   }
-  void report();
-  const timer = setInterval(() => void report(), BREAKER_REFRESH_MS);
-  timer.unref();
 
-  return {
-    processId,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      for (const disposer of disposers) disposer.dispose();
-      try {
-        await runtime.redis.pipeline().del(processKey).zrem(keys.breakerProcesses, processId).exec();
-      } catch (error) {
-        failedQuietly(runtime, 'breaker')(error);
+  /** Counts a delivery attempt's outcome and remembers the last delivery (PendingCounters). */
+  delivered(delivery: DeliveryRecord): void {
+    const keys = this.#d.keys.stats;
+    const now = this.#d.clock.now();
+    this.#d.counters.increment(keys.minute(delivery.partner, Math.floor(now / MINUTE_MS)), `out:${delivery.outcome}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
+    if (delivery.outcome === 'delivered') this.#d.counters.latest(keys.partner(delivery.partner), 'lastOut', now);
+  }
+
+  /**
+   * Per partner: last message in and out, answers by status class and error
+   * rate, and delivery outcomes, over the last 15 minutes and the last hour
+   * (the current minute included). One pipeline.
+   */
+  async partnerStats(): Promise<PartnerStats[]> {
+    // this process's own counts are exact; other processes' at most a second behind
+    await this.#d.counters.flush();
+    const keys = this.#d.keys.stats;
+    const partners = this.#d.partners;
+    const currentMinute = Math.floor(this.#d.clock.now() / MINUTE_MS);
+    const pipeline = this.#d.redis.pipeline();
+    for (const partner of partners) {
+      pipeline.hgetall(keys.partner(partner));
+      for (let age = 0; age < 60; age += 1) pipeline.hgetall(keys.minute(partner, currentMinute - age));
+    }
+    const values = resultsOf(await pipeline.exec()) as Record<string, string>[];
+    return partners.map((partner, n) => {
+      const [last = {}, ...minutes] = values.slice(n * 61, (n + 1) * 61);
+      const last15m = emptyWindow(15);
+      const last1h = emptyWindow(60);
+      minutes.forEach((bucket, age) => {
+        if (age < 15) addBucket(last15m, bucket);
+        addBucket(last1h, bucket);
+      });
+      return { partner, lastIn: isoOrNull(last['lastIn']), lastOut: isoOrNull(last['lastOut']), last15m: finish(last15m), last1h: finish(last1h) };
+    });
+  }
+
+  /** Security events, newest first, optionally of one partner or kind. */
+  async securityEvents(query: SecurityEventQuery): Promise<SecurityEvent[]> {
+    const key = this.#d.keys.stats.securityEvents;
+    const limit = Math.max(0, Math.min(query.limit, SECURITY_EVENTS_KEPT));
+    const found: SecurityEvent[] = [];
+    // read in pages: an unfiltered query rarely needs more than the first one
+    const page = 500;
+    for (let start = 0; found.length < limit && start < SECURITY_EVENTS_KEPT; start += page) {
+      const entries = await this.#d.redis.lrange(key, start, start + page - 1);
+      for (const entry of entries) {
+        let event: SecurityEvent;
+        try {
+          event = JSON.parse(entry) as SecurityEvent;
+        } catch {
+          continue;
+        }
+        if (query.partner !== undefined && event.partner !== query.partner) continue;
+        if (query.kind !== undefined && event.kind !== query.kind) continue;
+        found.push(event);
+        if (found.length >= limit) break;
       }
-    },
-  };
+      if (entries.length < page) break;
+    }
+    return found;
+  }
+
+  /** Security events counted per Beijing day, partner and kind, for the last `days` days (today included). */
+  async securityDailyCounts({ days }: { days: number }): Promise<SecurityDayCount[]> {
+    const now = this.#d.clock.now();
+    const dates = Array.from({ length: Math.max(1, days) }, (_, n) => beijingDate(now - n * DAY_MS));
+    const pipeline = this.#d.redis.pipeline();
+    for (const day of dates) pipeline.hgetall(this.#d.keys.stats.securityDay(day));
+    const values = resultsOf(await pipeline.exec()) as Record<string, string>[];
+    const counts: SecurityDayCount[] = [];
+    dates.forEach((day, n) => {
+      for (const [field, value] of Object.entries(values[n] ?? {})) {
+        const colon = field.lastIndexOf(':');
+        const kind = field.slice(colon + 1) as SecurityKind;
+        if (!SECURITY_KINDS.includes(kind)) continue;
+        counts.push({ day, partner: field.slice(0, colon), kind, count: Number(value) });
+      }
+    });
+    return counts;
+  }
+
+  /** Per partner, the breaker state in every live worker process ("open in 1 of 2"). */
+  async breakerStates(): Promise<PartnerBreakerStates[]> {
+    const keys = this.#d.keys.stats;
+    const now = this.#d.clock.now();
+    const live = await this.#d.redis.zrangebyscore(keys.breakerProcesses, String(now - BREAKER_REPORT_TTL_MS), '+inf', 'WITHSCORES');
+    const processes: { id: string; reportedAt: number }[] = [];
+    for (let n = 0; n + 1 < live.length; n += 2) processes.push({ id: live[n] as string, reportedAt: Number(live[n + 1]) });
+    const pipeline = this.#d.redis.pipeline();
+    for (const { id } of processes) pipeline.hgetall(keys.breakerProcess(id));
+    const reports = processes.length === 0 ? [] : (resultsOf(await pipeline.exec()) as Record<string, string>[]);
+    return (this.#d.partners).map((partner) => {
+      const states: BreakerProcessState[] = [];
+      processes.forEach(({ id, reportedAt }, n) => {
+        const raw = reports[n]?.[partner];
+        if (raw === undefined) return;
+        const { state, since } = JSON.parse(raw) as { state: BreakerStateName; since: number };
+        states.push({ processId: id, state, since: new Date(since).toISOString(), reportedAt: new Date(reportedAt).toISOString() });
+      });
+      const count = (state: BreakerStateName) => states.filter((entry) => entry.state === state).length;
+      return { partner, processes: states, open: count('open'), halfOpen: count('half-open'), closed: count('closed') };
+    });
+  }
+
+  /**
+   * Reports this worker process's breakers to Redis: at once on every state
+   * change, and every BREAKER_REFRESH_MS so that the entry of a live process
+   * does not expire while that of a dead one does.
+   */
+  startBreakerReporting(breakers: Partial<Record<PartnerId, CircuitBreakerPolicy>>): BreakerReporting {
+    const keys = this.#d.keys.stats;
+    // host and pid say which process it is; the suffix tells apart two worker sets of one process (tests)
+    const processId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const processKey = keys.breakerProcess(processId);
+    const states = new Map<PartnerId, { state: BreakerStateName; since: number }>();
+    const disposers: { dispose(): void }[] = [];
+    let stopped = false;
+
+    const report = (): Promise<void> => {
+      if (stopped) return Promise.resolve();
+      try {
+        const now = this.#d.clock.now();
+        const pipeline = this.#d.redis.pipeline();
+        for (const [partner, state] of states) pipeline.hset(processKey, partner, JSON.stringify(state));
+        pipeline.pexpire(processKey, BREAKER_REPORT_TTL_MS);
+        pipeline.zadd(keys.breakerProcesses, now, processId);
+        // processes that stopped reporting leave the index here, so it never grows
+        pipeline.zremrangebyscore(keys.breakerProcesses, '-inf', `(${now - BREAKER_REPORT_TTL_MS}`);
+        return pipeline.exec().then(() => undefined, this.#failedQuietly('breaker'));
+      } catch (error) {
+        this.#failedQuietly('breaker')(error);
+        return Promise.resolve();
+      }
+    };
+
+    for (const [partner, breaker] of Object.entries(breakers) as [PartnerId, CircuitBreakerPolicy][]) {
+      states.set(partner, { state: breakerStateName(breaker.state), since: this.#d.clock.now() });
+      disposers.push(
+        breaker.onStateChange((state) => {
+          states.set(partner, { state: breakerStateName(state), since: this.#d.clock.now() });
+          void report();
+        }),
+      );
+    }
+    void report();
+    const timer = setInterval(() => void report(), BREAKER_REFRESH_MS);
+    timer.unref();
+
+    const { redis } = this.#d;
+    const failed = this.#failedQuietly('breaker');
+    return {
+      processId,
+      async stop() {
+        stopped = true;
+        clearInterval(timer);
+        for (const disposer of disposers) disposer.dispose();
+        try {
+          await redis.pipeline().del(processKey).zrem(keys.breakerProcesses, processId).exec();
+        } catch (error) {
+          failed(error);
+        }
+      },
+    };
+  }
 }

@@ -1,11 +1,11 @@
 import type { PartnerId } from '../adapters/types.ts';
 import { DAY_MS } from '../kernel/beijing-time.ts';
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from './runtime.ts';
 import { computeAvailability } from '../ledger/availability.ts';
 import type { Availability } from '../schemas/types.generated.ts';
 import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
-import { sendToPartner } from './delivery/send.ts';
+import { enqueueDelivery } from './delivery/queue.ts';
 
 function snapshotKey(runtime: Runtime, partner: string): string {
   return runtime.keys.availability(partner);
@@ -55,6 +55,6 @@ export async function publishAvailability(runtime: Runtime, publishJobId: string
   for (const adapter of Object.values(runtime.adapters)) {
     if (!adapter.availability) continue;
     const availability: Availability = { kind: 'availability', partner: adapter.id, trackingNo: traceId, receivedAt: computed.from, center: runtime.config.center.areaCode, ...computed };
-    await sendToPartner(runtime, adapter.availability.encode(availability, adapter.messageIdFor(`availability:${publishJobId}`)), traceId);
+    await enqueueDelivery(runtime, adapter.availability.encode(availability, adapter.messageIdFor(`availability:${publishJobId}`)), traceId);
   }
 }

@@ -1,18 +1,16 @@
-import type { Job } from 'bullmq';
 import type { CanonicalEvent, PartnerId } from '../adapters/types.ts';
 import { beijingDate } from '../kernel/beijing-time.ts';
-import type { RedisCommand } from '../kernel/redis/client.ts';
-import type { Runtime } from '../server/runtime.ts';
 import { GatewayError } from '../kernel/errors.ts';
 import type { LedgerDecision, LedgerRequest } from '../ledger/index.ts';
-import { validatorFor, type ValidationResult } from '../schemas/registry.ts';
-import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../schemas/types.generated.ts';
 import { INBOUND_JOB_OPTIONS, type InboundJobs } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
-import { queuedSend, type PendingWrites, type SendToPartner } from './delivery/send.ts';
+import { validatorFor, type ValidationResult } from '../schemas/registry.ts';
+import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../schemas/types.generated.ts';
 import { scheduleAvailabilityPublish, storeAvailability } from './availability.ts';
-import { withDeadLetters } from '../workers/failure.ts';
-import { handleHostEvent, isHostedRequest, handleHostRelease } from './host.ts';
+import { queuedSend, type SendToPartner } from './delivery/queue.ts';
+import { handleHostEvent, handleHostRelease, isHostedRequest } from './host.ts';
+import type { PendingWrites } from './pending-writes.ts';
+import type { Runtime } from './runtime.ts';
 
 const validators: Record<string, (input: unknown) => ValidationResult<unknown>> = {
   booking: validatorFor<BookingRequest>('canonical/booking-request.json'),
@@ -21,21 +19,6 @@ const validators: Record<string, (input: unknown) => ValidationResult<unknown>> 
 };
 const validateBookingDecision = validatorFor<BookingDecision>('canonical/booking-decision.json');
 
-type InboundJob = { [Name in keyof InboundJobs]: Job<InboundJobs[Name], void, Name> }[keyof InboundJobs];
-
-export async function processInboundJob(runtime: Runtime, job: InboundJob, send: SendToPartner = queuedSend(runtime)): Promise<void> {
-  await withDeadLetters(runtime, job, job.data, async () => {
-    switch (job.name) {
-      case 'process':
-        return processMessage(runtime, send, job.data, job.id ?? job.data.trackingNo);
-      case 'held-timeout':
-        return expireHeld(runtime, job.data);
-      case 'hold-expiry':
-        return expireHold(runtime, send, job.data);
-    }
-  });
-}
-
 function schemaOf(event: CanonicalEvent): string {
   if (event.kind === 'offered' || event.kind === 'declined') return 'host';
   if (event.kind === 'availability') return 'availability';
@@ -43,20 +26,20 @@ function schemaOf(event: CanonicalEvent): string {
 }
 
 async function loadCanonical(runtime: Runtime, partner: PartnerId, trackingNo: string): Promise<CanonicalEvent> {
-  const record = await runtime.redis.hgetall(runtime.keys.intake(partner).record(trackingNo));
-  if (record['body'] === undefined || record['operation'] === undefined) throw new GatewayError('RECORD_MISSING', `no record ${trackingNo}`);
-  const body = JSON.parse(runtime.cipher.decrypt(record['body'])) as unknown;
-  const event = runtime.adapters[partner].decode(record['operation'], body, { trackingNo, receivedAt: Number(record['receivedAt']) });
+  const stored = await runtime.messages.load(partner, trackingNo);
+  if (!stored) throw new GatewayError('RECORD_MISSING', `no record ${trackingNo}`);
+  const event = runtime.adapters[partner].decode(stored.operation, stored.body, { trackingNo, receivedAt: stored.receivedAt });
   const checked = validators[schemaOf(event)]?.(event);
   if (!checked?.ok) throw new GatewayError('CANONICAL_INVALID', JSON.stringify(checked?.violations));
   return event;
 }
 
-function stateCommand(runtime: Runtime, partner: PartnerId, trackingNo: string, state: string): RedisCommand {
-  return ['hset', runtime.keys.intake(partner).record(trackingNo), 'state', state];
-}
-
-async function processMessage(runtime: Runtime, send: SendToPartner, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
+/**
+ * Decodes a recorded message and acts on it: the ledger decides, the partner
+ * is answered, host and availability events are handled; the record is then
+ * `processed` (or `held`, waiting for its original).
+ */
+export async function processMessage(runtime: Runtime, send: SendToPartner, { partner, trackingNo }: InboundJobs['process'], processJobId: string): Promise<void> {
   const event = await loadCanonical(runtime, partner, trackingNo);
   // the trace entries and the `processed` mark go in one write at the end (PendingWrites)
   const pending: PendingWrites = [runtime.traces.appendCommand(trackingNo, 'canonical', { event })];
@@ -70,7 +53,7 @@ async function processMessage(runtime: Runtime, send: SendToPartner, { partner, 
   }
   // A message held in this run stays held until its original resumes it; a resumed
   // one was `held` from its first run and is now processed.
-  if (outcome !== 'held') pending.push(stateCommand(runtime, partner, trackingNo, 'processed'));
+  if (outcome !== 'held') pending.push(runtime.messages.stateCommand(partner, trackingNo, 'processed'));
   await runtime.traces.write(pending);
 }
 
@@ -161,7 +144,7 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
     await runtime.traces.write([
       ...pending.splice(0),
       runtime.traces.appendCommand(trackingNo, 'held', { waitingFor: request.replaces }),
-      stateCommand(runtime, partner, trackingNo, 'held'),
+      runtime.messages.stateCommand(partner, trackingNo, 'held'),
     ]);
     const delay = runtime.config.intake.heldOriginalTimeoutHours * 3600 * 1000;
     await runtime.inboundQueue.add(
@@ -231,8 +214,9 @@ async function answerDecision(
   await send(message, trackingNo, resendJobId, pending);
 }
 
-async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): Promise<void> {
-  const state = await runtime.redis.hget(runtime.keys.intake(data.partner).record(data.trackingNo), 'state');
+/** A change held too long for its original: to the operators. */
+export async function expireHeld(runtime: Runtime, data: InboundJobs['held-timeout']): Promise<void> {
+  const state = await runtime.messages.state(data.partner, data.trackingNo);
   if (state !== 'held') return;
   const letter = await runtime.deadLetters.add({
     queue: runtime.inboundQueue.name,
@@ -274,4 +258,14 @@ export async function expireHold(runtime: Runtime, send: SendToPartner, data: In
   await runtime.replicas.confirm(decided);
   await answerDecision(runtime, send, data.partner, result.decision, data.trackingNo);
   await scheduleAvailabilityPublish(runtime, `expiry ${data.requestId}`);
+}
+
+/** Holds whose expiry job went missing (say, removed from the queue board) are released here. */
+export async function sweepLapsedHolds(runtime: Runtime): Promise<{ swept: number }> {
+  const lapsed = await runtime.ledger.lapsedHolds(runtime.clock.now());
+  for (const hold of lapsed) {
+    runtime.logger.warn('hold lapsed without its expiry job: releasing it now', { correlationId: hold.trackingNo, requestId: hold.requestId });
+    await expireHold(runtime, queuedSend(runtime), { partner: hold.partner as PartnerId, trackingNo: hold.trackingNo, requestId: hold.requestId, offerId: hold.offerId });
+  }
+  return { swept: lapsed.length };
 }

@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from './runtime.ts';
 import type { ExceptionInput, ExceptionReport } from '../schemas/types.generated.ts';
-import { sendToPartner } from './delivery/send.ts';
+import { enqueueDelivery } from './delivery/queue.ts';
 
 export type RaiseResult =
   | { ok: true; reportId: string; messageId: string; trackingNo: string }
@@ -21,6 +21,6 @@ export async function raiseException(runtime: Runtime, input: ExceptionInput, ra
   const message = adapter.exceptions.encode(report, adapter.messageIdFor(`exception:${report.reportId}`));
   const trackingNo = (await runtime.ledger.lookup(adapter.id, input.seriesNumber))?.trackingNo ?? report.reportId;
   await runtime.traces.append(trackingNo, 'exception-raised', { reportId: report.reportId, type: report.type, description: report.description, raisedBy });
-  await sendToPartner(runtime, message, trackingNo);
+  await enqueueDelivery(runtime, message, trackingNo);
   return { ok: true, reportId: report.reportId, messageId: message.messageId, trackingNo };
 }

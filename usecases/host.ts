@@ -1,9 +1,9 @@
 import type { PartnerId } from '../adapters/types.ts';
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from './runtime.ts';
 import { GatewayError } from '../kernel/errors.ts';
 import type { SeatRequest } from '../stores/seat-requests.ts';
 import type { BookingRequest, HostEvent, HostMessage } from '../schemas/types.generated.ts';
-import { sendToPartner } from './delivery/send.ts';
+import { enqueueDelivery } from './delivery/queue.ts';
 
 /** Whether `requestId` is one of Zhuzhou's own seat requests (Zhuzhou as host). */
 export async function isHostedRequest(runtime: Runtime, requestId: string): Promise<boolean> {
@@ -16,7 +16,7 @@ export async function sendHostMessage(runtime: Runtime, seatRequest: SeatRequest
   const adapter = runtime.adapters[partner];
   if (!adapter.host) throw new GatewayError('CANONICAL_INVALID', `${partner} does not take seat requests`);
   const outbound = adapter.host.encode(message, adapter.messageIdFor(`host:${seatRequest.requestId}:${cause}`));
-  await sendToPartner(runtime, outbound, seatRequest.requestId);
+  await enqueueDelivery(runtime, outbound, seatRequest.requestId);
 }
 
 /**

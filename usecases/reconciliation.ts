@@ -1,7 +1,7 @@
 import type { InboundHttp, PartnerAdapter, ScheduledRequest } from '../adapters/types.ts';
 import { DAY_MS, beijingDate, parseCompactBeijing } from '../kernel/beijing-time.ts';
-import type { Runtime } from '../server/runtime.ts';
-import { recordInbound } from './intake.ts';
+import type { Runtime } from './runtime.ts';
+import { acceptMessage } from './intake.ts';
 import { ulid } from 'ulid';
 import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
@@ -107,7 +107,7 @@ async function reconcilePartner(runtime: Runtime, adapter: PartnerAdapter, runId
     }
     const held = new Set(scheduled.map((item) => item.requestId));
     for (const item of scheduled) {
-      const known = await runtime.redis.exists(runtime.keys.intake(partner).requestId(item.requestId));
+      const known = await runtime.messages.requestKnown(partner, item.requestId);
       if (!known) {
         try {
           await recordAsPushed(runtime, adapter, item);
@@ -145,7 +145,7 @@ async function reconcilePartner(runtime: Runtime, adapter: PartnerAdapter, runId
 async function recordAsPushed(runtime: Runtime, adapter: PartnerAdapter, item: ScheduledRequest): Promise<void> {
   const { operation, body, contentDigest, searchIds } = item.asPushed;
   const http: InboundHttp = { operation, rawBody: Buffer.from(JSON.stringify(body)), headers: {}, receivedAt: runtime.clock.now() };
-  const { trackingNo } = await recordInbound(runtime, adapter, http, {
+  const { trackingNo } = await acceptMessage(runtime, adapter, http, {
     operation,
     messageKey: `reconciled-${item.requestId}`,
     request: { id: item.requestId, contentDigest },

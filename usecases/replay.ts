@@ -1,4 +1,4 @@
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from './runtime.ts';
 import type { PartnerId } from '../adapters/types.ts';
 import { INBOUND_QUEUE, jobId } from '../queues/names.ts';
 import { INBOUND_JOB_OPTIONS, outboundJobOptions } from '../queues/catalog.ts';

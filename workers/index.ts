@@ -1,17 +1,16 @@
 import { Worker, type Job } from 'bullmq';
-import type { OutboundJobs } from '../queues/catalog.ts';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../adapters/types.ts';
 import { createRedis } from '../kernel/redis/client.ts';
-import { observeJob, watchBreakers } from '../telemetry/metrics.ts';
-import { startBreakerReporting } from '../telemetry/statistics.ts';
-import type { Runtime } from '../server/runtime.ts';
+import type { OutboundJobs } from '../queues/catalog.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
-import { processPeriodicJob } from './periodic.ts';
-import { partnerBackoff } from './failure.ts';
+import { createBreaker } from '../usecases/delivery/attempt.ts';
+import { partnerBackoff } from '../usecases/delivery/backoff.ts';
 import { DirectDeliveries } from '../usecases/delivery/direct.ts';
-import { processInboundJob } from '../usecases/decisions.ts';
-import { createBreaker, processOutboundJob } from './outbound.ts';
+import type { Runtime } from '../usecases/runtime.ts';
+import { processInboundJob } from './inbound.ts';
+import { processOutboundJob } from './outbound.ts';
+import { processPeriodicJob } from './periodic.ts';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -49,7 +48,7 @@ export function startWorkers(runtime: Runtime): WorkerSet {
 
   const partners = Object.keys(runtime.adapters) as PartnerId[];
   const breakers = Object.fromEntries(partners.map((partner) => [partner, createBreaker(runtime, partner)])) as Record<PartnerId, CircuitBreakerPolicy>;
-  // answers are first tried at once, through this process's breakers (queues/deliveries.ts)
+  // answers are first tried at once, through this process's breakers (usecases/delivery/direct.ts)
   const direct = new DirectDeliveries(runtime, breakers);
   workers.unshift(
     new Worker(INBOUND_QUEUE, (job) => processInboundJob(runtime, job as Parameters<typeof processInboundJob>[1], (message, trackingNo, jobId, pending) => direct.send(message, trackingNo, jobId, pending)), common),
@@ -65,20 +64,18 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   }
   for (const worker of workers) {
     worker.on('error', (error) => runtime.logger.warn('worker error', { queue: worker.name, error: error.message }));
-    worker.on('completed', (job) => observeJob(runtime, job, 'completed'));
+    worker.on('completed', (job) => runtime.telemetry.jobFinished(job, 'completed'));
     worker.on('failed', (job) => {
-      if (job) observeJob(runtime, job, 'failed');
+      if (job) runtime.telemetry.jobFinished(job, 'failed');
     });
   }
   // breaker states: this process's in /metrics, every process's in Redis for the dashboard
-  const unwatchBreakers = watchBreakers(runtime, breakers);
-  const breakerReporting = startBreakerReporting(runtime, breakers);
+  const breakerWatch = runtime.telemetry.watchBreakers(breakers);
   return {
     workers,
     breakers,
     async close(timeoutMs = config.workers.shutdownTimeoutMs) {
-      unwatchBreakers();
-      await breakerReporting.stop();
+      await breakerWatch.stop();
       const within = async (promise: Promise<unknown>, ms: number): Promise<boolean> => {
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<boolean>((resolve) => {

@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Runtime } from '../server/runtime.ts';
+import type { Runtime } from '../usecases/runtime.ts';
 import { formatCompactBeijing } from '../kernel/beijing-time.ts';
 import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';

@@ -3,7 +3,7 @@ import { raiseException } from '../../usecases/exceptions.ts';
 import { recentRuns, requestReconciliation } from '../../usecases/reconciliation.ts';
 import { validatorFor, type Violation } from '../../schemas/registry.ts';
 import type { ExceptionInput } from '../../schemas/types.generated.ts';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 
 const validateException = validatorFor<ExceptionInput>('api/exception.json');
 

@@ -1,15 +1,12 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { hexEquals } from '../../kernel/crypto/digest.ts';
-import { isPartnerId } from '../../adapters/registry.ts';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import { redact } from '../../kernel/pii.ts';
-import type { SearchKind } from '../../stores/traces.ts';
+import { SEARCH_KINDS } from '../../stores/traces.ts';
 import { replayDeadLetter } from '../../usecases/replay.ts';
 import { readAvailability } from '../../usecases/availability.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
 import { operationRoutes } from './operations.ts';
-
-const SEARCH_KINDS: readonly SearchKind[] = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId', 'eventId', 'requestId'];
 
 function problem(res: Response, status: number, title: string, detail?: string): void {
   res.status(status).type('application/problem+json').json({ title, status, ...(detail === undefined ? {} : { detail }) });
@@ -81,26 +78,16 @@ export function opsApiRoutes(runtime: Runtime): Router {
 
 /** A message as an operator sees it: metadata, the raw body with personal data masked, its trace. */
 async function readMessage(runtime: Runtime, trackingNo: string) {
-  for (const partner of Object.keys(runtime.adapters)) {
-    if (!isPartnerId(runtime.adapters, partner)) continue;
-    const record = await runtime.redis.hgetall(runtime.keys.intake(partner).record(trackingNo));
-    if (record['partner'] === undefined) continue;
-    let raw: unknown;
-    try {
-      raw = redact(JSON.parse(runtime.cipher.decrypt(record['body'] ?? '')));
-    } catch {
-      raw = '[unreadable]';
-    }
-    return {
-      trackingNo,
-      partner,
-      operation: record['operation'],
-      state: record['state'],
-      receivedAt: new Date(Number(record['receivedAt'])).toISOString(),
-      raw,
-      trace: await runtime.traces.read(trackingNo),
-    };
-  }
+  const record = await runtime.messages.summary(Object.keys(runtime.adapters), trackingNo);
   const trace = await runtime.traces.read(trackingNo);
-  return trace.length > 0 ? { trackingNo, trace } : undefined;
+  if (!record) return trace.length > 0 ? { trackingNo, trace } : undefined;
+  return {
+    trackingNo,
+    partner: record.partner,
+    operation: record.operation,
+    state: record.state,
+    receivedAt: record.receivedAt,
+    raw: redact(await runtime.messages.body(record.partner, trackingNo)),
+    trace,
+  };
 }

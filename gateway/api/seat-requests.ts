@@ -4,7 +4,7 @@ import { sendHostMessage } from '../../usecases/host.ts';
 import { validatorFor, type Violation } from '../../schemas/registry.ts';
 import type { SeatRequestInput } from '../../schemas/types.generated.ts';
 import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import { idFactory } from '../../kernel/ids.ts';
 
 const validateInput = validatorFor<SeatRequestInput>('api/seat-request.json');

@@ -5,7 +5,7 @@ import { replayDeadLetter } from '../../usecases/replay.ts';
 import { requestReconciliation } from '../../usecases/reconciliation.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type { ExceptionInput } from '../../schemas/types.generated.ts';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
 
 const validateException = validatorFor<ExceptionInput>('api/exception.json');

@@ -1,9 +1,9 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import session from 'express-session';
 import { csrfSync } from 'csrf-sync';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import { AccountStore, roleAllows, type OperatorRole } from '../../stores/accounts.ts';
-import { AuditLog } from '../../stores/audit.ts';
+import type { AuditLog } from '../../stores/audit.ts';
 import { RedisSessionStore } from '../../stores/sessions.ts';
 
 declare module 'express-session' {
@@ -41,7 +41,7 @@ function problem(res: Response, status: number, title: string, extra: Record<str
 export function createOpsAuth(runtime: Runtime): OpsAuth {
   const { config, redis, keys } = runtime;
   const accounts = new AccountStore(redis, keys, { attempts: config.ops.lockoutAttempts, minutes: config.ops.lockoutMinutes });
-  const audit = new AuditLog(redis, keys, () => runtime.clock.now());
+  const { audit } = runtime;
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     getTokenFromRequest: (req) => {
       const header = req.headers['x-csrf-token'];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
 import { queuesBoardRoutes } from './queues-board.ts';
 import { opsViewRoutes } from './views.ts';

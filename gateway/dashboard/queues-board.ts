@@ -3,7 +3,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import { roleAllows, type OperatorRole } from '../../stores/accounts.ts';
 import type { OpsAuth } from './auth.ts';
 

@@ -6,11 +6,12 @@ import { matches, type DeadLetter, type DeadLetterFilter } from '../../stores/de
 import { lastReconciliation, recentRuns, type ReconciliationRun } from '../../usecases/reconciliation.ts';
 import { DAY_MS, beijingDate } from '../../kernel/beijing-time.ts';
 import { redact } from '../../kernel/pii.ts';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import { connectedReplicas } from '../../kernel/redis/replication.ts';
-import type { SearchKind, TraceEntry } from '../../stores/traces.ts';
+import { waitingSince } from '../../queues/waiting.ts';
+import { SEARCH_KINDS, type SearchKind, type TraceEntry } from '../../stores/traces.ts';
 import type { OpsAuth } from './auth.ts';
-import { breakerStates, partnerStats, securityDailyCounts, securityEvents, SECURITY_KINDS, type PartnerBreakerStates, type PartnerStats } from '../../telemetry/statistics.ts';
+import { SECURITY_KINDS, type PartnerBreakerStates, type PartnerStats } from '../../telemetry/statistics.ts';
 
 /**
  * The dashboard's data: read-only JSON for every page, for any logged-in
@@ -50,7 +51,6 @@ export const LIMITS = {
   returnValueChars: 600,
 } as const;
 
-const SEARCH_KINDS: readonly SearchKind[] = ['trackingNo', 'dataUuid', 'series', 'section', 'messageId', 'eventId', 'requestId'];
 
 export type Health = 'green' | 'amber' | 'red';
 
@@ -156,13 +156,6 @@ export interface QueueView {
   paused: boolean;
   health: Health;
   reasons: Reason[];
-}
-
-/** When the oldest job now waiting became ready (a retried or delayed job counts from then). */
-function waitingSince(job: Job): number {
-  const delay = job.delay ?? 0;
-  if (job.attemptsMade > 0 && job.processedOn) return job.processedOn + delay;
-  return job.timestamp + delay;
 }
 
 async function finishedSince(runtime: Runtime, key: string, since: number): Promise<number> {
@@ -287,23 +280,6 @@ function partnerView(stats: PartnerStats, breaker: PartnerBreakerStates | undefi
 
 // ---------------------------------------------------------------- dead letters
 
-/** The newest dead letters, read in one round of commands (one slot: `{dlq}`). */
-async function readDeadLetters(runtime: Runtime, scan: number = LIMITS.deadLetterScan): Promise<{ letters: DeadLetter[]; total: number }> {
-  const { byTime, entry } = runtime.keys.deadLetters;
-  const [ids, total] = await Promise.all([runtime.redis.zrevrange(byTime, 0, scan - 1), runtime.redis.zcard(byTime)]);
-  const jsons = await Promise.all(ids.map((id) => runtime.redis.hget(entry(id), 'json')));
-  const letters: DeadLetter[] = [];
-  for (const json of jsons) {
-    if (json === null) continue;
-    try {
-      letters.push(JSON.parse(json) as DeadLetter);
-    } catch {
-      // an unreadable entry is skipped, not fatal to the page
-    }
-  }
-  return { letters, total };
-}
-
 export function deadLetterStatus(letter: DeadLetter): 'pending' | 'replayed' | 'discarded' {
   return letter.discarded ? 'discarded' : letter.replayedAt ? 'replayed' : 'pending';
 }
@@ -392,6 +368,7 @@ function periodicJob(job: Job, outcome: 'completed' | 'failed') {
 
 // ---------------------------------------------------------------- messages
 
+/** a message's record, or what its trace says of a message without one */
 interface RecordSummary {
   trackingNo: string;
   partner: string | null;
@@ -402,38 +379,12 @@ interface RecordSummary {
   ids: Record<string, string>;
 }
 
-function parseIds(json: string | null | undefined): Record<string, string> {
-  if (!json) return {};
-  try {
-    const parsed = JSON.parse(json) as unknown;
-    if (typeof parsed !== 'object' || parsed === null) return {};
-    return Object.fromEntries(Object.entries(parsed).filter(([, value]) => typeof value === 'string'));
-  } catch {
-    return {};
-  }
-}
-
-const RECORD_FIELDS = ['partner', 'operation', 'state', 'receivedAt', 'requestId', 'searchIds'] as const;
-
-/** The intake record of a message (whichever partner sent it), without its body. */
-async function recordSummary(runtime: Runtime, trackingNo: string): Promise<RecordSummary | undefined> {
-  const partners = Object.keys(runtime.adapters);
-  const found = await Promise.all(partners.map((partner) => runtime.redis.hmget(runtime.keys.intake(partner).record(trackingNo), ...RECORD_FIELDS)));
-  for (const fields of found) {
-    const [partner, operation, state, receivedAt, requestId, searchIds] = fields;
-    if (!partner) continue;
-    return { trackingNo, partner, operation: operation ?? null, state: state ?? null, receivedAt: iso(Number(receivedAt)), requestId: requestId || null, ids: parseIds(searchIds) };
-  }
-  return undefined;
-}
-
 /** A message or trace found by id: its record when it has one, else what its first trace entry says. */
 async function messageSummary(runtime: Runtime, trackingNo: string): Promise<RecordSummary | undefined> {
-  const record = await recordSummary(runtime, trackingNo);
+  const record = await runtime.messages.summary(Object.keys(runtime.adapters), trackingNo);
   if (record) return record;
-  const [first] = await runtime.redis.lrange(runtime.keys.trace(trackingNo), 0, 0);
-  if (first === undefined) return undefined;
-  const entry = JSON.parse(first) as TraceEntry;
+  const entry = await runtime.traces.first(trackingNo);
+  if (entry === undefined) return undefined;
   return {
     trackingNo,
     partner: typeof entry['partner'] === 'string' ? entry['partner'] : null,
@@ -451,14 +402,7 @@ async function searchById(runtime: Runtime, value: string, kinds: readonly Searc
 }
 
 async function searchByTime(runtime: Runtime, partners: readonly string[], from: number, to: number, limit: number): Promise<string[]> {
-  const lists = await Promise.all(
-    partners.map(async (partner) => {
-      const flat = await runtime.redis.zrevrangebyscore(runtime.keys.intake(partner).byTime, String(to), String(from), 'WITHSCORES', 'LIMIT', 0, limit);
-      const pairs: { trackingNo: string; at: number }[] = [];
-      for (let n = 0; n + 1 < flat.length; n += 2) pairs.push({ trackingNo: flat[n] as string, at: Number(flat[n + 1]) });
-      return pairs;
-    }),
-  );
+  const lists = await Promise.all(partners.map((partner) => runtime.messages.receivedBetween(partner, from, to, limit)));
   return lists
     .flat()
     .sort((a, b) => b.at - a.at || b.trackingNo.localeCompare(a.trackingNo))
@@ -472,20 +416,12 @@ async function searchByTime(runtime: Runtime, partners: readonly string[], from:
  * its request, its dead letters, and what may be done about it.
  */
 async function messageDetail(runtime: Runtime, trackingNo: string) {
-  const record = await recordSummary(runtime, trackingNo);
+  const record = await runtime.messages.summary(Object.keys(runtime.adapters), trackingNo);
   const traceAll = await runtime.traces.read(trackingNo);
   const seatRequest = record ? undefined : await runtime.seatRequests.get(trackingNo);
   if (!record && traceAll.length === 0 && !seatRequest) return undefined;
 
-  let raw: unknown = null;
-  if (record?.partner) {
-    const body = await runtime.redis.hget(runtime.keys.intake(record.partner).record(trackingNo), 'body');
-    try {
-      raw = redact(JSON.parse(runtime.cipher.decrypt(body ?? '')));
-    } catch {
-      raw = '[unreadable]';
-    }
-  }
+  const raw = record ? redact((await runtime.messages.body(record.partner, trackingNo)) ?? '[unreadable]') : null;
 
   let ledger = null;
   if (record?.partner && record.requestId) {
@@ -576,7 +512,7 @@ async function roomBoard(runtime: Runtime, from: string, days: number) {
       const partner = owner.slice(0, owner.indexOf(':'));
       const trackingNo = requests.get(owner)?.['trackingNo'];
       if (!trackingNo || !isPartnerId(runtime.adapters, partner)) return;
-      ids.set(owner, parseIds(await runtime.redis.hget(runtime.keys.intake(partner).record(trackingNo), 'searchIds')));
+      ids.set(owner, await runtime.messages.searchIds(partner, trackingNo));
     }),
   );
 
@@ -667,9 +603,9 @@ async function replicaReasons(runtime: Runtime): Promise<Reason[]> {
 export async function overview(runtime: Runtime) {
   const [queues, stats, breakers, deadLetters, runs, lastRun, completedPeriodic, failedPeriodic, storeReasons] = await Promise.all([
     Promise.all(dashboardQueues(runtime).map((named) => queueView(runtime, named))),
-    partnerStats(runtime),
-    breakerStates(runtime),
-    readDeadLetters(runtime),
+    runtime.telemetry.statistics.partnerStats(),
+    runtime.telemetry.statistics.breakerStates(),
+    runtime.deadLetters.newest(LIMITS.deadLetterScan),
     recentRuns(runtime, 6),
     lastReconciliation(runtime),
     runtime.periodicQueue.getJobs(['completed'], 0, 9),
@@ -850,7 +786,7 @@ export function opsViewRoutes(runtime: Runtime, auth: OpsAuth): Router {
     json(async (req, res) => {
       const filter = deadLetterFilter(req);
       const limit = integer(req, 'limit', 100, 1, LIMITS.deadLetters);
-      const { letters, total } = await readDeadLetters(runtime);
+      const { letters, total } = await runtime.deadLetters.newest(LIMITS.deadLetterScan);
       const counts = { pending: 0, replayed: 0, discarded: 0 };
       for (const letter of letters) counts[deadLetterStatus(letter)] += 1;
       const matching = letters.filter((letter) => matches(letter, filter));
@@ -890,9 +826,9 @@ export function opsViewRoutes(runtime: Runtime, auth: OpsAuth): Router {
       const limit = integer(req, 'limit', 200, 1, LIMITS.securityEvents);
       const days = integer(req, 'days', 7, 1, 31);
       const [events, daily, stats] = await Promise.all([
-        securityEvents(runtime, { ...(partner ? { partner } : {}), ...(kind ? { kind } : {}), limit }),
-        securityDailyCounts(runtime, { days }),
-        partnerStats(runtime),
+        runtime.telemetry.statistics.securityEvents({ ...(partner ? { partner } : {}), ...(kind ? { kind } : {}), limit }),
+        runtime.telemetry.statistics.securityDailyCounts({ days }),
+        runtime.telemetry.statistics.partnerStats(),
       ]);
       res.json({
         events,

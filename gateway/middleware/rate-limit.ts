@@ -1,5 +1,5 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import type { PartnerAdapter } from '../../adapters/types.ts';
 import { GatewayError } from '../../kernel/errors.ts';
 

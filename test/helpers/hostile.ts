@@ -7,7 +7,7 @@ import type { PartnerId } from '../../adapters/types.ts';
 import { signBody } from '../../adapters/changsha/signature.ts';
 import { buildEnvelope, signToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
 import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
-import type { Runtime } from '../../server/runtime.ts';
+import type { Runtime } from '../../usecases/runtime.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import { at } from './dates.ts';
 import { CHANGSHA, INBOUND_SECRET } from './gateway.ts';
@@ -170,18 +170,18 @@ const canonicalValidators = {
 };
 
 /**
- * What a worker does first with a recorded message (queues/workers/inbound.ts
+ * What a worker does first with a recorded message (usecases/decisions.ts
  * loadCanonical): decrypt, JSON.parse, decode, check against the canonical
  * schema. A message acknowledged to a partner must get through this, or it is
  * acknowledged and then never processed.
  */
 export async function expectProcessable(runtime: Runtime, partner: PartnerId, trackingNo: string, context = ''): Promise<unknown> {
   const record = await runtime.redis.hgetall(runtime.keys.intake(partner).record(trackingNo));
-  expect(record['body'], `record of ${trackingNo} ${context}`).to.be.a('string');
-  const text = runtime.cipher.decrypt(record['body'] ?? '');
+  const text = await runtime.messages.rawBody(partner, trackingNo);
+  expect(text, `record of ${trackingNo} ${context}`).to.be.a('string');
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(text ?? '');
   } catch (error) {
     expect.fail(`accepted ${partner} message ${trackingNo} is recorded as text a worker cannot parse (${(error as Error).message}) ${context}`);
   }

@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import { fixedClock } from '../../kernel/clock.ts';
-import { metricsOf } from '../../telemetry/metrics.ts';
 import type { OutboundJobs } from '../../queues/catalog.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { startTestGateway, waitForDelivered, type TestGateway } from '../helpers/gateway.ts';
@@ -82,7 +81,7 @@ describe('answers delivered directly by the deciding worker (real Redis, provinc
       expect(attempts(await traceOf(gateway, second.trackingNo))).to.deep.equal([{ attempt: 1, kind: 'delivered', direct: false }]);
 
       // /metrics tells operators which path the answers took: the first test's and this test's first answer directly, its second queued
-      const paths = Object.fromEntries((await metricsOf(gateway.runtime).answerPaths.get()).values.map(({ labels, value }) => [`${String(labels.partner)} ${String(labels.path)}`, value]));
+      const paths = Object.fromEntries((await gateway.runtime.telemetry.metrics.answerPaths.get()).values.map(({ labels, value }) => [`${String(labels.partner)} ${String(labels.path)}`, value]));
       expect(paths).to.deep.equal({ 'province direct': 2, 'province queued': 1 });
     });
   });

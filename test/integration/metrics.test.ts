@@ -3,7 +3,7 @@ import axios, { type AxiosResponse } from 'axios';
 import type { Job, Worker } from 'bullmq';
 import { CircuitState } from 'cockatiel';
 import type { Clock } from '../../kernel/clock.ts';
-import { breakerStates, partnerStats, securityDailyCounts, securityEvents, type SecurityEvent } from '../../telemetry/statistics.ts';
+import { type SecurityEvent } from '../../telemetry/statistics.ts';
 import { overview } from '../../gateway/dashboard/views.ts';
 import { startWorkers, type WorkerSet } from '../../workers/index.ts';
 import { at, futureDay } from '../helpers/dates.ts';
@@ -122,7 +122,7 @@ describe('operational statistics and /metrics after province traffic (real Redis
   });
 
   it('partnerStats gives the last message in and the error rate of the last 15 minutes and hour', async () => {
-    const stats = await partnerStats(gateway.runtime);
+    const stats = await gateway.runtime.telemetry.statistics.partnerStats();
     const province = stats.find((entry) => entry.partner === 'province');
     expect(province?.lastIn).to.be.a('string');
     expect(Date.now() - Date.parse(province?.lastIn ?? '')).to.be.within(0, 60_000);
@@ -136,7 +136,7 @@ describe('operational statistics and /metrics after province traffic (real Redis
   });
 
   it('securityEvents lists the bad signature, the replay and the rate limiting, with request ids and no personal data', async () => {
-    const events = await securityEvents(gateway.runtime, { limit: 100 });
+    const events = await gateway.runtime.telemetry.statistics.securityEvents({ limit: 100 });
     const byKind = (kind: SecurityEvent['kind']) => events.filter((event) => event.kind === kind);
     expect(byKind('signature')).to.have.length(1);
     expect(byKind('signature')[0]).to.include({ partner: 'province', status: 401, code: 'UNAUTHENTICATED', requestId: requestIdOf('forged'), remoteAddress: '127.0.0.1' });
@@ -158,12 +158,12 @@ describe('operational statistics and /metrics after province traffic (real Redis
   });
 
   it('securityEvents filters by kind and partner and honours the limit, newest first', async () => {
-    expect(await securityEvents(gateway.runtime, { kind: 'signature', limit: 10 })).to.have.length(1);
-    expect(await securityEvents(gateway.runtime, { partner: 'changsha', limit: 10 })).to.deep.equal([]);
-    const two = await securityEvents(gateway.runtime, { limit: 2 });
+    expect(await gateway.runtime.telemetry.statistics.securityEvents({ kind: 'signature', limit: 10 })).to.have.length(1);
+    expect(await gateway.runtime.telemetry.statistics.securityEvents({ partner: 'changsha', limit: 10 })).to.deep.equal([]);
+    const two = await gateway.runtime.telemetry.statistics.securityEvents({ limit: 2 });
     expect(two).to.have.length(2);
     expect(Date.parse(two[0]?.at ?? '')).to.be.at.least(Date.parse(two[1]?.at ?? ''));
-    const counts = await securityDailyCounts(gateway.runtime, { days: 1 });
+    const counts = await gateway.runtime.telemetry.statistics.securityDailyCounts({ days: 1 });
     expect(counts.find((count) => count.partner === 'province' && count.kind === 'signature')?.count).to.equal(1);
     expect(counts.find((count) => count.partner === 'province' && count.kind === 'replay')?.count).to.equal(1);
   });
@@ -249,7 +249,7 @@ describe('delivery and circuit breaker statistics (workers, province simulator)'
     const booked = samples(text, 'zzgw_ledger_bookings').filter((entry) => entry.value > 0);
     expect(booked).to.have.length(1);
 
-    const province = (await partnerStats(gateway.runtime)).find((entry) => entry.partner === 'province');
+    const province = (await gateway.runtime.telemetry.statistics.partnerStats()).find((entry) => entry.partner === 'province');
     expect(province?.lastOut).to.be.a('string');
     expect(province?.last15m.deliveries).to.deep.equal({ delivered: 1, retry: 0, refused: 0, 'circuit-open': 0 });
   });
@@ -269,11 +269,11 @@ describe('delivery and circuit breaker statistics (workers, province simulator)'
       await gateway.province.send('apply', applyData({ start: at(day, '13:00'), end: at(day, '15:00') }));
       const broken = await opened;
 
-      const province = (await breakerStates(gateway.runtime)).find((entry) => entry.partner === 'province');
+      const province = (await gateway.runtime.telemetry.statistics.breakerStates()).find((entry) => entry.partner === 'province');
       expect(province?.processes).to.have.length(2);
       expect(province?.open).to.be.at.least(1);
       expect((province?.open ?? 0) + (province?.halfOpen ?? 0) + (province?.closed ?? 0)).to.equal(2);
-      const changsha = (await breakerStates(gateway.runtime)).find((entry) => entry.partner === 'changsha');
+      const changsha = (await gateway.runtime.telemetry.statistics.breakerStates()).find((entry) => entry.partner === 'changsha');
       expect(changsha).to.include({ open: 0, closed: 2 });
 
       const text = await scrape(gateway);
@@ -285,7 +285,7 @@ describe('delivery and circuit breaker statistics (workers, province simulator)'
       await second.close();
     }
     // a worker set that stops withdraws its report
-    const after = (await breakerStates(gateway.runtime)).find((entry) => entry.partner === 'province');
+    const after = (await gateway.runtime.telemetry.statistics.breakerStates()).find((entry) => entry.partner === 'province');
     expect(after?.processes).to.have.length(1);
   });
 });

@@ -3,12 +3,12 @@ import { ENV_SETTINGS } from '../../config/env.ts';
 import { FieldCipher } from '../../kernel/crypto/field-cipher.ts';
 import { maskName, maskPhone, redact } from '../../kernel/pii.ts';
 import { GatewayError } from '../../kernel/errors.ts';
-import { partnerBackoff } from '../../workers/failure.ts';
+import { partnerBackoff } from '../../usecases/delivery/backoff.ts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 8).toString('base64');
 
-describe('personal data: gateway/core/pii.ts', () => {
+describe('personal data: kernel/pii.ts', () => {
   describe('maskName', () => {
     it('when the name is two Chinese characters, only the first stays', () => {
       expect(maskName('李明')).to.equal('李*');

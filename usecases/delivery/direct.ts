@@ -1,59 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { BrokenCircuitError, CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
-import type { DeliveryOptions, DeliveryResult, OutboundMessage, PartnerId } from '../../adapters/types.ts';
+import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
+import type { OutboundMessage, PartnerId } from '../../adapters/types.ts';
+import type { GatewayError } from '../../kernel/errors.ts';
 import type { RedisCommand } from '../../kernel/redis/client.ts';
-import type { Runtime } from '../../server/runtime.ts';
-import { GatewayError } from '../../kernel/errors.ts';
-import { countAnswerPath, countDelivery } from '../../telemetry/metrics.ts';
-import { recordDelivery, type DeliveryOutcome } from '../../telemetry/statistics.ts';
-import { outboundJobOptions, type OutboundJobs } from '../../queues/catalog.ts';
-import { sendToPartner, writeOrKeep, type PendingWrites } from './send.ts';
-import { handToOperators, partnerBackoff } from '../../workers/failure.ts';
-
-export type DeliverJob = OutboundJobs['deliver'];
-export type AttemptOutcome = DeliveryResult | { kind: 'circuit-open' };
-
-/** Counts an attempt's outcome for /metrics and the dashboard; never fails the job. */
-function countOutcome(runtime: Runtime, partner: PartnerId, outcome: DeliveryOutcome): void {
-  countDelivery(runtime, partner, outcome);
-  recordDelivery(runtime, { partner, outcome });
-}
-
-/**
- * One attempt at a partner through its circuit breaker, counted. A retryable
- * answer counts as a failure for the breaker; a refusal does not (the partner
- * is up, the message is wrong).
- */
-export async function attemptDelivery(runtime: Runtime, breaker: CircuitBreakerPolicy, data: DeliverJob, options?: DeliveryOptions): Promise<AttemptOutcome> {
-  let result: DeliveryResult | undefined;
-  try {
-    await breaker.execute(async () => {
-      result = await runtime.adapters[data.partner].deliver({ partner: data.partner, operation: data.operation, messageId: data.messageId, body: data.body }, options);
-      if (result.kind === 'retry') throw new GatewayError('DELIVERY_RETRYABLE', result.reason);
-    });
-  } catch (error) {
-    if (error instanceof BrokenCircuitError) {
-      countOutcome(runtime, data.partner, 'circuit-open');
-      return { kind: 'circuit-open' };
-    }
-    if (result === undefined) throw error;
-  }
-  if (result === undefined) throw new GatewayError('INTERNAL', 'delivery attempt without an outcome');
-  countOutcome(runtime, data.partner, result.kind);
-  return result;
-}
-
-/** What an attempt that did not deliver means for its job: the catalog error that decides the retry. */
-export function deliveryFailure(runtime: Runtime, partner: PartnerId, outcome: Exclude<AttemptOutcome, { kind: 'delivered' }>): GatewayError {
-  switch (outcome.kind) {
-    case 'retry':
-      return new GatewayError('DELIVERY_RETRYABLE', outcome.reason, outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs });
-    case 'refused':
-      return new GatewayError('DELIVERY_REFUSED', outcome.reason);
-    case 'circuit-open':
-      return new GatewayError('CIRCUIT_OPEN', undefined, { retryAfterMs: runtime.config.partners[partner].delivery.breakerHalfOpenAfterMs });
-  }
-}
+import { outboundJobOptions } from '../../queues/catalog.ts';
+import { handToOperators } from '../hand-to-operators.ts';
+import { writeOrKeep, type PendingWrites } from '../pending-writes.ts';
+import type { Runtime } from '../runtime.ts';
+import { attemptDelivery, deliveryFailure, type AttemptOutcome, type DeliverJob } from './attempt.ts';
+import { partnerBackoff } from './backoff.ts';
+import { enqueueDelivery } from './queue.ts';
 
 /**
  * A worker's answers to partners, first attempt at once. Queueing every answer
@@ -96,14 +52,14 @@ export class DirectDeliveries {
     return timeoutMs;
   }
 
-  /** Delivers `message` now if the partner is fit for it, else (or when that fails) queues it; `jobId` and `pending` as for sendToPartner. */
+  /** Delivers `message` now if the partner is fit for it, else (or when that fails) queues it; `jobId` and `pending` as for enqueueDelivery. */
   async send(message: OutboundMessage, trackingNo: string, jobId = message.messageId, pending?: PendingWrites): Promise<void> {
     const runtime = this.#runtime;
     const partner = message.partner;
     const timeoutMs = this.#directTimeout(partner);
     if (timeoutMs === undefined) {
-      countAnswerPath(runtime, partner, 'queued');
-      return sendToPartner(runtime, message, trackingNo, jobId, pending);
+      runtime.telemetry.answerPath(partner, 'queued');
+      return enqueueDelivery(runtime, message, trackingNo, jobId, pending);
     }
 
     const data: DeliverJob = { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo };
@@ -120,10 +76,10 @@ export class DirectDeliveries {
 
     if (outcome.kind === 'circuit-open') {
       // opened by another job since the check: nothing was sent, the queue makes every attempt
-      countAnswerPath(runtime, partner, 'queued');
-      return sendToPartner(runtime, message, trackingNo, jobId, pending);
+      runtime.telemetry.answerPath(partner, 'queued');
+      return enqueueDelivery(runtime, message, trackingNo, jobId, pending);
     }
-    countAnswerPath(runtime, partner, 'direct');
+    runtime.telemetry.answerPath(partner, 'direct');
 
     const { traces } = runtime;
     const sent = [

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { FieldCipher } from '../kernel/crypto/field-cipher.ts';
+import type { RedisCommand } from '../kernel/redis/client.ts';
+import type { Keys } from '../kernel/redis/keys.ts';
+
+const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
+
+/** `received` until a worker has processed it; `held` while it waits for its original. */
+export type MessageState = 'received' | 'processed' | 'held';
+
+/** What record() found: a new message, a repeat of a known one, or a refusal. */
+export type RecordVerdict = 'new' | 'repeat' | 'conflict' | 'replaced-elsewhere';
+
+/** A message as the partner sent it, checked, ready to be recorded. */
+export interface NewMessage {
+  partner: string;
+  trackingNo: string;
+  operation: string;
+  receivedAt: number;
+  /** the body's bytes as received, stored encrypted */
+  rawBody: string;
+  /** the partner's message id: a repeat of it is answered, not recorded again */
+  messageKey: string;
+  /** the request the message is about, with a digest of its content (a known id with other content is a conflict) */
+  request?: { id: string; contentDigest: string } | undefined;
+  /** the request this message replaces (a change), claimed by one message only */
+  replaces?: string | undefined;
+  searchIds: Record<string, string>;
+}
+
+export interface RecordResult {
+  verdict: RecordVerdict;
+  /** the new tracking number, or that of the known message */
+  trackingNo: string;
+  /** the known message's state (repeat), or `received` (new) */
+  state: string;
+  /** the writes that go with a new record but could not be made by the script (Redis Cluster): the caller sends them */
+  unwritten: readonly RedisCommand[];
+}
+
+/** A record without its body. */
+export interface MessageSummary {
+  trackingNo: string;
+  partner: string;
+  operation: string | null;
+  state: string | null;
+  /** ISO 8601 */
+  receivedAt: string | null;
+  requestId: string | null;
+  ids: Record<string, string>;
+}
+
+/** What a worker needs to decode a recorded message. */
+export interface StoredMessage {
+  operation: string;
+  receivedAt: number;
+  body: unknown;
+}
+
+const SUMMARY_FIELDS = ['partner', 'operation', 'state', 'receivedAt', 'requestId', 'searchIds'] as const;
+
+function parseIds(json: string | null | undefined): Record<string, string> {
+  if (!json) return {};
+  try {
+    const parsed = JSON.parse(json) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    return Object.fromEntries(Object.entries(parsed).filter(([, value]) => typeof value === 'string'));
+  } catch {
+    return {};
+  }
+}
+
+const isoOf = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+
+/**
+ * The partners' messages as received: one hash a message (body encrypted at
+ * rest), its idempotency keys (message id, request id, replaced id) and the
+ * time index retention walks, all under the partner's `{in:<partner>}` tag.
+ * The one owner of those keys.
+ */
+export class MessageStore {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #cipher: FieldCipher;
+
+  constructor(redis: Redis, keys: Keys, cipher: FieldCipher) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#cipher = cipher;
+    // the key count varies (numkeys is the first argument): see record.lua
+    if (!('recordMessage' in redis)) redis.defineCommand('recordMessage', { lua: recordScript });
+  }
+
+  /** Whether a request id of the partner's has been recorded. */
+  async requestKnown(partner: string, requestId: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#keys.intake(partner).requestId(requestId))) > 0;
+  }
+
+  /**
+   * Records a new message, or recognises a repeat or a conflict, in one step.
+   * `withNew` are the writes (RPUSH or SADD) that belong with a new record: the
+   * script makes them itself where it may touch their keys (not on Redis
+   * Cluster, where they are in other slots: they come back as `unwritten`).
+   */
+  async record(message: NewMessage, withNew: readonly RedisCommand[]): Promise<RecordResult> {
+    const keys = this.#keys.intake(message.partner);
+    const fields = [
+      'partner', message.partner,
+      'operation', message.operation,
+      'receivedAt', String(message.receivedAt),
+      'state', 'received',
+      'body', this.#cipher.encrypt(message.rawBody),
+      // what retention must undo when the record goes
+      'messageKey', message.messageKey,
+      'requestId', message.request?.id ?? '',
+      'replaces', message.replaces ?? '',
+      'searchIds', JSON.stringify(message.searchIds),
+    ];
+    // the script takes each as (command, key, value)
+    const inScript = this.#redis.isCluster || withNew.some((command) => command.length !== 3) ? [] : withNew;
+    const scripted = this.#redis as unknown as { recordMessage(...args: (string | number)[]): Promise<[RecordVerdict, string, string]> };
+    const [verdict, trackingNo, state] = await scripted.recordMessage(
+      5 + inScript.length,
+      keys.messageId(message.messageKey),
+      keys.requestId(message.request?.id ?? '-'),
+      keys.replacedBy(message.replaces ?? '-'),
+      keys.record(message.trackingNo),
+      keys.byTime,
+      ...inScript.map(([, key]) => String(key)),
+      message.trackingNo,
+      message.request?.id ?? '',
+      message.request?.contentDigest ?? '',
+      message.replaces ?? '',
+      String(message.receivedAt),
+      inScript.length,
+      ...inScript.flatMap(([command, , value]) => [command.toUpperCase(), String(value)]),
+      ...fields,
+    );
+    return { verdict, trackingNo, state, unwritten: verdict === 'new' && inScript.length === 0 ? withNew : [] };
+  }
+
+  /** The body's text as received, decrypted; undefined without a record. */
+  async rawBody(partner: string, trackingNo: string): Promise<string | undefined> {
+    const body = await this.#redis.hget(this.#keys.intake(partner).record(trackingNo), 'body');
+    return body === null ? undefined : this.#cipher.decrypt(body);
+  }
+
+  /** The body as received, decrypted and parsed; undefined without a record, `[unreadable]` when it cannot be read. */
+  async body(partner: string, trackingNo: string): Promise<unknown> {
+    const sealed = await this.#redis.hget(this.#keys.intake(partner).record(trackingNo), 'body');
+    if (sealed === null) return undefined;
+    try {
+      return JSON.parse(this.#cipher.decrypt(sealed)) as unknown;
+    } catch {
+      return '[unreadable]';
+    }
+  }
+
+  /** What a worker decodes; undefined when there is no record. */
+  async load(partner: string, trackingNo: string): Promise<StoredMessage | undefined> {
+    const [operation, receivedAt, body] = await this.#redis.hmget(this.#keys.intake(partner).record(trackingNo), 'operation', 'receivedAt', 'body');
+    if (operation === null || operation === undefined || body === null || body === undefined) return undefined;
+    return { operation, receivedAt: Number(receivedAt), body: JSON.parse(this.#cipher.decrypt(body)) as unknown };
+  }
+
+  async state(partner: string, trackingNo: string): Promise<string | null> {
+    return this.#redis.hget(this.#keys.intake(partner).record(trackingNo), 'state');
+  }
+
+  /** the command that sets a record's state, for callers that send it with others */
+  stateCommand(partner: string, trackingNo: string, state: MessageState): RedisCommand {
+    return ['hset', this.#keys.intake(partner).record(trackingNo), 'state', state];
+  }
+
+  /** The record of a message, whichever of `partners` sent it, without its body. */
+  async summary(partners: readonly string[], trackingNo: string): Promise<MessageSummary | undefined> {
+    const found = await Promise.all(partners.map((partner) => this.#redis.hmget(this.#keys.intake(partner).record(trackingNo), ...SUMMARY_FIELDS)));
+    for (const [partner, operation, state, receivedAt, requestId, searchIds] of found) {
+      if (!partner) continue;
+      return { trackingNo, partner, operation: operation ?? null, state: state ?? null, receivedAt: isoOf(Number(receivedAt)), requestId: requestId || null, ids: parseIds(searchIds) };
+    }
+    return undefined;
+  }
+
+  /** The ids a message carries, by kind (codes and numbers, no personal data). */
+  async searchIds(partner: string, trackingNo: string): Promise<Record<string, string>> {
+    return parseIds(await this.#redis.hget(this.#keys.intake(partner).record(trackingNo), 'searchIds'));
+  }
+
+  /** Tracking numbers received in [from, to], newest first, at most `limit`, with their receipt time. */
+  async receivedBetween(partner: string, from: number, to: number, limit: number): Promise<{ trackingNo: string; at: number }[]> {
+    const flat = await this.#redis.zrevrangebyscore(this.#keys.intake(partner).byTime, String(to), String(from), 'WITHSCORES', 'LIMIT', 0, limit);
+    const pairs: { trackingNo: string; at: number }[] = [];
+    for (let n = 0; n + 1 < flat.length; n += 2) pairs.push({ trackingNo: flat[n] as string, at: Number(flat[n + 1]) });
+    return pairs;
+  }
+
+  /**
+   * Removes up to `batch` records received before `cutoffMs` with their
+   * idempotency keys; returns them with the ids they were indexed by, so that
+   * the caller can remove their traces and index entries. The time index goes
+   * last: a purge cut short is picked up by the next run.
+   */
+  async purgeBatch(partner: string, cutoffMs: number, batch: number, removeTogether: (purged: { trackingNo: string; searchIds: Record<string, string> }[]) => Promise<void>): Promise<number> {
+    const keys = this.#keys.intake(partner);
+    const trackingNos = await this.#redis.zrangebyscore(keys.byTime, '-inf', String(cutoffMs), 'LIMIT', 0, batch);
+    if (trackingNos.length === 0) return 0;
+    const records = await Promise.all(trackingNos.map((trackingNo) => this.#redis.hmget(keys.record(trackingNo), 'messageKey', 'requestId', 'replaces', 'searchIds')));
+    // one pipeline per hash tag: on Redis Cluster a pipeline must stay on one node
+    const unlinks = this.#redis.pipeline();
+    const purged = trackingNos.map((trackingNo, index) => {
+      const [messageKey, requestId, replaces, searchIds] = records[index] ?? [];
+      unlinks.unlink(keys.record(trackingNo));
+      if (messageKey) unlinks.unlink(keys.messageId(messageKey));
+      if (requestId) unlinks.unlink(keys.requestId(requestId));
+      if (replaces) unlinks.unlink(keys.replacedBy(replaces));
+      return { trackingNo, searchIds: parseIds(searchIds) };
+    });
+    await removeTogether(purged);
+    unlinks.zrem(keys.byTime, ...trackingNos);
+    await unlinks.exec();
+    return trackingNos.length;
+  }
+}
