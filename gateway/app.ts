@@ -6,6 +6,7 @@ import { opsActionRoutes } from './dashboard/actions.ts';
 import { createOpsAuth } from './dashboard/auth.ts';
 import { probeRoutes } from './probes.ts';
 import { opsDashboardRoutes } from './dashboard/pages.ts';
+import { problem } from './problem.ts';
 
 /** The HTTP application, without listening: tests drive it in process. */
 export function createApp(runtime: Runtime): Express {
@@ -31,17 +32,17 @@ export function createApp(runtime: Runtime): Express {
   app.use(opsDashboardRoutes(runtime, auth));
 
   app.use((_req: Request, res: Response) => {
-    res.status(404).type('application/problem+json').json({ title: 'Not found', status: 404 });
+    problem(res, 404, 'Not found');
   });
   // The one place an unexpected error becomes an answer: no stack trace leaves the process.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).type('application/problem+json').json({ title: '请求无效 / Bad request', status });
+      problem(res, status, '请求无效 / Bad request');
       return;
     }
     runtime.logger.error('unhandled error', { error });
-    res.status(500).type('application/problem+json').json({ title: '网关内部错误 / Internal error', status: 500 });
+    problem(res, 500, '网关内部错误 / Internal error');
   });
   return app;
 }

@@ -6,6 +6,7 @@ import { hexEquals } from '../kernel/crypto/digest.ts';
 import { connectedReplicas } from '../kernel/redis/replication.ts';
 import { waitingSince } from '../queues/waiting.ts';
 import type { Runtime } from '../usecases/runtime.ts';
+import { problem } from './problem.ts';
 
 /** today and the next 7 days */
 const LEDGER_DAYS = 8;
@@ -185,7 +186,7 @@ export function probeRoutes(runtime: Runtime): Router {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
     const given = req.header('x-api-key') ?? bearer;
     if (apiKey === null || !hexEquals(apiKey, given)) {
-      res.status(401).type('application/problem+json').json({ title: 'Missing or wrong X-Api-Key', status: 401 });
+      problem(res, 401, 'Missing or wrong X-Api-Key');
       return;
     }
     const { registry } = runtime.telemetry.metrics;

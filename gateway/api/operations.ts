@@ -1,15 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { raiseException } from '../../usecases/exceptions.ts';
 import { recentRuns, requestReconciliation } from '../../usecases/reconciliation.ts';
-import { validatorFor, type Violation } from '../../schemas/registry.ts';
+import { validatorFor } from '../../schemas/registry.ts';
 import type { ExceptionInput } from '../../schemas/types.generated.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
+import { problem } from '../problem.ts';
 
 const validateException = validatorFor<ExceptionInput>('api/exception.json');
 
-function problem(res: Response, status: number, title: string, errors?: Violation[]): void {
-  res.status(status).type('application/problem+json').json({ title, status, ...(errors ? { errors } : {}) });
-}
 
 /** Operator actions behind X-Api-Key: reconciliations on demand, exceptions to the province. */
 export function operationRoutes(runtime: Runtime): Router {
@@ -26,7 +24,7 @@ export function operationRoutes(runtime: Runtime): Router {
   router.post('/api/v1/exceptions', async (req: Request, res: Response) => {
     const checked = validateException(req.body);
     if (!checked.ok) {
-      problem(res, 400, 'Invalid exception', checked.violations);
+      problem(res, 400, 'Invalid exception', { errors: checked.violations });
       return;
     }
     const result = await raiseException(runtime, checked.value, 'api-key');

@@ -7,10 +7,8 @@ import { replayDeadLetter } from '../../usecases/replay.ts';
 import { readAvailability } from '../../usecases/availability.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
 import { operationRoutes } from './operations.ts';
+import { problem } from '../problem.ts';
 
-function problem(res: Response, status: number, title: string, detail?: string): void {
-  res.status(status).type('application/problem+json').json({ title, status, ...(detail === undefined ? {} : { detail }) });
-}
 
 /** JSON API for the center's own systems and operators, behind X-Api-Key. */
 export function opsApiRoutes(runtime: Runtime): Router {
@@ -31,7 +29,7 @@ export function opsApiRoutes(runtime: Runtime): Router {
     const query = req.query as Record<string, unknown>;
     const kind = SEARCH_KINDS.find((candidate) => typeof query[candidate] === 'string');
     if (!kind) {
-      problem(res, 400, 'Name one id to search by', `one of ${SEARCH_KINDS.join(', ')}`);
+      problem(res, 400, 'Name one id to search by', { detail: `one of ${SEARCH_KINDS.join(', ')}` });
       return;
     }
     const trackingNos = await runtime.traces.find(kind, query[kind] as string);

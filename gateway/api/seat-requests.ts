@@ -6,13 +6,11 @@ import type { SeatRequestInput } from '../../schemas/types.generated.ts';
 import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { idFactory } from '../../kernel/ids.ts';
+import { problem } from '../problem.ts';
 
 const validateInput = validatorFor<SeatRequestInput>('api/seat-request.json');
 const nextRequestId = idFactory();
 
-function problem(res: Response, status: number, title: string, errors?: Violation[]): void {
-  res.status(status).type('application/problem+json').json({ title, status, ...(errors ? { errors } : {}) });
-}
 
 function windowViolations(input: SeatRequestInput, now: number): Violation[] {
   const start = Date.parse(input.start);
@@ -32,13 +30,13 @@ export function seatRequestRoutes(runtime: Runtime): Router {
   router.post('/api/v1/seat-requests', async (req: Request, res: Response) => {
     const checked = validateInput(req.body);
     if (!checked.ok) {
-      problem(res, 400, 'Invalid seat request', checked.violations);
+      problem(res, 400, 'Invalid seat request', { errors: checked.violations });
       return;
     }
     const input = checked.value;
     const violations = windowViolations(input, runtime.clock.now());
     if (violations.length > 0) {
-      problem(res, 422, 'Seat request breaks a rule', violations);
+      problem(res, 422, 'Seat request breaks a rule', { errors: violations });
       return;
     }
     const now = formatIsoBeijing(runtime.clock.now());

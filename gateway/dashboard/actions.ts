@@ -7,12 +7,10 @@ import { validatorFor } from '../../schemas/registry.ts';
 import type { ExceptionInput } from '../../schemas/types.generated.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
+import { problem } from '../problem.ts';
 
 const validateException = validatorFor<ExceptionInput>('api/exception.json');
 
-function problem(res: Response, status: number, title: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).type('application/problem+json').json({ title, status, ...extra });
-}
 
 function filterOf(body: unknown): DeadLetterFilter {
   const source = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;

@@ -5,6 +5,7 @@ import type { Runtime } from '../../usecases/runtime.ts';
 import { AccountStore, roleAllows, type OperatorRole } from '../../stores/accounts.ts';
 import type { AuditLog } from '../../stores/audit.ts';
 import { RedisSessionStore } from '../../stores/sessions.ts';
+import { problem } from '../problem.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -28,9 +29,6 @@ export function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-function problem(res: Response, status: number, title: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).type('application/problem+json').json({ title, status, ...extra });
-}
 
 /**
  * Dashboard access: local accounts, a session cookie (HttpOnly, SameSite=Strict,

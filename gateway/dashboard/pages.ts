@@ -4,6 +4,7 @@ import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
 import { queuesBoardRoutes } from './queues-board.ts';
 import { opsViewRoutes } from './views.ts';
+import { problem } from '../problem.ts';
 
 /**
  * The dashboard's own pages allow nothing but this origin: no inline script or
@@ -69,7 +70,7 @@ export function opsDashboardRoutes(runtime: Runtime, auth: OpsAuth): Router {
         return;
       }
       if (!ASSET.test(req.path)) {
-        res.status(404).type('application/problem+json').json({ title: 'Not found', status: 404 });
+        problem(res, 404, 'Not found');
         return;
       }
       next();

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { roleAllows, type OperatorRole } from '../../stores/accounts.ts';
 import type { OpsAuth } from './auth.ts';
+import { problem } from '../problem.ts';
 
 export const QUEUES_BOARD_PATH = '/ops/queues';
 
@@ -35,9 +36,6 @@ export const QUEUES_BOARD_CSP = [
 /** Board actions that wipe or forge jobs: admins only (an added job would be processed as a partner message). */
 const ADMIN_ONLY_ACTIONS = [/\/obliterate$/, /\/empty$/, /\/add$/, /\/update-data$/];
 
-function problem(res: Response, status: number, title: string): void {
-  res.status(status).type('application/problem+json').json({ title, status });
-}
 
 function boardFor(runtime: Runtime, queues: Queue[], readOnlyMode: boolean): RequestHandler {
   const serverAdapter = new ExpressAdapter();

@@ -12,6 +12,7 @@ import { waitingSince } from '../../queues/waiting.ts';
 import { SEARCH_KINDS, type SearchKind, type TraceEntry } from '../../stores/traces.ts';
 import type { OpsAuth } from './auth.ts';
 import { SECURITY_KINDS, type PartnerBreakerStates, type PartnerStats } from '../../telemetry/statistics.ts';
+import { problem } from '../problem.ts';
 
 /**
  * The dashboard's data: read-only JSON for every page, for any logged-in
@@ -78,9 +79,6 @@ function worst(reasons: readonly Reason[]): Health {
   return 'green';
 }
 
-function problem(res: Response, status: number, title: string): void {
-  res.status(status).type('application/problem+json').json({ title, status });
-}
 
 // ---------------------------------------------------------------- query parsing
 
