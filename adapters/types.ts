@@ -31,7 +31,7 @@ export interface InboundMessage {
   searchIds: Record<string, string>;
 }
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
 
 /** A message to send to a partner, already in its wire shape apart from signing. */
 export interface OutboundMessage {
@@ -86,9 +86,9 @@ export interface PartnerAdapter {
   /** Parses and checks the schema of a body; every violation is listed. */
   validate(operation: string, body: unknown): { ok: true } | { ok: false; violations: Violation[] };
   /** Checks the signature, sender and time. Called only on schema-valid bodies. */
-  authenticate(http: InboundHttp, body: unknown): Outcome<void>;
+  authenticate(http: InboundHttp, body: unknown): Checked<void>;
   /** Business rules (422) and the keys the edge records the message under. */
-  inspect(http: InboundHttp, body: unknown): Outcome<InboundMessage>;
+  inspect(http: InboundHttp, body: unknown): Checked<InboundMessage>;
 
   /** Answer for an accepted (or repeated) message. */
   accepted(trackingNo: string): HttpAnswer;

@@ -1,6 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Runtime } from '../usecases/runtime.ts';
-import { opsApiRoutes } from './api/routes.ts';
+import { apiRoutes } from './api/index.ts';
 import { partnerRoutes } from './partners.ts';
 import { opsActionRoutes } from './dashboard/actions.ts';
 import { createOpsAuth } from './dashboard/auth.ts';
@@ -23,7 +23,7 @@ export function createApp(runtime: Runtime): Express {
   app.use(probeRoutes(runtime));
 
   app.use(partnerRoutes(runtime));
-  app.use(express.json({ limit: '64kb' }), opsApiRoutes(runtime));
+  app.use(express.json({ limit: '64kb' }), apiRoutes(runtime));
 
   const auth = createOpsAuth(runtime);
   app.use('/ops', auth.middleware);

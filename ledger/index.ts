@@ -11,7 +11,7 @@ const MAX_SPAN_SECONDS = 24 * 3600;
 
 export type LedgerOperation = 'apply' | 'change' | 'cancel' | 'hold' | 'confirm' | 'release' | 'expire';
 /** `unchanged`: the event found nothing to act on (a repeat, or a release of what is already gone). */
-export type Outcome = 'approved' | 'rejected' | 'cancelled' | 'held' | 'confirmed' | 'released' | 'unchanged';
+export type BookingOutcome = 'approved' | 'rejected' | 'cancelled' | 'held' | 'confirmed' | 'released' | 'unchanged';
 export type RejectReason = 'NO_CAPACITY' | 'CENTER_CLOSED' | 'NOT_IN_FORCE' | 'INVALID_WINDOW';
 export type DecisionReason = '' | RejectReason | 'CANCELLED' | 'HOLD_EXPIRED' | 'PROJECT_POSTPONED' | 'PROJECT_CANCELLED' | 'OTHER';
 
@@ -41,7 +41,7 @@ export interface LedgerRequest {
 export interface LedgerDecision {
   requestId: string;
   kind: LedgerOperation;
-  outcome: Outcome;
+  outcome: BookingOutcome;
   reason: DecisionReason;
   roomId: string;
   seatIds: string[];
@@ -71,7 +71,7 @@ export interface Booking {
 }
 
 interface RawDecision {
-  outcome: Outcome;
+  outcome: BookingOutcome;
   reason: LedgerDecision['reason'];
   room: string;
   seatIds: string;

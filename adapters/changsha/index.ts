@@ -19,7 +19,7 @@ import type {
 } from '../../schemas/types.generated.ts';
 import { partnerHttpClient, retryAfterMs } from '../http.ts';
 import { canonicalJson } from '../../kernel/crypto/jcs.ts';
-import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
+import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Checked, PartnerAdapter } from '../types.ts';
 import { CATEGORY_CODES, slotRequestViolations } from './rules.ts';
 import { KEY_ID_HEADER, parseSignatureHeader, SIGNATURE_HEADER, signatureHeaders, verifySignature } from './signature.ts';
 import { TokenSource, TokenUnavailableError } from './token.ts';
@@ -94,8 +94,8 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
       return result.ok ? { ok: true } : { ok: false, violations: result.violations };
     },
 
-    authenticate(inbound: InboundHttp): Outcome<void> {
-      const reject = (reason: string): Outcome<void> => ({ ok: false, error: new GatewayError('UNAUTHENTICATED', reason) });
+    authenticate(inbound: InboundHttp): Checked<void> {
+      const reject = (reason: string): Checked<void> => ({ ok: false, error: new GatewayError('UNAUTHENTICATED', reason) });
       const keyId = inbound.headers[KEY_ID_HEADER];
       const header = inbound.headers[SIGNATURE_HEADER];
       if (keyId !== settings.inboundKeyId) return reject('unknown X-YCH-Key-Id');
@@ -105,7 +105,7 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
       return verifySignature(inboundSecrets, signature, inbound.rawBody) ? { ok: true, value: undefined } : reject('no v1 matches');
     },
 
-    inspect(inbound: InboundHttp, body: unknown): Outcome<InboundMessage> {
+    inspect(inbound: InboundHttp, body: unknown): Checked<InboundMessage> {
       const message = body as ChangshaEvent;
       const searchIds: Record<string, string> = { eventId: message.eventId };
       if (message.eventType === 'slot.requested') {

@@ -19,7 +19,7 @@ import type {
   ProvinceScheduleResponse,
 } from '../../schemas/types.generated.ts';
 import type { HmacMethod } from '../../kernel/crypto/digest.ts';
-import type { DeliveryOptions, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Outcome, PartnerAdapter } from '../types.ts';
+import type { DeliveryOptions, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Checked, PartnerAdapter } from '../types.ts';
 import { createHttpClient, postJson } from './client.ts';
 import type { ScheduledRequest } from '../types.ts';
 import { bookingRuleViolations } from './rules.ts';
@@ -107,9 +107,9 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
       return result.ok ? { ok: true } : { ok: false, violations: result.violations };
     },
 
-    authenticate(http: InboundHttp, body: unknown): Outcome<void> {
+    authenticate(http: InboundHttp, body: unknown): Checked<void> {
       const { validation, data } = envelopeOf(body);
-      const reject = (reason: string): Outcome<void> => ({ ok: false, error: new GatewayError('UNAUTHENTICATED', reason) });
+      const reject = (reason: string): Checked<void> => ({ ok: false, error: new GatewayError('UNAUTHENTICATED', reason) });
       if (validation.SYSTEM_NO !== settings.systemNo) return reject('unknown SYSTEM_NO');
       const signedAt = parseCompactBeijing(validation.TIME);
       if (Math.abs(clock.now() - signedAt) > settings.clockToleranceSeconds * 1000) return reject('TIME outside the accepted window');
@@ -123,7 +123,7 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
       return signed ? { ok: true, value: undefined } : reject('TOKEN does not match');
     },
 
-    inspect(http: InboundHttp, body: unknown): Outcome<InboundMessage> {
+    inspect(http: InboundHttp, body: unknown): Checked<InboundMessage> {
       const message = envelopeOf(body);
       const operation = http.operation as InboundOperation;
       const base = { operation, messageKey: message.validation.DATAUUID };

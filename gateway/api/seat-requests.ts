@@ -23,7 +23,7 @@ function windowViolations(input: SeatRequestInput, now: number): Violation[] {
   return violations;
 }
 
-/** Zhuzhou as host: the center's own systems ask a partner for guest seats (behind X-Api-Key, see ops-api). */
+/** Zhuzhou as host: the center's own systems ask a partner for guest seats (behind X-Api-Key, see gateway/api/index.ts). */
 export function seatRequestRoutes(runtime: Runtime): Router {
   const router = express.Router();
 

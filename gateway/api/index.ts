@@ -11,7 +11,7 @@ import { problem } from '../problem.ts';
 
 
 /** JSON API for the center's own systems and operators, behind X-Api-Key. */
-export function opsApiRoutes(runtime: Runtime): Router {
+export function apiRoutes(runtime: Runtime): Router {
   const router = express.Router();
   const apiKey = runtime.config.localApiKey;
 
