@@ -109,8 +109,7 @@ function registerScrapeGauges(runtime: Runtime): void {
       const now = runtime.clock.now();
       // the days counted below, with a day's margin either side for Beijing time
       const window = { from: now - DAY_MS, to: now + (LEDGER_DAYS + 1) * DAY_MS };
-      const [bookings, holds] = await Promise.all([runtime.ledger.bookings(window), runtime.redis.zrange(runtime.keys.ledger.holds, '0', '-1')]);
-      const held = new Set(holds);
+      const [bookings, held] = await Promise.all([runtime.ledger.bookings(window), runtime.ledger.heldOwners()]);
       const days = Array.from({ length: LEDGER_DAYS }, (_, n) => beijingDate(now + n * DAY_MS));
       // a hall booking occupies one resource per seat: its owner is counted once
       const owners = new Map<string, Set<string>>();

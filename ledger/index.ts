@@ -63,6 +63,17 @@ export type LedgerResult =
   | { held: true }
   | { held: false; decision: LedgerDecision; alreadyDecided: boolean; resume: string[] };
 
+/** A request as the room board shows it. */
+export interface RequestState {
+  state: string;
+  /** epoch ms; holds only */
+  holdUntil?: number;
+  seats: number | null;
+  roomId: string | null;
+  /** the message that made the decision */
+  trackingNo: string | null;
+}
+
 export interface Booking {
   owner: string;
   resource: string;
@@ -176,6 +187,30 @@ export class RoomLedger {
       ...(finish ? { end: Number(finish) * 1000 } : {}),
       ...(seats ? { seats: Number(seats) } : {}),
     };
+  }
+
+  /** Where each of `owners` (`<partner>:<requestId>`, as bookings name them) stands, for the room board: one read each. */
+  async requestStates(owners: readonly string[]): Promise<Map<string, RequestState>> {
+    const states = new Map<string, RequestState>();
+    await Promise.all(
+      owners.map(async (owner) => {
+        const colon = owner.indexOf(':');
+        const fields = await this.#redis.hgetall(this.#keys.ledger.request(owner.slice(0, colon), owner.slice(colon + 1)));
+        states.set(owner, {
+          state: fields['state'] ?? 'unknown',
+          ...(fields['holdUntil'] ? { holdUntil: Number(fields['holdUntil']) * 1000 } : {}),
+          seats: fields['seats'] ? Number(fields['seats']) : null,
+          roomId: fields['room'] ?? null,
+          trackingNo: fields['trackingNo'] || null,
+        });
+      }),
+    );
+    return states;
+  }
+
+  /** The owners of the live holds (`<partner>:<requestId>`). */
+  async heldOwners(): Promise<Set<string>> {
+    return new Set(await this.#redis.zrange(this.#keys.ledger.holds, '0', '-1'));
   }
 
   /** The decision on a request, if there is one (for a repeated notify). */

@@ -6,7 +6,9 @@ import type { PartnerId } from '../adapters/types.ts';
 import { WorkCalendar } from '../ledger/calendar.ts';
 import { RoomLedger } from '../ledger/index.ts';
 import { AuditLog } from '../stores/audit.ts';
+import { AvailabilitySnapshotStore } from '../stores/availability-snapshots.ts';
 import { MessageStore } from '../stores/messages.ts';
+import { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
 import { SeatRequestStore } from '../stores/seat-requests.ts';
 import { Telemetry } from '../telemetry/index.ts';
 import type { Runtime } from '../usecases/runtime.ts';
@@ -60,6 +62,8 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     seatRequests: new SeatRequestStore(redis, keys),
     messages: new MessageStore(redis, keys, new FieldCipher(config.dataEncryptionKey)),
     audit,
+    availability: new AvailabilitySnapshotStore(redis, keys, now),
+    reconciliations: new ReconciliationRunStore(redis, keys),
     telemetry,
     periodicQueue,
     traces: new TraceStore(redis, keys, now),

@@ -7,26 +7,12 @@ import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
 import { enqueueDelivery } from './delivery/queue.ts';
 
-function snapshotKey(runtime: Runtime, partner: string): string {
-  return runtime.keys.availability(partner);
-}
-
-/** Keeps a partner's latest availability (pushed or polled) for the dashboard and for hosting. */
-export async function storeAvailability(runtime: Runtime, availability: Availability): Promise<void> {
-  await runtime.redis.set(snapshotKey(runtime, availability.partner), JSON.stringify({ ...availability, storedAt: new Date(runtime.clock.now()).toISOString() }));
-}
-
-export async function readAvailability(runtime: Runtime, partner: string): Promise<unknown> {
-  const json = await runtime.redis.get(snapshotKey(runtime, partner));
-  return json === null ? undefined : (JSON.parse(json) as unknown);
-}
-
 export async function pollAvailability(runtime: Runtime, partner: PartnerId): Promise<void> {
   const source = runtime.adapters[partner].availability;
   if (!source) return;
   const from = runtime.clock.now();
   const horizon = runtime.config.partners.changsha.availability.horizonDays * 24 * 3600 * 1000;
-  await storeAvailability(runtime, await source.fetch(from, from + horizon));
+  await runtime.availability.store(await source.fetch(from, from + horizon));
 }
 
 /**

@@ -6,7 +6,7 @@ import { INBOUND_JOB_OPTIONS, type InboundJobs } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
 import { validatorFor, type ValidationResult } from '../schemas/registry.ts';
 import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../schemas/types.generated.ts';
-import { scheduleAvailabilityPublish, storeAvailability } from './availability.ts';
+import { scheduleAvailabilityPublish } from './availability.ts';
 import { queuedSend, type SendToPartner } from './delivery/queue.ts';
 import { handleHostEvent, handleHostRelease, isHostedRequest } from './host.ts';
 import type { PendingWrites } from './pending-writes.ts';
@@ -61,7 +61,7 @@ export async function processMessage(runtime: Runtime, send: SendToPartner, { pa
 async function handleEvent(runtime: Runtime, send: SendToPartner, partner: PartnerId, event: CanonicalEvent, processJobId: string, pending: PendingWrites): Promise<'held' | 'handled'> {
   switch (event.kind) {
     case 'availability':
-      await storeAvailability(runtime, event);
+      await runtime.availability.store(event);
       break;
     case 'offered':
     case 'declined':

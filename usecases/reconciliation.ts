@@ -5,56 +5,13 @@ import { acceptMessage } from './intake.ts';
 import { ulid } from 'ulid';
 import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
-
-const KEPT_RUNS = 100;
-
-export interface Difference {
-  requestId: string;
-  partner: { start: string; end: string; seats: number };
-  gateway: { state: string; start?: string; end?: string; seats?: number; roomId: string };
-}
-
-export interface ReconciliationRun {
-  runId: string;
-  reason: string;
-  startedAt: string;
-  finishedAt: string;
-  partner: string;
-  days: string[];
-  /** held by the partner, never received here: now recorded and processed as if pushed */
-  missed: string[];
-  /** held by both, but not alike (window, seats, or not in force here) */
-  different: Difference[];
-  /** in force here, unknown to the partner */
-  extra: string[];
-  /** received here, not decided yet: compared again next run */
-  pending: string[];
-  errors: string[];
-}
-
-function runsKey(runtime: Runtime): string {
-  return runtime.keys.reconciliation.runs;
-}
-
-function lastKey(runtime: Runtime): string {
-  return runtime.keys.reconciliation.last;
-}
+import type { ReconciliationRun } from '../stores/reconciliation-runs.ts';
 
 /** Queues a reconciliation now (on demand); returns its run id. */
 export async function requestReconciliation(runtime: Runtime, reason: string): Promise<string> {
   const id = jobId('reconciliation', 'on-demand', ulid(runtime.clock.now()));
   await runtime.periodicQueue.add('reconciliation', { reason }, { ...PERIODIC_JOB_OPTIONS, jobId: id });
   return id;
-}
-
-export async function recentRuns(runtime: Runtime, limit = 20): Promise<ReconciliationRun[]> {
-  return (await runtime.redis.lrange(runsKey(runtime), 0, limit - 1)).map((json) => JSON.parse(json) as ReconciliationRun);
-}
-
-/** When the last reconciliation finished (epoch ms), if any did. */
-export async function lastReconciliation(runtime: Runtime): Promise<number | undefined> {
-  const value = await runtime.redis.get(lastKey(runtime));
-  return value === null ? undefined : Number(value);
 }
 
 /** The next `count` open days, today included (yyyyMMdd). */
@@ -81,11 +38,11 @@ export async function reconcile(runtime: Runtime, runId: string, reason: string)
     if (!adapter.reconciliation) continue;
     const run = await reconcilePartner(runtime, adapter, runId, reason);
     runs.push(run);
-    await runtime.redis.multi().lpush(runsKey(runtime), JSON.stringify(run)).ltrim(runsKey(runtime), 0, KEPT_RUNS - 1).exec();
+    await runtime.reconciliations.add(run);
     const level = run.missed.length + run.different.length + run.extra.length + run.errors.length > 0 ? 'warn' : 'info';
     runtime.logger.log(level, 'reconciliation done', { partner: run.partner, missed: run.missed.length, different: run.different.length, extra: run.extra.length, errors: run.errors.length });
   }
-  await runtime.redis.set(lastKey(runtime), String(runtime.clock.now()));
+  await runtime.reconciliations.finished(runtime.clock.now());
   return runs;
 }
 

@@ -10,8 +10,10 @@ import type { ReplicaAcknowledgement } from '../kernel/redis/replication.ts';
 import type { WorkCalendar } from '../ledger/calendar.ts';
 import type { RoomLedger } from '../ledger/index.ts';
 import type { AuditLog } from '../stores/audit.ts';
+import type { AvailabilitySnapshotStore } from '../stores/availability-snapshots.ts';
 import type { DeadLetterStore } from '../stores/dead-letters.ts';
 import type { MessageStore } from '../stores/messages.ts';
+import type { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
 import type { SeatRequestStore } from '../stores/seat-requests.ts';
 import type { TraceStore } from '../stores/traces.ts';
 import type { Telemetry } from '../telemetry/index.ts';
@@ -32,6 +34,9 @@ export interface Runtime {
   /** the partners' messages as received (records, idempotency keys) */
   messages: MessageStore;
   audit: AuditLog;
+  /** each partner's latest availability */
+  availability: AvailabilitySnapshotStore;
+  reconciliations: ReconciliationRunStore;
   /** one call per event: Prometheus series and the statistics in Redis */
   telemetry: Telemetry;
   periodicQueue: Queue;

@@ -3,7 +3,6 @@ import type { Runtime } from '../usecases/runtime.ts';
 import { formatCompactBeijing } from '../kernel/beijing-time.ts';
 import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
-import { lastReconciliation } from '../usecases/reconciliation.ts';
 
 /**
  * After downtime: a reconciliation older than the catch-up age runs now. The
@@ -11,7 +10,7 @@ import { lastReconciliation } from '../usecases/reconciliation.ts';
  */
 export async function catchUp(runtime: Runtime): Promise<void> {
   try {
-    const last = await lastReconciliation(runtime);
+    const last = await runtime.reconciliations.last();
     const ageMs = last === undefined ? Infinity : runtime.clock.now() - last;
     if (ageMs <= runtime.config.periodic.catchUpAfterHours * 3600 * 1000) return;
     const hour = formatCompactBeijing(runtime.clock.now()).slice(0, 10);

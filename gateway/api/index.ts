@@ -4,7 +4,6 @@ import type { Runtime } from '../../usecases/runtime.ts';
 import { redact } from '../../kernel/pii.ts';
 import { SEARCH_KINDS } from '../../stores/traces.ts';
 import { replayDeadLetter } from '../../usecases/replay.ts';
-import { readAvailability } from '../../usecases/availability.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
 import { operationRoutes } from './operations.ts';
 import { problem } from '../problem.ts';
@@ -47,7 +46,7 @@ export function apiRoutes(runtime: Runtime): Router {
   });
 
   router.get('/api/v1/availability/:partner', async (req: Request, res: Response) => {
-    const snapshot = await readAvailability(runtime, String(req.params['partner']));
+    const snapshot = await runtime.availability.latest(String(req.params['partner']));
     if (snapshot === undefined) {
       problem(res, 404, 'No availability received from that partner yet');
       return;

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { raiseException } from '../../usecases/exceptions.ts';
-import { recentRuns, requestReconciliation } from '../../usecases/reconciliation.ts';
+import { requestReconciliation } from '../../usecases/reconciliation.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type { ExceptionInput } from '../../schemas/types.generated.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
@@ -18,7 +18,7 @@ export function operationRoutes(runtime: Runtime): Router {
   });
 
   router.get('/api/v1/reconciliations', async (_req: Request, res: Response) => {
-    res.json({ items: await recentRuns(runtime) });
+    res.json({ items: await runtime.reconciliations.recent() });
   });
 
   router.post('/api/v1/exceptions', async (req: Request, res: Response) => {

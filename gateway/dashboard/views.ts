@@ -3,7 +3,7 @@ import type { Job, Queue } from 'bullmq';
 import { isPartnerId } from '../../adapters/registry.ts';
 import type { PartnerId } from '../../adapters/types.ts';
 import { matches, type DeadLetter, type DeadLetterFilter } from '../../stores/dead-letters.ts';
-import { lastReconciliation, recentRuns, type ReconciliationRun } from '../../usecases/reconciliation.ts';
+import type { ReconciliationRun } from '../../stores/reconciliation-runs.ts';
 import { DAY_MS, beijingDate } from '../../kernel/beijing-time.ts';
 import { redact } from '../../kernel/pii.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
@@ -496,19 +496,13 @@ async function roomBoard(runtime: Runtime, from: string, days: number) {
 
   // one read of the ledger per request (a hall request covers several seats)
   const owners = [...new Set(bookings.map((booking) => booking.owner))];
-  const requests = new Map<string, Record<string, string>>();
-  await Promise.all(
-    owners.map(async (owner) => {
-      const colon = owner.indexOf(':');
-      requests.set(owner, await runtime.redis.hgetall(runtime.keys.ledger.request(owner.slice(0, colon), owner.slice(colon + 1))));
-    }),
-  );
+  const requests = await runtime.ledger.requestStates(owners);
   // the ids of the message that made each decision (no personal data: codes and numbers)
   const ids = new Map<string, Record<string, string>>();
   await Promise.all(
     owners.map(async (owner) => {
       const partner = owner.slice(0, owner.indexOf(':'));
-      const trackingNo = requests.get(owner)?.['trackingNo'];
+      const trackingNo = requests.get(owner)?.trackingNo;
       if (!trackingNo || !isPartnerId(runtime.adapters, partner)) return;
       ids.set(owner, await runtime.messages.searchIds(partner, trackingNo));
     }),
@@ -531,9 +525,9 @@ async function roomBoard(runtime: Runtime, from: string, days: number) {
     })),
     bookings: bookings.map((booking) => {
       const colon = booking.owner.indexOf(':');
-      const request = requests.get(booking.owner) ?? {};
-      const state = request['state'] ?? 'unknown';
-      const holdUntil = request['holdUntil'] ? Number(request['holdUntil']) * 1000 : undefined;
+      const request = requests.get(booking.owner);
+      const state = request?.state ?? 'unknown';
+      const holdUntil = request?.holdUntil;
       return {
         resource: booking.resource,
         owner: booking.owner,
@@ -545,9 +539,9 @@ async function roomBoard(runtime: Runtime, from: string, days: number) {
         state,
         holdUntil: state === 'held' ? iso(holdUntil) : null,
         holdExpired: state === 'held' && holdUntil !== undefined && holdUntil <= now,
-        seats: request['seats'] ? Number(request['seats']) : null,
-        roomId: request['room'] ?? null,
-        trackingNo: request['trackingNo'] || null,
+        seats: request?.seats ?? null,
+        roomId: request?.roomId ?? null,
+        trackingNo: request?.trackingNo ?? null,
         ids: ids.get(booking.owner) ?? {},
       };
     }),
@@ -604,8 +598,8 @@ export async function overview(runtime: Runtime) {
     runtime.telemetry.statistics.partnerStats(),
     runtime.telemetry.statistics.breakerStates(),
     runtime.deadLetters.newest(LIMITS.deadLetterScan),
-    recentRuns(runtime, 6),
-    lastReconciliation(runtime),
+    runtime.reconciliations.recent(6),
+    runtime.reconciliations.last(),
     runtime.periodicQueue.getJobs(['completed'], 0, 9),
     runtime.periodicQueue.getJobs(['failed'], 0, 4),
     replicaReasons(runtime),
@@ -845,7 +839,7 @@ export function opsViewRoutes(runtime: Runtime, auth: OpsAuth): Router {
     '/ops/api/reconciliations',
     viewer,
     json(async (req, res) => {
-      const runs = await recentRuns(runtime, integer(req, 'limit', 20, 1, LIMITS.reconciliationRuns));
+      const runs = await runtime.reconciliations.recent(integer(req, 'limit', 20, 1, LIMITS.reconciliationRuns));
       const cut = <T>(list: T[]) => list.slice(0, LIMITS.runListItems);
       res.json({
         items: runs.map((run) => ({

@@ -6,7 +6,7 @@ import { catchUp, startScheduler } from '../../workers/scheduler.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { purgeExpired } from '../../usecases/retention.ts';
-import type { ReconciliationRun } from '../../usecases/reconciliation.ts';
+import type { ReconciliationRun } from '../../stores/reconciliation-runs.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, testRedisUrl } from '../helpers/gateway.ts';
 import { slotRequestedData } from '../simulators/changsha-client.ts';
