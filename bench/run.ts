@@ -26,7 +26,8 @@ import { Partners } from './lib/partners.ts';
 import { cpuSeconds, rssMb, startChild, stopChild, type Child } from './lib/processes.ts';
 import { aofRewrites, commandStats, commandsPerMessage, deadLetters, info, redisCpuSeconds, sampleScriptCosts, unlinkPrefix, usedMemoryMb } from './lib/redis-info.ts';
 import { renderMarkdown } from './lib/report.ts';
-import { median, now, round, sleep, summarize, type Summary } from './lib/stats.ts';
+import type { BenchResults, DrainRun, EndToEndStep, Integrity, LadderStep, SaturationRun, Target } from './lib/results.ts';
+import { median, now, round, sleep, summarize } from './lib/stats.ts';
 import type { PartnerKind } from './lib/traffic.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -94,62 +95,6 @@ function parseOptions(argv: string[]): BenchOptions {
 
 function say(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-// ---------------------------------------------------------------- results
-
-export interface SaturationRun {
-  target: 'gateway' | 'expressEcho' | 'expressBullmq';
-  rep: number;
-  throughput: number;
-  latency: Summary;
-  errors: Record<string, number>;
-  /** CPU milliseconds per answered request, per process */
-  cpuMsPerRequest: Record<string, number>;
-  /** the Redis commands that took most of its time, calls and µs a request */
-  redisCommandsPerRequest: Record<string, { calls: number; usec: number }>;
-}
-
-export interface LadderStep {
-  rate: number;
-  throughput: number;
-  sent: number;
-  ok: number;
-  errors: Record<string, number>;
-  latency: Summary;
-  sendLag: Summary | null;
-  held: boolean;
-  apiRssPeakMb: number;
-  redisUsedPeakMb: number;
-  cpuMsPerRequest: Record<string, number>;
-}
-
-export interface DrainRun {
-  workers: number;
-  after: string;
-  messages: number;
-  seconds: number;
-  throughput: number;
-  workerRssPeakMb: number;
-  cpuMsPerMessage: Record<string, number>;
-  /** the Redis commands that took most of its time, calls and µs a message */
-  redisCommandsPerMessage: Record<string, { calls: number; usec: number }>;
-  outcomes: Record<string, number>;
-}
-
-export interface EndToEndStep {
-  rate: number;
-  workers: number;
-  ingest: Summary;
-  endToEnd: Summary;
-  accepted: number;
-  answered: number;
-  errors: Record<string, number>;
-  /** from the last send until the last answer reached its partner */
-  tailSeconds: number;
-  apiRssPeakMb: number;
-  workerRssPeakMb: number;
-  redisUsedPeakMb: number;
 }
 
 interface Tracked {
@@ -785,54 +730,6 @@ class Bench {
       targets,
     };
   }
-}
-
-export interface Integrity {
-  accepted: number;
-  answered: number;
-  deadLettered: number;
-  deadLetterReasons: Record<string, number>;
-  lost: number;
-  lostSample: string[];
-  errors: Record<string, number>;
-  errorCount: number;
-  repeatedAnswers: number;
-  refusedBySimulators: number;
-  outcomes: Record<string, number>;
-  aofRewrites: number;
-}
-
-export interface Target {
-  name: string;
-  target: string;
-  measured: number | null;
-  met: boolean;
-}
-
-export interface BenchResults {
-  date: string;
-  durationSeconds: number;
-  command: string;
-  machine: Record<string, string | number>;
-  settings: Record<string, string | number | boolean>;
-  ingest: {
-    saturation: { runs: SaturationRun[]; median: { gateway: number; expressEcho: number; expressBullmq: number } };
-    ladder: LadderStep[];
-    highestRateHeldP99At50ms: number;
-    at: Record<string, { p50: number; p99: number; throughput: number; held: boolean }>;
-  };
-  /** medians of the ratios within each repetition; also each repetition's, and the ratio of the medians */
-  ratios: {
-    gatewayToExpressEcho: number;
-    gatewayToExpressBullmq: number;
-    perRepetition: { expressEcho: number[]; expressBullmq: number[] };
-    ofMedians: { expressEcho: number; expressBullmq: number };
-  };
-  endToEnd: EndToEndStep[];
-  memory: Record<string, number | null>;
-  scaling: { drains: DrainRun[]; oneWorker: number; twoWorkers: number };
-  integrity: Integrity;
-  targets: Target[];
 }
 
 function errorText(errors: Record<string, number>): string {

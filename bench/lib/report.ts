@@ -1,5 +1,5 @@
 /** The Markdown page of one bench run (bench/results/<date>.md). */
-import type { BenchResults } from '../run.ts';
+import type { BenchResults } from './results.ts';
 
 function n(value: number | null | undefined, digits = 0): string {
   if (value === null || value === undefined) return '—';
