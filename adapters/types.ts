@@ -31,6 +31,11 @@ export interface InboundMessage {
   searchIds: Record<string, string>;
 }
 
+/**
+ * What an adapter's check of a partner's message found: the value it read, or
+ * the catalog error to answer the partner with (not thrown: a bad message is
+ * the caller's mistake, answered in its own format, not an exception).
+ */
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
 
 /** A message to send to a partner, already in its wire shape apart from signing. */
@@ -66,15 +71,15 @@ export interface HttpAnswer {
   body: unknown;
 }
 
-/**
- * The port every partner implements. The edge and the queues only ever talk to
- * partners through it, so adding a partner is adding one adapter folder.
- */
 export interface DeliveryOptions {
   /** a shorter bound than the partner's configured timeout (a worker's direct first attempt) */
   timeoutMs?: number;
 }
 
+/**
+ * The port every partner implements. The edge and the queues only ever talk to
+ * partners through it, so adding a partner is adding one adapter folder.
+ */
 export interface PartnerAdapter {
   readonly id: PartnerId;
   /** inbound routes: POST /partners/<id>/<operation> */

@@ -3,6 +3,7 @@ import { sm3Hex } from '../kernel/crypto/digest.ts';
 import { canonicalJson } from '../kernel/crypto/jcs.ts';
 import type { Keys } from '../kernel/redis/keys.ts';
 import { redact } from '../kernel/pii.ts';
+import { RedisStore } from './redis-store.ts';
 
 export interface AuditEntry {
   at: string;
@@ -48,24 +49,18 @@ return 1`;
  * with what result. Append-only and chained by SM3, so `npm run audit:verify`
  * names the first record that was changed or removed.
  */
-export class AuditLog {
-  readonly #redis: Redis;
-  readonly #keys: Keys;
-  readonly #now: () => number;
-
+export class AuditLog extends RedisStore {
   constructor(redis: Redis, keys: Keys, now: () => number) {
-    this.#redis = redis;
-    this.#keys = keys;
-    this.#now = now;
+    super(redis, keys, now);
     if (!('auditAppend' in redis)) redis.defineCommand('auditAppend', { numberOfKeys: 2, lua: APPEND });
   }
 
   async record(entry: Omit<AuditEntry, 'at'>): Promise<ChainedEntry> {
-    const base: AuditEntry = { at: new Date(this.#now()).toISOString(), ...entry, ...(entry.detail ? { detail: redact(entry.detail) as Record<string, unknown> } : {}) };
-    const { log, head, anchor } = this.#keys.auditChain;
-    const scripted = this.#redis as unknown as { auditAppend(...args: string[]): Promise<number> };
+    const base: AuditEntry = { at: new Date(this.now()).toISOString(), ...entry, ...(entry.detail ? { detail: redact(entry.detail) as Record<string, unknown> } : {}) };
+    const { log, head, anchor } = this.keys.auditChain;
+    const scripted = this.redis as unknown as { auditAppend(...args: string[]): Promise<number> };
     for (;;) {
-      const [hash, seq, anchorHash] = (((await this.#redis.multi().hget(head, 'hash').hget(head, 'seq').get(anchor).exec()) ?? []) as [unknown, string | null][]).map(([, value]) => value);
+      const [hash, seq, anchorHash] = (((await this.redis.multi().hget(head, 'hash').hget(head, 'seq').get(anchor).exec()) ?? []) as [unknown, string | null][]).map(([, value]) => value);
       const prevHash = hash ?? anchorHash ?? GENESIS;
       const unhashed = { ...base, seq: Number(seq ?? 0) + 1, prevHash };
       const chained: ChainedEntry = { ...unhashed, hash: entryHash(unhashed) };
@@ -75,7 +70,7 @@ export class AuditLog {
 
   /** Newest first. */
   async recent(limit = 200): Promise<ChainedEntry[]> {
-    const entries = await this.#redis.lrange(this.#keys.auditChain.log, -limit, -1);
+    const entries = await this.redis.lrange(this.keys.auditChain.log, -limit, -1);
     return entries.map((entry) => JSON.parse(entry) as ChainedEntry).reverse();
   }
 
@@ -84,12 +79,12 @@ export class AuditLog {
    * does not hash to what it says, or does not follow the one before it.
    */
   async verify(batch = 1000): Promise<{ ok: true; entries: number } | { ok: false; index: number; seq: number | undefined; at: string | undefined; problem: string }> {
-    const { log, anchor } = this.#keys.auditChain;
-    let previous = (await this.#redis.get(anchor)) ?? GENESIS;
+    const { log, anchor } = this.keys.auditChain;
+    let previous = (await this.redis.get(anchor)) ?? GENESIS;
     let previousSeq: number | undefined;
     let index = 0;
     for (;;) {
-      const page = await this.#redis.lrange(log, index, index + batch - 1);
+      const page = await this.redis.lrange(log, index, index + batch - 1);
       for (const raw of page) {
         let entry: ChainedEntry;
         try {
@@ -114,16 +109,16 @@ export class AuditLog {
    * the chain on the last one removed so that what remains still verifies.
    */
   async purgeBefore(cutoff: number, batch = 500): Promise<number> {
-    const { log, anchor } = this.#keys.auditChain;
+    const { log, anchor } = this.keys.auditChain;
     let purged = 0;
     for (;;) {
-      const page = await this.#redis.lrange(log, 0, batch - 1);
+      const page = await this.redis.lrange(log, 0, batch - 1);
       const old = page.map((raw) => JSON.parse(raw) as ChainedEntry).filter((entry) => Date.parse(entry.at) < cutoff);
       // entries are in time order: the old ones are a prefix
       const count = old.length;
       const last = old.at(-1);
       if (!last) return purged;
-      await this.#redis.multi().set(anchor, last.hash).ltrim(log, count, -1).exec();
+      await this.redis.multi().set(anchor, last.hash).ltrim(log, count, -1).exec();
       purged += count;
       if (count < page.length) return purged;
     }

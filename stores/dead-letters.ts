@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { ulid } from 'ulid';
-import type { Keys } from '../kernel/redis/keys.ts';
+import { RedisStore } from './redis-store.ts';
 
 export interface DeadLetter {
   id: string;
@@ -43,30 +42,20 @@ export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
  * Messages the gateway could not deliver or process: a permanent refusal or
  * exhausted retries. Kept whole so that an operator can inspect and replay them.
  */
-export class DeadLetterStore {
-  readonly #redis: Redis;
-  readonly #keys: Keys;
-  readonly #now: () => number;
-
-  constructor(redis: Redis, keys: Keys, now: () => number) {
-    this.#redis = redis;
-    this.#keys = keys;
-    this.#now = now;
-  }
-
+export class DeadLetterStore extends RedisStore {
   async add(letter: Omit<DeadLetter, 'id' | 'at'>): Promise<DeadLetter> {
-    const now = this.#now();
+    const now = this.now();
     const entry: DeadLetter = { ...letter, id: ulid(now), at: new Date(now).toISOString() };
-    await this.#redis
+    await this.redis
       .multi()
-      .hset(this.#keys.deadLetters.entry(entry.id), 'json', JSON.stringify(entry))
-      .zadd(this.#keys.deadLetters.byTime, now, entry.id)
+      .hset(this.keys.deadLetters.entry(entry.id), 'json', JSON.stringify(entry))
+      .zadd(this.keys.deadLetters.byTime, now, entry.id)
       .exec();
     return entry;
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const json = await this.#redis.hget(this.#keys.deadLetters.entry(id), 'json');
+    const json = await this.redis.hget(this.keys.deadLetters.entry(id), 'json');
     return json === null ? undefined : (JSON.parse(json) as DeadLetter);
   }
 
@@ -76,9 +65,9 @@ export class DeadLetterStore {
 
   /** The newest `limit` letters, and how many there are in all; an unreadable entry is skipped. */
   async newest(limit: number): Promise<{ letters: DeadLetter[]; total: number }> {
-    const { byTime, entry } = this.#keys.deadLetters;
-    const [ids, total] = await Promise.all([this.#redis.zrevrange(byTime, 0, limit - 1), this.#redis.zcard(byTime)]);
-    const jsons = await Promise.all(ids.map((id) => this.#redis.hget(entry(id), 'json')));
+    const { byTime, entry } = this.keys.deadLetters;
+    const [ids, total] = await Promise.all([this.redis.zrevrange(byTime, 0, limit - 1), this.redis.zcard(byTime)]);
+    const jsons = await Promise.all(ids.map((id) => this.redis.hget(entry(id), 'json')));
     const letters: DeadLetter[] = [];
     for (const json of jsons) {
       if (json === null) continue;
@@ -93,12 +82,12 @@ export class DeadLetterStore {
 
   /** Removes letters written before `cutoffMs`, `batch` at a time; returns how many. */
   async purgeBefore(cutoffMs: number, batch: number): Promise<number> {
-    const { byTime, entry } = this.#keys.deadLetters;
+    const { byTime, entry } = this.keys.deadLetters;
     let purged = 0;
     for (;;) {
-      const ids = await this.#redis.zrangebyscore(byTime, '-inf', String(cutoffMs), 'LIMIT', 0, batch);
+      const ids = await this.redis.zrangebyscore(byTime, '-inf', String(cutoffMs), 'LIMIT', 0, batch);
       if (ids.length === 0) return purged;
-      const pipeline = this.#redis.pipeline();
+      const pipeline = this.redis.pipeline();
       for (const id of ids) pipeline.unlink(entry(id)).zrem(byTime, id);
       await pipeline.exec();
       purged += ids.length;
@@ -108,15 +97,15 @@ export class DeadLetterStore {
   async discard(id: string, by: string, reason: string): Promise<DeadLetter | undefined> {
     const letter = await this.get(id);
     if (!letter) return undefined;
-    const updated: DeadLetter = { ...letter, discarded: { at: new Date(this.#now()).toISOString(), by, reason } };
-    await this.#redis.hset(this.#keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
+    const updated: DeadLetter = { ...letter, discarded: { at: new Date(this.now()).toISOString(), by, reason } };
+    await this.redis.hset(this.keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
     return updated;
   }
 
   async markReplayed(id: string, replayJobId: string): Promise<void> {
     const letter = await this.get(id);
     if (!letter) return;
-    const updated: DeadLetter = { ...letter, replayedAt: new Date(this.#now()).toISOString(), replayJobId };
-    await this.#redis.hset(this.#keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
+    const updated: DeadLetter = { ...letter, replayedAt: new Date(this.now()).toISOString(), replayJobId };
+    await this.redis.hset(this.keys.deadLetters.entry(id), 'json', JSON.stringify(updated));
   }
 }

@@ -108,7 +108,7 @@ export class Keys {
   }
 
   /**
-   * Operational statistics (gateway/ops/stats.ts). One tag, `{ops}`: an answer's
+   * Operational statistics (telemetry/statistics.ts). One tag, `{ops}`: an answer's
    * counters, its security event and the day's counter go in one pipeline, and
    * the dashboard reads many of them in one pipeline. All are small and expire.
    */

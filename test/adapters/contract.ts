@@ -103,7 +103,7 @@ export function describeAdapterContract(fixture: AdapterFixture): void {
       });
 
       it('when the gateway fails inside, answers 500 in the partner format without the error text', () => {
-        const answer = adapter.rejected(asGatewayError(new Error('secret internals at gateway/intake.ts:42')));
+        const answer = adapter.rejected(asGatewayError(new Error('secret internals at usecases/intake.ts:42')));
         expect(answer.status).to.equal(500);
         expect(JSON.stringify(answer.body)).to.not.include('intake.ts');
       });

@@ -246,7 +246,7 @@ export function deliveryKindName(kind) {
   return named(DELIVERY_KINDS, kind);
 }
 
-// the gateway's error codes (gateway/errors.ts) as they head dead-letter reasons
+// the gateway's error codes (kernel/errors.ts) as they head dead-letter reasons
 const ERROR_CODES = /** @type {Record<string, [string, string]>} */ ({
   DELIVERY_REFUSED: ['合作方拒收', 'refused by the partner'],
   DELIVERY_RETRYABLE: ['投递失败（重试已用尽）', 'delivery failed (retries used up)'],

@@ -1,4 +1,4 @@
-// Types of the data the pages read (gateway/ops/views.ts), for the editor and
+// Types of the data the pages read (gateway/dashboard/views.ts), for the editor and
 // ESLint only: no page loads this file.
 
 /** @typedef {'green' | 'amber' | 'red'} Health */
