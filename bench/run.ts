@@ -195,6 +195,7 @@ class Bench {
       OPS_SESSION_SECRET: randomBytes(32).toString('hex'),
       // far above any offered load: the bench measures the gateway, not its limiter
       PROVINCE_RATE_LIMIT: '1000000',
+      INTAKE_SOURCE_RATE_LIMIT: '1000000',
       CHANGSHA_RATE_LIMIT: '1000000',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',

@@ -2,12 +2,15 @@
  * The faults of the run, each bounded in time: it is injected, lasts
  * `windowMs` (or until the process it hit is back), and is healed.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Keys } from '../kernel/redis/keys.ts';
 import { INBOUND_QUEUE, outboundQueue } from '../queues/names.ts';
+import { AccountStore } from '../stores/accounts.ts';
+import { OpsClient } from '../test/helpers/ops-client.ts';
 import type { FaultWindow } from './history.ts';
 import type { LoadGenerator } from './load.ts';
 import type { Partners } from './partners.ts';
@@ -259,7 +262,54 @@ const redisHostCrash = redisCrash(
   1000,
 );
 
-export const FAULTS: readonly Fault[] = [workerKill, workerStop, redisKill, province500, provinceTimeout, provinceSlow, changshaToken, apiTerm, redisHostCrash];
+/**
+ * What an admin can do from the queue board: the inbound queue paused, and the
+ * waiting jobs (messages the partners were told are recorded) removed through
+ * the board's API. Nothing of the gateway is told; the stranded sweep (the
+ * scheduler's, every few seconds in this run) must find the records and queue
+ * them again.
+ */
+const boardRemove: Fault = {
+  name: 'board-remove',
+  description: 'an admin pauses the inbound queue on the queue board, removes its waiting jobs through the board\'s API, and resumes it',
+  async run(context) {
+    const username = 'chaos-admin';
+    const password = randomBytes(12).toString('hex');
+    const redis = new Redis(context.system.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      await new AccountStore(redis, new Keys(context.namespace)).put(username, password, 'admin', Date.now());
+    } finally {
+      redis.disconnect();
+    }
+    const url = context.system.apiUrls()[0]?.url;
+    if (!url) throw new Error('board-remove: no api process');
+    const admin = new OpsClient(url);
+    const login = await admin.login(username, password);
+    if (login.status !== 200) throw new Error(`board-remove: admin login answered ${login.status}`);
+    const board = `/ops/queues/api/queues/${INBOUND_QUEUE}`;
+    const must = async (method: 'GET' | 'PUT', path: string) => {
+      const answer = await admin.request(method, path);
+      if (answer.status >= 300) throw new Error(`board-remove: ${method} ${path} answered ${answer.status}`);
+      return answer;
+    };
+    const injectedAt = Date.now();
+    await must('PUT', `${board}/pause`);
+    await sleep(context.windowMs(this.name));
+    const listed = await must('GET', `/ops/queues/api/queues?activeQueue=${INBOUND_QUEUE}&status=waiting&page=1&jobsPerPage=200`);
+    const queues = (listed.data as { queues?: { name: string; jobs?: { id?: string }[] }[] }).queues ?? [];
+    const ids = (queues.find((queue) => queue.name === INBOUND_QUEUE)?.jobs ?? []).map((job) => job.id).filter((id): id is string => typeof id === 'string');
+    let removed = 0;
+    for (const id of ids) {
+      const answer = await admin.request('PUT', `${board}/${encodeURIComponent(id)}/clean`);
+      if (answer.status < 300) removed += 1;
+    }
+    await must('PUT', `${board}/resume`);
+    context.log(`${removed} waiting inbound job(s) removed from the board, queue resumed`);
+    return { name: this.name, description: this.description, injectedAt, healedAt: Date.now(), notes: [`${removed} of ${ids.length} waiting inbound job(s) removed through the queue board's API`] };
+  },
+};
+
+export const FAULTS: readonly Fault[] = [workerKill, workerStop, redisKill, province500, provinceTimeout, provinceSlow, changshaToken, apiTerm, boardRemove, redisHostCrash];
 /** the default run: every fault but the emulated host crash */
 export const DEFAULT_FAULTS: readonly string[] = FAULTS.map((fault) => fault.name).filter((name) => name !== 'redis-host-crash');
 export const SMOKE_FAULTS: readonly string[] = ['worker-kill9', 'redis-kill9', 'province-500'];

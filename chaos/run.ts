@@ -90,7 +90,7 @@ const env: Record<string, string> = {
   // a province that hangs is a timeout after 2 s
   PROVINCE_TIMEOUT_MS: '2000',
   CHANGSHA_TIMEOUT_MS: '2000',
-  // retries: 0.25 s doubling to 4 s; 60 attempts outlast a one-minute outage with room to spare
+  // retries: 0.25 s doubling to 4 s, for the 24 h retry horizon (the attempts setting only caps the doublings)
   PROVINCE_BACKOFF_BASE_MS: '250',
   PROVINCE_BACKOFF_MAX_MS: '4000',
   PROVINCE_DELIVERY_ATTEMPTS: '60',
@@ -101,6 +101,9 @@ const env: Record<string, string> = {
   CHANGSHA_BREAKER_HALF_OPEN_MS: '2000',
   CHANGSHA_AVAILABILITY_DEBOUNCE_MS: '1000',
   SHUTDOWN_TIMEOUT_MS: '10000',
+  // the scheduler's sweep finds, within seconds, acknowledged messages whose jobs were removed (board-remove)
+  STRANDED_SWEEP_CRON: '*/2 * * * * *',
+  STRANDED_AFTER_MINUTES: '0.25',
 };
 Object.assign(system.options.env, env);
 const config = loadConfig({ env });
@@ -185,6 +188,7 @@ try {
   await system.start('worker-2', 'worker');
   await system.start('api-1', 'api');
   await system.start('api-2', 'api');
+  await system.start('scheduler-1', 'scheduler');
   load.setTargets(system.apiUrls());
   log(`load: ${rate} msg/s, province applies and Changsha slot.requested in turn, over ${load.days.length} open days`);
   load.start();

@@ -21,7 +21,7 @@ export function sleep(ms: number): Promise<void> {
 /** A gateway process: its role, its pid, and for an api process the URL it listens on. */
 export interface GatewayProcess {
   name: string;
-  role: 'api' | 'worker';
+  role: 'api' | 'worker' | 'scheduler';
   child: ChildProcess;
   pid: number;
   url?: string;
@@ -89,8 +89,8 @@ export class System {
     await this.redis?.stop();
   }
 
-  /** Forks server/main.ts with one role; resolves once it reports listening (api) or ready (worker). */
-  async start(name: string, role: 'api' | 'worker'): Promise<GatewayProcess> {
+  /** Forks server/main.ts with one role; resolves once it reports listening (api) or ready (worker, scheduler). */
+  async start(name: string, role: 'api' | 'worker' | 'scheduler'): Promise<GatewayProcess> {
     const logPath = join(this.options.dir, `${name}.${++this.#generation}.log`);
     const fd = openSync(logPath, 'a');
     const child = fork(SERVER, [], {

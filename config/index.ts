@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validatorFor } from '../schemas/registry.ts';
+import { validatorFor, type Violation } from '../schemas/registry.ts';
 import type { GatewayConfig } from '../schemas/types.generated.ts';
 import { ENV_SETTINGS, type EnvSetting } from './env.ts';
 
 export type { GatewayConfig };
 export type ProvinceConfig = GatewayConfig['partners']['province'];
 export type RoomConfig = GatewayConfig['ledger']['rooms'][number];
+export type RedisConfig = GatewayConfig['redis'];
 
 const defaultsPath = join(dirname(fileURLToPath(import.meta.url)), 'default.json');
 const validateConfig = validatorFor<GatewayConfig>('config.schema.json');
+const validateRedisConfig = validatorFor<RedisConfig>('config.schema.json#/properties/redis');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -102,7 +104,17 @@ export interface LoadConfigOptions {
  * variables, then overrides; validated against schemas/config.schema.json and frozen.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayConfig> {
-  const env = options.env ?? process.env;
+  let merged = mergedSources(options.env ?? process.env, () => true);
+  if (options.overrides) merged = mergeDeep(merged, options.overrides);
+  const candidate = withoutNulls(merged);
+  const result = validateConfig(candidate);
+  if (!result.ok) throw new ConfigError(`invalid configuration:\n${describeViolations(result.violations, '')}`);
+  checkRedisTimeouts(result.value.redis);
+  return deepFreeze(result.value);
+}
+
+/** Defaults, the GATEWAY_CONFIG file, then those environment variables `applies` picks. */
+function mergedSources(env: Env, applies: (setting: EnvSetting) => boolean): { [key: string]: Json } {
   let merged = JSON.parse(readFileSync(defaultsPath, 'utf8')) as { [key: string]: Json };
   const file = env['GATEWAY_CONFIG'];
   if (file) {
@@ -117,27 +129,50 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayCon
   }
   for (const setting of ENV_SETTINGS) {
     const raw = env[setting.name];
-    if (raw !== undefined && raw !== '') setPath(merged, setting.path, parseEnvValue(setting, raw));
+    if (applies(setting) && raw !== undefined && raw !== '') setPath(merged, setting.path, parseEnvValue(setting, raw));
   }
-  if (options.overrides) merged = mergeDeep(merged, options.overrides);
-  const candidate = withoutNulls(merged);
-  const result = validateConfig(candidate);
-  if (!result.ok) {
-    const lines = result.violations.map((v) => {
+  return merged;
+}
+
+/** One line per violation, naming the environment variable behind the path when there is one. */
+function describeViolations(violations: readonly Violation[], prefix: string): string {
+  return violations
+    .map((violation) => {
+      const path = prefix + violation.path;
       const setting = ENV_SETTINGS.find((s) => {
         const pointer = '/' + s.path.join('/');
-        return v.path === pointer || v.path.startsWith(pointer + '/');
+        return path === pointer || path.startsWith(pointer + '/');
       });
-      return `  ${v.path}${setting ? ` (${setting.name})` : ''}: ${v.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const { redis } = result.value;
+      return `  ${path}${setting ? ` (${setting.name})` : ''}: ${violation.message}`;
+    })
+    .join('\n');
+}
+
+function checkRedisTimeouts(redis: RedisConfig): void {
   // ioredis would time the WAIT out first, and a slow replica would read as Redis unreachable
   if (redis.waitReplicas > 0 && redis.waitTimeoutMs >= redis.commandTimeoutMs) {
     throw new ConfigError(`invalid configuration:\n  /redis/waitTimeoutMs (REDIS_WAIT_TIMEOUT_MS): must be below /redis/commandTimeoutMs (REDIS_COMMAND_TIMEOUT_MS), ${redis.commandTimeoutMs}`);
   }
+}
+
+/**
+ * The Redis part alone, from the same sources (defaults, GATEWAY_CONFIG, the
+ * REDIS_* variables), validated and frozen: what the account and audit commands
+ * need, so that they run without the partners' URLs and secrets.
+ */
+export function loadRedisConfig(options: Pick<LoadConfigOptions, 'env'> = {}): Readonly<RedisConfig> {
+  const merged = mergedSources(options.env ?? process.env, (setting) => setting.path[0] === 'redis');
+  const result = validateRedisConfig(withoutNulls(merged['redis'] ?? {}));
+  if (!result.ok) throw new ConfigError(`invalid configuration:\n${describeViolations(result.violations, '/redis')}`);
+  checkRedisTimeouts(result.value);
   return deepFreeze(result.value);
+}
+
+/** The process's Redis settings, read once from process.env. */
+let processRedisConfig: Readonly<RedisConfig> | undefined;
+export function redisConfig(): Readonly<RedisConfig> {
+  processRedisConfig ??= loadRedisConfig();
+  return processRedisConfig;
 }
 
 /** The process's own configuration: read once from process.env and the command line (`--role api,worker`). */

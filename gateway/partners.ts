@@ -4,7 +4,7 @@ import type { HttpAnswer, InboundHttp, PartnerAdapter, PartnerId } from '../adap
 import type { Runtime } from '../usecases/runtime.ts';
 import { asGatewayError, GatewayError } from '../kernel/errors.ts';
 import { acceptMessage } from '../usecases/intake.ts';
-import { createPartnerLimiter } from './middleware/rate-limit.ts';
+import { createPartnerLimiter, createSourceLimiter } from './middleware/rate-limit.ts';
 import { idFactory } from '../kernel/ids.ts';
 
 const nextRequestId = idFactory();
@@ -47,18 +47,20 @@ function parseJsonBody(req: Request): unknown {
  * Counts an answer already sent (metrics, and the shared statistics in one
  * pipeline that nobody awaits): the partner never waits for, nor hears of, it.
  */
-function account(runtime: Runtime, req: Request, res: Response, partner: PartnerId, code: string, requestId: string, repeated = false): void {
-  void runtime.telemetry.answered({ partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip });
+function account(runtime: Runtime, req: Request, res: Response, partner: PartnerId, code: string, requestId: string, authenticated: boolean, repeated = false): void {
+  void runtime.telemetry.answered({ partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip, authenticated });
 }
 
 /**
  * POST /partners/:partner/:operation — the only way partner messages enter.
- * Order: limit, parse, schema, signature, rules, durable record; then the answer.
+ * Order: the source's limit, parse, schema and signature (in the order the
+ * partner signs), the partner's limit, rules, durable record; then the answer.
  */
 export function partnerRoutes(runtime: Runtime): Router {
   const router = express.Router();
   const limiters = new Map<string, () => Promise<void>>();
   for (const adapter of Object.values(runtime.adapters)) limiters.set(adapter.id, createPartnerLimiter(runtime, adapter));
+  const limitSource = createSourceLimiter(runtime);
 
   router.post(
     '/partners/:partner/:operation',
@@ -72,9 +74,11 @@ export function partnerRoutes(runtime: Runtime): Router {
       }
       const adapter = runtime.adapters[partner];
       const log = runtime.logger.child({ partner, operation, requestId });
+      // a refusal before the signature held proves nothing about the partner: it is only counted in the audit log
+      let authenticated = false;
       try {
+        await limitSource(req.ip ?? req.socket.remoteAddress ?? 'unknown');
         if (!adapter.operations.includes(operation)) throw new GatewayError('NOT_FOUND', `unknown interface ${operation}`);
-        await limiters.get(partner)?.();
         const body = parseJsonBody(req);
         const http: InboundHttp = { operation, rawBody: req.body as Buffer, headers: req.headers, receivedAt: runtime.clock.now() };
         const check = {
@@ -85,6 +89,7 @@ export function partnerRoutes(runtime: Runtime): Router {
           signature: () => {
             const auth = adapter.authenticate(http, body);
             if (!auth.ok) throw auth.error;
+            authenticated = true;
           },
         };
         // a signature over the raw body is checked first: strangers learn nothing about the schema
@@ -95,18 +100,20 @@ export function partnerRoutes(runtime: Runtime): Router {
           check.schema();
           check.signature();
         }
+        // only now, with the sender proven, is the partner's own budget spent
+        await limiters.get(partner)?.();
         const inspected = adapter.inspect(http, body);
         if (!inspected.ok) throw inspected.error;
         const { trackingNo, repeated } = await acceptMessage(runtime, adapter, http, inspected.value);
         log.info(repeated ? 'repeat answered' : 'message accepted', { correlationId: trackingNo, messageKey: inspected.value.messageKey });
         send(res, adapter.accepted(trackingNo), requestId);
-        account(runtime, req, res, partner, repeated ? 'REPEATED' : 'ACCEPTED', requestId, repeated);
+        account(runtime, req, res, partner, repeated ? 'REPEATED' : 'ACCEPTED', requestId, true, repeated);
       } catch (thrown) {
         const error = asGatewayError(thrown);
         const cause = error.cause instanceof Error ? error.cause.message : undefined;
         log.log(error.level, 'message rejected', { code: error.code, status: error.status, reason: error.message, violations: error.violations.length, ...(cause ? { cause } : {}) });
         send(res, adapter.rejected(error), requestId);
-        account(runtime, req, res, partner, error.code, requestId);
+        account(runtime, req, res, partner, error.code, requestId, authenticated);
       }
     },
   );
@@ -129,7 +136,7 @@ export function partnerRoutes(runtime: Runtime): Router {
     runtime.logger.log(error.level, 'message rejected before parsing', { partner, code: error.code });
     const requestId = nextRequestId();
     send(res, adapter.rejected(error), requestId);
-    account(runtime, req, res, partner, error.code, requestId);
+    account(runtime, req, res, partner, error.code, requestId, false);
   });
   return router;
 }

@@ -4,12 +4,15 @@ import { Gauge, type Registry } from 'prom-client';
 import { DAY_MS, beijingDate } from '../kernel/beijing-time.ts';
 import { hexEquals } from '../kernel/crypto/digest.ts';
 import { connectedReplicas } from '../kernel/redis/replication.ts';
-import { waitingSince } from '../queues/waiting.ts';
+import type { PartnerId } from '../adapters/types.ts';
+import { waitingAnswers, waitingSince } from '../queues/waiting.ts';
 import type { Runtime } from '../usecases/runtime.ts';
 import { problem } from './problem.ts';
 
 /** today and the next 7 days */
 const LEDGER_DAYS = 8;
+/** an outbound queue's jobs read per state to find the oldest waiting answer (as the overview reads them) */
+const WAITING_ANSWERS_SCAN = 1000;
 /** job states that make up a queue's depth, as BullMQ's getJobCounts names them */
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
 
@@ -76,6 +79,30 @@ function registerScrapeGauges(runtime: Runtime): void {
     registers,
     collect: collect('queues'),
   });
+  const answersWaiting = new Gauge({
+    name: 'zzgw_answers_waiting',
+    help: 'Answers to a partner queued and not delivered yet (waiting, active, delayed: retrying or waiting for the circuit), all processes',
+    labelNames: ['partner'],
+    registers,
+    collect: collect('queues'),
+  });
+  const answersOldest = new Gauge({
+    name: 'zzgw_answers_oldest_waiting_seconds',
+    help: "How long ago the oldest answer still waiting for a partner was first tried or queued (its retry horizon runs from then); 0 when none waits",
+    labelNames: ['partner'],
+    registers,
+    collect: collect('queues'),
+  });
+  new Gauge({
+    name: 'zzgw_stranded_requeued_total',
+    help: 'Accepted messages found without their inbound job (removed from the queue board, say) and queued again by the stranded sweep, since the first sweep',
+    registers,
+    async collect() {
+      // a failed read keeps the last figure: zzgw_metrics_collector_up says when Redis could not be read
+      const summary = await runtime.strandedSweeps.summary().catch(() => undefined);
+      if (summary) this.set(summary.requeuedTotal);
+    },
+  });
   const ledgerBookings = new Gauge({
     name: 'zzgw_ledger_bookings',
     help: 'Bookings and holds by room and Beijing day, today and the next 7 days (a hall counts requests, not seats)',
@@ -87,11 +114,22 @@ function registerScrapeGauges(runtime: Runtime): void {
   Object.assign(collectors, {
     queues: perScrape(runtime, up, 'queues', async () => {
       const queues = allQueues(runtime);
-      const [counts, oldest] = await Promise.all([
+      const partners = Object.keys(runtime.outboundQueues) as PartnerId[];
+      const [counts, oldest, answers] = await Promise.all([
         Promise.all(queues.map((queue) => queue.getJobCounts(...QUEUE_STATES))),
         // the wait list is FIFO: ascending, its first job is the oldest
         Promise.all(queues.map((queue) => queue.getJobs(['wait'], 0, 0, true))),
+        Promise.all(partners.map((partner) => waitingAnswers(runtime.outboundQueues[partner], WAITING_ANSWERS_SCAN))),
       ]);
+      // first attempts are stamped by the gateway's clock
+      const clockNow = runtime.clock.now();
+      answersWaiting.reset();
+      answersOldest.reset();
+      partners.forEach((partner, n) => {
+        const waiting = answers[n];
+        answersWaiting.set({ partner }, waiting?.count ?? 0);
+        answersOldest.set({ partner }, waiting === undefined || waiting.oldestSince === null ? 0 : Math.max(0, (clockNow - waiting.oldestSince) / 1000));
+      });
       // BullMQ stamps jobs with the wall clock, so their age is taken by it too
       const now = Date.now();
       queueJobs.reset();

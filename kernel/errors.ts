@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   PAYLOAD_TOO_LARGE: { status: 413, level: 'info', retryable: false, summary: 'body over the size limit' },
   SEMANTIC_INVALID: { status: 422, level: 'info', retryable: false, summary: 'message breaks a business rule' },
   RATE_LIMITED: { status: 429, level: 'warn', retryable: true, summary: 'over the partner rate limit' },
+  SOURCE_RATE_LIMITED: { status: 429, level: 'info', retryable: true, summary: 'over the limit of one source address, before authentication' },
   STORE_UNAVAILABLE: { status: 503, level: 'error', retryable: true, summary: 'Redis cannot record the message now' },
   INTERNAL: { status: 500, level: 'error', retryable: true, summary: 'unexpected failure inside the gateway' },
   DELIVERY_RETRYABLE: { status: 502, level: 'warn', retryable: true, summary: 'partner answered try-again-later, timed out or was unreachable' },

@@ -13,7 +13,7 @@ export function maskPhone(phone: string): string {
   return phone.slice(0, keepStart) + '*'.repeat(digits - keepStart - keepEnd) + phone.slice(-keepEnd);
 }
 
-const SECRET_KEY = /secret|token|password|passwd|authorization|api[-_]?key|cookie|signature|encryption[-_]?key/i;
+const SECRET_KEY = /secret|token|password|passwd|authorization|api[-_]?key|cookie|signature|encryption[-_]?key|inbound[-_]?keys/i;
 const NAME_KEY = /^(TENDER_AGENT_CONTRACT|contactName|name)$/;
 const PHONE_KEY = /^(TENDER_AGENT_PHONE|contactPhone|phone)$/;
 const CREDENTIALS_IN_URL = /(\b[a-z][a-z0-9+.-]*:\/\/)([^@/\s]*)@/gi;

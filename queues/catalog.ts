@@ -18,6 +18,7 @@ export interface PeriodicJobs {
   'availability-publish': { reason: string };
   /** release holds whose delayed expiry job did not run (the safety net) */
   'hold-sweep': Record<string, never>;
+  'stranded-sweep': Record<string, never>;
   /** compare the province's schedule with the ledger over the coming working days */
   reconciliation: { reason: string };
   /** purge records, traces and dead letters older than the retention period */
@@ -25,8 +26,18 @@ export interface PeriodicJobs {
 }
 
 export interface OutboundJobs {
-  /** attemptsBefore: attempts made before the job was queued (a worker's direct first attempt) */
-  deliver: { partner: PartnerId; operation: string; messageId: string; body: Record<string, unknown>; trackingNo: string; attemptsBefore?: number };
+  /**
+   * attemptsBefore: attempts made before the job was queued (a worker's direct first attempt);
+   * firstAttemptAt: when the message was first tried or queued (the gateway's clock, ms), from
+   * which its retry horizon runs; a job queued before it was kept counts from its own add time
+   */
+  deliver: { partner: PartnerId; operation: string; messageId: string; body: Record<string, unknown>; trackingNo: string; attemptsBefore?: number; firstAttemptAt?: number };
+}
+
+/** When a delivery's retry horizon started: its first attempt or queueing, else (a job from before it was kept) the job's add time. */
+export function firstAttemptAt(job: { data?: unknown; timestamp?: number }): number | undefined {
+  const kept = (job.data as { firstAttemptAt?: unknown } | undefined)?.firstAttemptAt;
+  return typeof kept === 'number' ? kept : job.timestamp;
 }
 
 export type InboundJobName = keyof InboundJobs;
@@ -46,9 +57,16 @@ export const INBOUND_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export function outboundJobOptions(delivery: { attempts: number }): JobsOptions {
+/**
+ * BullMQ wants a number of attempts; the retry horizon (`retryHours`) is what
+ * ends a delivery, so this count is only a bound it never reaches: every
+ * retry but the one at the horizon waits at least half the first delay, and
+ * waiting for an open circuit spends no attempt.
+ */
+export function outboundJobOptions(delivery: { backoffBaseMs: number; backoffMaxMs: number; retryHours: number }): JobsOptions {
+  const shortestDelayMs = Math.max(1, Math.min(delivery.backoffBaseMs, delivery.backoffMaxMs) / 2);
   return {
-    attempts: delivery.attempts,
+    attempts: Math.ceil((delivery.retryHours * 3_600_000) / shortestDelayMs) + 10,
     // the worker's backoff strategy honours Retry-After and applies jitter
     backoff: { type: 'partner' },
     removeOnComplete: { age: 24 * 3600, count: 100_000 },

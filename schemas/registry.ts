@@ -55,7 +55,8 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; violatio
 
 /** Returns a typed guard for one schema; the schema was compiled when this module loaded. */
 export function validatorFor<T>(relativeId: string): (input: unknown) => ValidationResult<T> {
-  const validate = validators.get(SCHEMA_BASE + relativeId);
+  // `file.json#/pointer` names a part of a schema (one section of the configuration)
+  const validate = validators.get(SCHEMA_BASE + relativeId) ?? (relativeId.includes('#') ? ajv.getSchema(SCHEMA_BASE + relativeId) : undefined);
   if (!validate) throw new Error(`unknown schema ${relativeId}`);
   return (input: unknown) => {
     if (validate(input)) return { ok: true, value: input as T };

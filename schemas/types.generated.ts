@@ -47,6 +47,10 @@ export interface GatewayConfig {
    */
   localApiKey: string | null;
   intake: {
+    /**
+     * requests a second one source address may send to the partner routes, checked before authentication, per api process
+     */
+    sourceRateLimitPerSecond: number;
     bodyLimitBytes: number;
     retryAfterSeconds: number;
     heldOriginalTimeoutHours: number;
@@ -131,6 +135,15 @@ export interface GatewayConfig {
        * the secret before rotation, accepted until removed
        */
       inboundPreviousSecret?: string;
+      /**
+       * more key ids Changsha may sign with, each with its current and previous secret (changsha.md: every configured key id may have both): a new key id is configured here before Changsha switches to it
+       */
+      inboundKeys?: {
+        [k: string]: {
+          secret: string;
+          previousSecret?: string;
+        };
+      };
       outboundKeyId: string;
       /**
        * signs what Zhuzhou sends to Changsha
@@ -152,6 +165,18 @@ export interface GatewayConfig {
     reconciliationCron: string;
     reconciliationWorkingDays: number;
     holdSweepCron: string;
+    /**
+     * when accepted messages that lost their inbound job are looked for
+     */
+    strandedSweepCron: string;
+    /**
+     * a record still received this long after intake, without a job, is stranded
+     */
+    strandedAfterMinutes: number;
+    /**
+     * how far back the sweep looks
+     */
+    strandedLookbackHours: number;
     retentionCron: string;
     /**
      * never below the legal six months
@@ -159,6 +184,12 @@ export interface GatewayConfig {
     retentionDays: number;
     retentionBatchSize: number;
     catchUpAfterHours: number;
+  };
+  audit: {
+    /**
+     * audit entries waiting to be appended, per process; beyond, a partner's refusal is counted in its minute's summary entry and an operator's action is refused (503)
+     */
+    appendBacklog: number;
   };
   ops: {
     /**
@@ -169,6 +200,10 @@ export interface GatewayConfig {
     lockoutAttempts: number;
     lockoutMinutes: number;
     /**
+     * logins accepted per minute from one client address, over all accounts (all api processes together)
+     */
+    loginRateLimitPerMinute: number;
+    /**
      * Express trust proxy: behind a TLS proxy, set it so cookies are Secure and the client address is right
      */
     trustProxy: boolean | number | string;
@@ -177,7 +212,14 @@ export interface GatewayConfig {
 
 export interface Delivery {
   timeoutMs: number;
+  /**
+   * the delay between attempts doubles this many times at most, then stays (and never exceeds backoffMaxMs): a cap on the delay, no longer on the number of attempts, which retryHours bounds
+   */
   attempts: number;
+  /**
+   * how long a message to this partner is retried, from its first attempt, before it goes to the dead letters; waiting for an open circuit spends no attempt. Refusals go at once
+   */
+  retryHours: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   breakerFailures: number;

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   // A cluster client answers 503 until it knows the slot map; a Redis that is down
   // is no reason not to listen (partners then get 503 and retry), hence the bound.
   await Promise.race([runtime.ready(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  // a scheduler alone has no worker to wait for: it is up once its connections are
+  if (!roles.has('api') && !roles.has('worker')) process.send?.({ type: 'ready' });
 
   if (roles.has('api')) {
     const app = createApp(runtime);

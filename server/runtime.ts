@@ -7,6 +7,7 @@ import { WorkCalendar } from '../ledger/calendar.ts';
 import { RoomLedger } from '../ledger/index.ts';
 import { AuditLog } from '../stores/audit.ts';
 import { AvailabilitySnapshotStore } from '../stores/availability-snapshots.ts';
+import { StrandedSweepStore } from '../stores/stranded-sweeps.ts';
 import { MessageStore } from '../stores/messages.ts';
 import { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
 import { SeatRequestStore } from '../stores/seat-requests.ts';
@@ -48,7 +49,11 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
   const counters = new PendingCounters(redis, (error) =>
     logger.debug('operational statistics not written', { error: error instanceof Error ? error.message : String(error) }),
   );
-  const audit = new AuditLog(redis, keys, now);
+  const audit = new AuditLog(redis, keys, now, {
+    backlog: config.audit.appendBacklog,
+    onError: (error) => logger.warn('audit summaries not written yet', { error: error instanceof Error ? error.message : String(error) }),
+  });
+  audit.start();
   const telemetry = new Telemetry({ redis, keys, clock, logger, counters, audit, partners: Object.keys(adapters) as PartnerId[], retentionDays: config.periodic.retentionDays });
   return {
     config,
@@ -64,6 +69,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     audit,
     availability: new AvailabilitySnapshotStore(redis, keys, now),
     reconciliations: new ReconciliationRunStore(redis, keys),
+    strandedSweeps: new StrandedSweepStore(redis, keys, now),
     telemetry,
     periodicQueue,
     traces: new TraceStore(redis, keys, now),
@@ -83,6 +89,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     },
     async close() {
       await counters.flush();
+      await audit.close();
       await Promise.allSettled([inboundQueue.close(), periodicQueue.close(), ...Object.values(outboundQueues).map((queue) => queue.close())]);
       redis.disconnect();
       queueConnection.disconnect();

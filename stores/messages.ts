@@ -6,9 +6,17 @@ import type { RedisCommand } from '../kernel/redis/client.ts';
 import type { Keys } from '../kernel/redis/keys.ts';
 
 const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
+/** Deletes a replaced-by claim only while it is still this claimant's: a later change may have claimed it since. */
+const RELEASE_CLAIM = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-/** `received` until a worker has processed it; `held` while it waits for its original. */
-export type MessageState = 'received' | 'processed' | 'held';
+/**
+ * `received` until a worker has processed it; `held` while it waits for its
+ * original; `dead-lettered` when its job was handed to operators.
+ */
+export type MessageState = 'received' | 'processed' | 'held' | 'dead-lettered';
+
+/** Records read a page at a time by the stranded sweep. */
+const SCAN_PAGE = 500;
 
 /** What record() found: a new message, a repeat of a known one, or a refusal. */
 export type RecordVerdict = 'new' | 'repeat' | 'conflict' | 'replaced-elsewhere';
@@ -91,6 +99,7 @@ export class MessageStore {
     this.#cipher = cipher;
     // the key count varies (numkeys is the first argument): see record.lua
     if (!('recordMessage' in redis)) redis.defineCommand('recordMessage', { lua: recordScript });
+    if (!('releaseReplacedClaim' in redis)) redis.defineCommand('releaseReplacedClaim', { numberOfKeys: 1, lua: RELEASE_CLAIM });
   }
 
   /** Whether a request id of the partner's has been recorded. */
@@ -139,6 +148,16 @@ export class MessageStore {
       ...fields,
     );
     return { verdict, trackingNo, state, unwritten: verdict === 'new' && inScript.length === 0 ? withNew : [] };
+  }
+
+  /**
+   * A change or cancel that was refused (rejected, or `NOT_IN_FORCE`) no longer
+   * names the request it replaced (province.md, *Order and chains*): a later
+   * change or cancel may name it again. Returns whether the claim was released.
+   */
+  async releaseClaim(partner: string, replaced: string, claimant: string): Promise<boolean> {
+    const scripted = this.#redis as unknown as { releaseReplacedClaim(key: string, claimant: string): Promise<number> };
+    return (await scripted.releaseReplacedClaim(this.#keys.intake(partner).replacedBy(replaced), claimant)) === 1;
   }
 
   /** The body's text as received, decrypted; undefined without a record. */
@@ -195,6 +214,28 @@ export class MessageStore {
     const pairs: { trackingNo: string; at: number }[] = [];
     for (let n = 0; n + 1 < flat.length; n += 2) pairs.push({ trackingNo: flat[n] as string, at: Number(flat[n + 1]) });
     return pairs;
+  }
+
+  /**
+   * Records received in [from, to] that are still `received` (not processed,
+   * held or dead-lettered), oldest first, at most `limit`: what the stranded
+   * sweep checks for a lost job.
+   */
+  async stillReceived(partner: string, from: number, to: number, limit: number): Promise<string[]> {
+    const keys = this.#keys.intake(partner);
+    const found: string[] = [];
+    for (let offset = 0; found.length < limit; offset += SCAN_PAGE) {
+      const page = await this.#redis.zrangebyscore(keys.byTime, String(from), String(to), 'LIMIT', offset, SCAN_PAGE);
+      if (page.length === 0) break;
+      const reads = this.#redis.pipeline();
+      for (const trackingNo of page) reads.hget(keys.record(trackingNo), 'state');
+      const states = (await reads.exec()) ?? [];
+      page.forEach((trackingNo, index) => {
+        if (states[index]?.[1] === 'received') found.push(trackingNo);
+      });
+      if (page.length < SCAN_PAGE) break;
+    }
+    return found.slice(0, limit);
   }
 
   /**

@@ -46,6 +46,11 @@ export class Telemetry {
     this.statistics.delivered({ partner, outcome });
   }
 
+  /** A partner asked, with Retry-After, for a longer wait than the backoff maximum, and was given the maximum. */
+  retryAfterClamped(partner: PartnerId): void {
+    this.metrics.retryAfterClamped.inc({ partner });
+  }
+
   /** An answer to a partner by the path of its first attempt (usecases/delivery/direct.ts). */
   answerPath(partner: PartnerId, path: 'direct' | 'queued'): void {
     this.metrics.answerPaths.inc({ partner, path });

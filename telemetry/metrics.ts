@@ -13,6 +13,7 @@ export interface GatewayMetrics {
   readonly answerPaths: Counter<'partner' | 'path'>;
   readonly jobDuration: Histogram<'queue' | 'name' | 'outcome'>;
   readonly breakerState: Gauge<'partner'>;
+  readonly retryAfterClamped: Counter<'partner'>;
 }
 
 /**
@@ -52,6 +53,12 @@ export function createMetrics(): GatewayMetrics {
     breakerState: new Gauge({
       name: 'zzgw_breaker_state',
       help: 'Circuit breaker towards the partner in this process: 0 closed, 1 half-open, 2 open',
+      labelNames: ['partner'],
+      registers,
+    }),
+    retryAfterClamped: new Counter({
+      name: 'zzgw_retry_after_clamped_total',
+      help: "Partner answers whose Retry-After asked for longer than the backoff maximum (*_BACKOFF_MAX_MS): the retry waited the maximum",
       labelNames: ['partner'],
       registers,
     }),

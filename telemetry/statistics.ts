@@ -57,6 +57,8 @@ export interface InboundAnswer {
   /** X-Request-Id of the answer */
   requestId: string;
   remoteAddress: string | undefined;
+  /** the partner's signature held before the answer was decided */
+  authenticated: boolean;
 }
 
 export interface DeliveryRecord {
@@ -134,6 +136,17 @@ export function securityKind(answer: Pick<InboundAnswer, 'status' | 'repeated'>)
   if (answer.status >= 400 && answer.status < 500) return 'rejected';
   if (answer.repeated) return 'replay';
   return undefined;
+}
+
+/**
+ * A rejection decided before the signature held (unsigned or badly signed,
+ * unknown interface, malformed, rate-limited by source): anyone can cause it
+ * under a partner's name, so it says nothing about the partner. It is counted
+ * into a summary entry per partner, kind and minute, not chained on its own,
+ * so that strangers cannot grow the audit chain.
+ */
+export function provesNothing(answer: Pick<InboundAnswer, 'status' | 'authenticated'>): boolean {
+  return !answer.authenticated && answer.status >= 400 && answer.status < 500;
 }
 
 export interface StatisticsDependencies {
@@ -270,14 +283,18 @@ export class Statistics {
         .exec()
         .then(() => undefined, this.#failedQuietly('inbound'));
       // security events also go to the SM3-chained audit log, which outlives the capped list
+      const entry = {
+        actor: `partner:${answer.partner}`,
+        action: `security.${kind}`,
+        from: answer.remoteAddress ?? '',
+        result: kind === 'replay' ? ('ok' as const) : ('denied' as const),
+      };
+      if (provesNothing(answer)) {
+        this.#d.audit.count({ ...entry, code: answer.code });
+        return written;
+      }
       const audited = this.#d.audit
-        .record({
-          actor: `partner:${answer.partner}`,
-          action: `security.${kind}`,
-          from: answer.remoteAddress ?? '',
-          result: kind === 'replay' ? 'ok' : 'denied',
-          detail: { status: answer.status, code: answer.code, requestId: answer.requestId },
-        })
+        .recordOrCount({ ...entry, detail: { status: answer.status, code: answer.code, requestId: answer.requestId } }, answer.code)
         .then(() => undefined, this.#failedQuietly('audit'));
       return Promise.all([written, audited]).then(() => undefined);
     } catch (error) {

@@ -167,6 +167,10 @@ async function decideInLedger(runtime: Runtime, send: SendToPartner, partner: Pa
     );
   }
   pending.push(runtime.traces.appendCommand(trackingNo, 'decision', { ...decision, repeated: result.alreadyDecided }));
+  // before the partner hears the refusal: its next change or cancel of that request must not be a conflict
+  if (decision.outcome === 'rejected' && request.replaces !== undefined && (await runtime.messages.releaseClaim(partner, request.replaces, request.requestId))) {
+    pending.push(runtime.traces.appendCommand(trackingNo, 'claim-released', { replaces: request.replaces }));
+  }
   // a room promised and then lost in a failover would be given twice
   await runtime.replicas.confirm(decided);
   await answerDecision(runtime, send, partner, decision, trackingNo, undefined, pending);

@@ -13,7 +13,9 @@ export async function replayDeadLetter(runtime: Runtime, id: string): Promise<{ 
   } else {
     const partner = letter.partner as PartnerId;
     const queue = runtime.outboundQueues[partner];
-    await queue.add(letter.jobName, letter.data, { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId: replayJobId });
+    // an operator's replay gets a whole retry horizon of its own
+    const data = typeof letter.data === 'object' && letter.data !== null ? { ...letter.data, firstAttemptAt: runtime.clock.now() } : letter.data;
+    await queue.add(letter.jobName, data, { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId: replayJobId });
   }
   await runtime.deadLetters.markReplayed(id, replayJobId);
   await runtime.traces.append(letter.trackingNo, 'replayed', { deadLetter: id, jobId: replayJobId });

@@ -11,6 +11,7 @@ import type { WorkCalendar } from '../ledger/calendar.ts';
 import type { RoomLedger } from '../ledger/index.ts';
 import type { AuditLog } from '../stores/audit.ts';
 import type { AvailabilitySnapshotStore } from '../stores/availability-snapshots.ts';
+import type { StrandedSweepStore } from '../stores/stranded-sweeps.ts';
 import type { DeadLetterStore } from '../stores/dead-letters.ts';
 import type { MessageStore } from '../stores/messages.ts';
 import type { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
@@ -37,6 +38,8 @@ export interface Runtime {
   /** each partner's latest availability */
   availability: AvailabilitySnapshotStore;
   reconciliations: ReconciliationRunStore;
+  /** what the sweeps for messages that lost their job found */
+  strandedSweeps: StrandedSweepStore;
   /** one call per event: Prometheus series and the statistics in Redis */
   telemetry: Telemetry;
   periodicQueue: Queue;

@@ -5,7 +5,7 @@ import { createRedis } from '../kernel/redis/client.ts';
 import type { OutboundJobs } from '../queues/catalog.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
 import { createBreaker } from '../usecases/delivery/attempt.ts';
-import { partnerBackoff } from '../usecases/delivery/backoff.ts';
+import { partnerBackoff, retryHorizonMs } from '../usecases/delivery/backoff.ts';
 import { DirectDeliveries } from '../usecases/delivery/direct.ts';
 import type { Runtime } from '../usecases/runtime.ts';
 import { processInboundJob } from './inbound.ts';
@@ -56,9 +56,15 @@ export function startWorkers(runtime: Runtime): WorkerSet {
   for (const partner of partners) {
     const delivery = config.partners[partner].delivery;
     workers.push(
-      new Worker(outboundQueue(partner), (job: Job<OutboundJobs['deliver']>) => processOutboundJob(runtime, breakers, job), {
+      new Worker(outboundQueue(partner), (job: Job<OutboundJobs['deliver']>, token?: string) => processOutboundJob(runtime, breakers, job, token), {
         ...common,
-        settings: { backoffStrategy: partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs) },
+        settings: {
+          backoffStrategy: partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs, Math.random, {
+            doublings: delivery.attempts,
+            horizonMs: retryHorizonMs(delivery),
+            now: () => runtime.clock.now(),
+          }),
+        },
       }),
     );
   }

@@ -1,14 +1,38 @@
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { PartnerId } from '../adapters/types.ts';
 import type { OutboundJobs } from '../queues/catalog.ts';
-import { deliverQueued } from '../usecases/delivery/attempt.ts';
+import { circuitTrialAt, deliverQueued, deliveryFailure } from '../usecases/delivery/attempt.ts';
+import { retryDeadline, retryHorizonMs } from '../usecases/delivery/backoff.ts';
 import type { Runtime } from '../usecases/runtime.ts';
 import { withDeadLetters } from './dead-letters.ts';
 
-export async function processOutboundJob(runtime: Runtime, breakers: Record<PartnerId, CircuitBreakerPolicy>, job: Job<OutboundJobs['deliver']>): Promise<void> {
+/** Shortest wait for a circuit: a job woken a moment early must not spin. */
+const MIN_CIRCUIT_WAIT_MS = 10;
+
+/**
+ * One delivery attempt of a queued answer. Its budget is time, not attempts:
+ * it is retried until `*_RETRY_HOURS` after its first attempt, then handed to
+ * operators, so a partner down for a night gets its answers in the morning
+ * instead of sending them to the dead letters. While this process's circuit to
+ * the partner is open nothing is sent, and the job waits for the circuit's
+ * next trial without spending an attempt.
+ */
+export async function processOutboundJob(runtime: Runtime, breakers: Record<PartnerId, CircuitBreakerPolicy>, job: Job<OutboundJobs['deliver']>, token?: string): Promise<void> {
   const { partner, trackingNo } = job.data;
+  const delivery = runtime.config.partners[partner].delivery;
   // a worker may have made the first attempt directly (usecases/delivery/direct.ts)
   const priorAttempts = job.data.attemptsBefore ?? 0;
-  await withDeadLetters(runtime, job, { partner, trackingNo, priorAttempts }, () => deliverQueued(runtime, breakers[partner], job.data, priorAttempts + job.attemptsMade + 1));
+  const deadline = retryDeadline(job, retryHorizonMs(delivery));
+  const outlived = () => (runtime.clock.now() >= deadline ? `not delivered within the retry horizon of ${delivery.retryHours} h` : undefined);
+  const outcome = await withDeadLetters(runtime, job, { partner, trackingNo, priorAttempts, outlived }, async () => {
+    const sent = await deliverQueued(runtime, breakers[partner], job.data, priorAttempts + job.attemptsMade + 1);
+    if (sent === 'circuit-open' && outlived() !== undefined) throw deliveryFailure(runtime, partner, { kind: 'circuit-open' });
+    return sent;
+  });
+  if (outcome === 'delivered') return;
+  // woken at the circuit's trial, or at the horizon if that comes first, to be handed to operators then
+  const until = Math.min(circuitTrialAt(breakers[partner], delivery), Date.now() + (deadline - runtime.clock.now()));
+  await job.moveToDelayed(Math.max(until, Date.now() + MIN_CIRCUIT_WAIT_MS), token);
+  throw new DelayedError();
 }

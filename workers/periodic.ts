@@ -5,6 +5,7 @@ import { pollAvailability, publishAvailability } from '../usecases/availability.
 import { sweepLapsedHolds } from '../usecases/decisions.ts';
 import { reconcile } from '../usecases/reconciliation.ts';
 import { purgeExpired } from '../usecases/retention.ts';
+import { requeueStranded } from '../usecases/stranded.ts';
 
 /** The scheduler's jobs: each tick is one job, whichever scheduler enqueued it. */
 export async function processPeriodicJob(runtime: Runtime, job: Job): Promise<unknown> {
@@ -16,6 +17,8 @@ export async function processPeriodicJob(runtime: Runtime, job: Job): Promise<un
       return publishAvailability(runtime, job.id ?? String(job.timestamp));
     case 'hold-sweep':
       return sweepLapsedHolds(runtime);
+    case 'stranded-sweep':
+      return requeueStranded(runtime);
     case 'reconciliation':
       return reconcile(runtime, job.id ?? String(job.timestamp), (job.data as PeriodicJobs['reconciliation']).reason);
     case 'retention':

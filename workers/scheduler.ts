@@ -59,6 +59,9 @@ export function startScheduler(runtime: Runtime): Scheduler {
     runtime.periodicQueue.add('reconciliation', { reason: 'daily' }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('reconciliation', tick) }),
   );
   every(periodic.holdSweepCron, 'hold-sweep', (tick) => runtime.periodicQueue.add('hold-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('hold-sweep', tick) }));
+  every(periodic.strandedSweepCron, 'stranded-sweep', (tick) =>
+    runtime.periodicQueue.add('stranded-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('stranded-sweep', tick) }),
+  );
   every(periodic.retentionCron, 'retention', (tick) => runtime.periodicQueue.add('retention', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('retention', tick) }));
   // after the connections are up: the command connection fails fast until then, and a
   // catch-up tried at once at process start was lost ("catch-up not enqueued")

@@ -68,7 +68,11 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
   const settings = config.partners.changsha;
   const http: AxiosInstance = partnerHttpClient(settings);
   const tokens = new TokenSource(http, { clientId: settings.clientId, clientSecret: settings.clientSecret }, settings.tokenRefreshMarginSeconds, () => clock.now());
-  const inboundSecrets = [settings.inboundSecret, ...(settings.inboundPreviousSecret ? [settings.inboundPreviousSecret] : [])];
+  // each accepted key id with its secrets, current first: Changsha may switch key ids at any moment of a rotation
+  const inboundKeys = new Map<string, readonly string[]>([
+    ...Object.entries(settings.inboundKeys ?? {}).map(([keyId, key]): [string, string[]] => [keyId, [key.secret, ...(key.previousSecret ? [key.previousSecret] : [])]]),
+    [settings.inboundKeyId, [settings.inboundSecret, ...(settings.inboundPreviousSecret ? [settings.inboundPreviousSecret] : [])]],
+  ]);
 
   function event(eventType: ChangshaEvent['eventType'], data: object, eventId: string): OutboundMessage {
     return { partner: 'changsha', operation: eventType, messageId: eventId, body: { eventId, eventType, occurredAt: formatIsoBeijing(clock.now()), data } };
@@ -98,7 +102,8 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
       const reject = (reason: string): Checked<void> => ({ ok: false, error: new GatewayError('UNAUTHENTICATED', reason) });
       const keyId = inbound.headers[KEY_ID_HEADER];
       const header = inbound.headers[SIGNATURE_HEADER];
-      if (keyId !== settings.inboundKeyId) return reject('unknown X-YCH-Key-Id');
+      const inboundSecrets = typeof keyId === 'string' ? inboundKeys.get(keyId) : undefined;
+      if (!inboundSecrets) return reject('unknown X-YCH-Key-Id');
       const signature = typeof header === 'string' ? parseSignatureHeader(header) : undefined;
       if (!signature) return reject('malformed X-YCH-Signature');
       if (Math.abs(clock.now() / 1000 - signature.timestamp) > settings.clockToleranceSeconds) return reject('signature time outside the accepted window');

@@ -6,6 +6,7 @@ import { SEARCH_KINDS } from '../../stores/traces.ts';
 import { replayDeadLetter } from '../../usecases/replay.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
 import { operationRoutes } from './operations.ts';
+import { auditApiAction } from './audit.ts';
 import { problem } from '../problem.ts';
 
 
@@ -62,7 +63,9 @@ export function apiRoutes(runtime: Runtime): Router {
   });
 
   router.post('/api/v1/dead-letters/:id/replay', async (req: Request, res: Response) => {
-    const result = await replayDeadLetter(runtime, String(req.params['id']));
+    const id = String(req.params['id']);
+    const result = await replayDeadLetter(runtime, id);
+    await auditApiAction(runtime, req, 'dead-letter.replay', id, result ? 'ok' : 'failed');
     if (!result) {
       problem(res, 404, 'No such dead letter');
       return;

@@ -7,6 +7,7 @@ import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { idFactory } from '../../kernel/ids.ts';
 import { problem } from '../problem.ts';
+import { auditApiAction } from './audit.ts';
 
 const validateInput = validatorFor<SeatRequestInput>('api/seat-request.json');
 const nextRequestId = idFactory();
@@ -30,12 +31,14 @@ export function seatRequestRoutes(runtime: Runtime): Router {
   router.post('/api/v1/seat-requests', async (req: Request, res: Response) => {
     const checked = validateInput(req.body);
     if (!checked.ok) {
+      await auditApiAction(runtime, req, 'seat-request.create', undefined, 'failed', { violations: checked.violations.length });
       problem(res, 400, 'Invalid seat request', { errors: checked.violations });
       return;
     }
     const input = checked.value;
     const violations = windowViolations(input, runtime.clock.now());
     if (violations.length > 0) {
+      await auditApiAction(runtime, req, 'seat-request.create', input.sectionCode, 'failed', { violations: violations.length });
       problem(res, 422, 'Seat request breaks a rule', { errors: violations });
       return;
     }
@@ -58,6 +61,7 @@ export function seatRequestRoutes(runtime: Runtime): Router {
       updatedAt: now,
     };
     await runtime.seatRequests.create(seatRequest);
+    await auditApiAction(runtime, req, 'seat-request.create', seatRequest.requestId, 'ok', { partner: seatRequest.partner, seats: input.seats });
     await runtime.traces.index(seatRequest.requestId, { requestId: seatRequest.requestId, section: input.sectionCode });
     await runtime.traces.append(seatRequest.requestId, 'seat-request-created', { partner: seatRequest.partner, request: seatRequest.request });
     await sendHostMessage(runtime, seatRequest, { kind: 'request', requestId: seatRequest.requestId, request: seatRequest.request }, 'request');
@@ -83,6 +87,7 @@ export function seatRequestRoutes(runtime: Runtime): Router {
       released = true;
       return { ...current, state: 'released', reason: 'PROJECT_CANCELLED', updatedAt: now };
     });
+    await auditApiAction(runtime, req, 'seat-request.release', id, updated ? 'ok' : 'failed', updated && !released ? { state: updated.state } : undefined);
     if (!updated) {
       problem(res, 404, 'No such seat request');
       return;

@@ -3,6 +3,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
+import { match } from 'path-to-regexp';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { roleAllows, type OperatorRole } from '../../stores/accounts.ts';
 import type { OpsAuth } from './auth.ts';
@@ -33,8 +34,79 @@ export const QUEUES_BOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Board actions that wipe or forge jobs: admins only (an added job would be processed as a partner message). */
-const ADMIN_ONLY_ACTIONS = [/\/obliterate$/, /\/empty$/, /\/add$/, /\/update-data$/];
+type Params = Partial<Record<string, string>>;
+/** What an operator may do with a route's request, given its params and the queue it names. */
+type OperatorCheck = (params: Params, queue: Queue) => Promise<boolean> | boolean;
+
+const always: OperatorCheck = () => true;
+const jobIn =
+  (...states: string[]): OperatorCheck =>
+  async ({ jobId }, queue) => {
+    if (jobId === undefined) return false;
+    const job = await queue.getJob(jobId);
+    return job !== undefined && states.includes(await job.getState());
+  };
+
+/**
+ * Every write route of bull-board (@bull-board/api 9.10), in the order its
+ * router tries them. Operators may retry what failed, promote what is delayed,
+ * and clean what is completed or failed: nothing that drops work still to do
+ * (a removed inbound job is an acknowledged message lost) or forges it (an
+ * added or edited job is signed and sent as Zhuzhou's). Every other write, and
+ * any path that matches none of these, is for admins.
+ */
+const BOARD_WRITES: readonly { method: string; route: string; operator?: OperatorCheck }[] = [
+  { method: 'PUT', route: '/api/queues/pause' },
+  { method: 'PUT', route: '/api/queues/resume' },
+  { method: 'POST', route: '/api/queues/:queueName/add' },
+  { method: 'PUT', route: '/api/queues/:queueName/retry/:queueStatus', operator: ({ queueStatus }) => queueStatus === 'failed' },
+  { method: 'PUT', route: '/api/queues/:queueName/promote', operator: always },
+  { method: 'PUT', route: '/api/queues/:queueName/clean/:queueStatus', operator: ({ queueStatus }) => queueStatus === 'completed' || queueStatus === 'failed' },
+  { method: 'PUT', route: '/api/queues/:queueName/pause' },
+  { method: 'PUT', route: '/api/queues/:queueName/resume' },
+  { method: 'PUT', route: '/api/queues/:queueName/concurrency' },
+  { method: 'PUT', route: '/api/queues/:queueName/rate-limit' },
+  { method: 'PUT', route: '/api/queues/:queueName/rate-limit/release' },
+  { method: 'PUT', route: '/api/queues/:queueName/empty' },
+  { method: 'PUT', route: '/api/queues/:queueName/obliterate' },
+  { method: 'PUT', route: '/api/queues/:queueName/job-schedulers/:schedulerId/remove' },
+  { method: 'PATCH', route: '/api/queues/:queueName/job-schedulers/:schedulerId' },
+  { method: 'PUT', route: '/api/queues/:queueName/job-schedulers/:schedulerId/run' },
+  { method: 'PUT', route: '/api/queues/:queueName/:jobId/retry', operator: jobIn('failed') },
+  { method: 'PUT', route: '/api/queues/:queueName/:jobId/clean', operator: jobIn('completed', 'failed') },
+  { method: 'PUT', route: '/api/queues/:queueName/:jobId/promote', operator: jobIn('delayed') },
+  { method: 'PATCH', route: '/api/queues/:queueName/:jobId/update-data' },
+  { method: 'PATCH', route: '/api/queues/:queueName/:jobId/delay' },
+  { method: 'PATCH', route: '/api/queues/:queueName/:jobId/priority' },
+  { method: 'PUT', route: '/api/queues/:queueName/:jobId/remove-unprocessed-children' },
+];
+
+/**
+ * Each route matched as Express 5's router matches it (path-to-regexp 8, as
+ * `router` calls it: case-insensitive, a trailing slash allowed, params
+ * percent-decoded), so that `/Obliterate`, `/empty/` or `%65mpty` are read
+ * here as the router will read them.
+ */
+const WRITE_MATCHERS = BOARD_WRITES.map((write) => ({ ...write, matches: match<Params>(write.route, { sensitive: false, end: true, trailing: true, decode: decodeURIComponent }) }));
+
+/** The role a board write needs: admin unless the first route the router would run lets an operator do it. */
+export async function roleForBoardWrite(method: string, path: string, queues: readonly Queue[]): Promise<OperatorRole> {
+  for (const write of WRITE_MATCHERS) {
+    if (write.method !== method.toUpperCase()) continue;
+    let found: ReturnType<typeof write.matches>;
+    try {
+      found = write.matches(path);
+    } catch {
+      // a param that cannot be decoded: the router refuses it too, and nobody below admin gets to try
+      return 'admin';
+    }
+    if (!found) continue;
+    const queue = queues.find((candidate) => candidate.name === found.params.queueName);
+    if (!write.operator || !queue) return 'admin';
+    return (await write.operator(found.params, queue)) ? 'operator' : 'admin';
+  }
+  return 'admin';
+}
 
 
 function boardFor(runtime: Runtime, queues: Queue[], readOnlyMode: boolean): RequestHandler {
@@ -124,16 +196,19 @@ export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
     // an action: the same token the dashboard's pages send, under the header name bull-board's page uses
     const xsrf = req.headers['x-xsrf-token'];
     if (!req.headers['x-csrf-token'] && typeof xsrf === 'string') req.headers['x-csrf-token'] = xsrf;
-    const needed: OperatorRole = ADMIN_ONLY_ACTIONS.some((pattern) => pattern.test(req.path)) ? 'admin' : 'operator';
-    const guard = needed === 'admin' ? adminOnly : operatorOnly;
-    guard(req, res, (error?: unknown) => {
-      if (error) {
-        next(error);
-        return;
-      }
-      auditedBeforeAnswer(runtime, auth, req, res);
-      writable(req, res, next);
-    });
+    const guarded = (guard: RequestHandler) =>
+      guard(req, res, (error?: unknown) => {
+        if (error) {
+          next(error);
+          return;
+        }
+        auditedBeforeAnswer(runtime, auth, req, res);
+        writable(req, res, next);
+      });
+    roleForBoardWrite(req.method, req.path, queues).then(
+      (needed) => guarded(needed === 'admin' ? adminOnly : operatorOnly),
+      (error: unknown) => next(error),
+    );
   });
   return router;
 }

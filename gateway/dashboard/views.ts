@@ -8,7 +8,7 @@ import { DAY_MS, beijingDate } from '../../kernel/beijing-time.ts';
 import { redact } from '../../kernel/pii.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { connectedReplicas } from '../../kernel/redis/replication.ts';
-import { waitingSince } from '../../queues/waiting.ts';
+import { waitingAnswers, waitingSince } from '../../queues/waiting.ts';
 import { SEARCH_KINDS, type SearchKind, type TraceEntry } from '../../stores/traces.ts';
 import type { OpsAuth } from './auth.ts';
 import { SECURITY_KINDS, type PartnerBreakerStates, type PartnerStats } from '../../telemetry/statistics.ts';
@@ -32,6 +32,9 @@ export const THRESHOLDS = {
   errorRateAmber: 0.2,
   errorRateRed: 0.5,
   errorRateMinAnswers: 5,
+  /** the oldest answer waiting for a partner has waited this long: amber; past this share of the retry horizon: red */
+  answersWaitingAmberSeconds: 600,
+  answersWaitingRedShareOfHorizon: 0.5,
 } as const;
 
 /** How far the dashboard reads, at most. */
@@ -50,6 +53,8 @@ export const LIMITS = {
   periodicJobs: 20,
   /** characters of a periodic job's return value */
   returnValueChars: 600,
+  /** an outbound queue's jobs read per state to find its oldest waiting answer */
+  waitingAnswersScan: 1000,
 } as const;
 
 
@@ -240,7 +245,40 @@ function queueReasons(view: QueueView): Reason[] {
 
 // ---------------------------------------------------------------- partners
 
+/** The answers to a partner not delivered yet (its outbound queue), the oldest by its first attempt. */
+export interface WaitingAnswersView {
+  count: number;
+  oldestSince: string | null;
+  oldestSeconds: number | null;
+  /** more waited than were read: the oldest is that of those read */
+  capped: boolean;
+  /** the partner's retry horizon: an answer still waiting then goes to the dead letters */
+  retryHours: number;
+}
+
+async function waitingAnswersView(runtime: Runtime, partner: PartnerId): Promise<WaitingAnswersView> {
+  const waiting = await waitingAnswers(runtime.outboundQueues[partner], LIMITS.waitingAnswersScan);
+  // first attempts are stamped by the gateway's clock
+  const now = runtime.clock.now();
+  return {
+    count: waiting.count,
+    oldestSince: iso(waiting.oldestSince),
+    oldestSeconds: waiting.oldestSince === null ? null : Math.max(0, Math.round((now - waiting.oldestSince) / 1000)),
+    capped: waiting.capped,
+    retryHours: runtime.config.partners[partner].delivery.retryHours,
+  };
+}
+
+/** "3 小时 5 分钟" / "3 h 5 min" */
+function spokenDuration(seconds: number): { zh: string; en: string } {
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 1) return { zh: `${seconds} 秒`, en: `${seconds} s` };
+  if (minutes < 60) return { zh: `${minutes} 分钟`, en: `${minutes} min` };
+  return { zh: `${Math.floor(minutes / 60)} 小时 ${minutes % 60} 分钟`, en: `${Math.floor(minutes / 60)} h ${minutes % 60} min` };
+}
+
 export interface PartnerView extends PartnerStats {
+  waitingAnswers: WaitingAnswersView | null;
   breaker: PartnerBreakerStates | null;
   /** closed, half-open, open, or unknown when no worker process reports */
   circuit: 'closed' | 'half-open' | 'open' | 'unknown';
@@ -248,7 +286,7 @@ export interface PartnerView extends PartnerStats {
   reasons: Reason[];
 }
 
-function partnerView(stats: PartnerStats, breaker: PartnerBreakerStates | undefined): PartnerView {
+function partnerView(stats: PartnerStats, breaker: PartnerBreakerStates | undefined, waiting: WaitingAnswersView | undefined): PartnerView {
   const scope = `partner:${stats.partner}`;
   const name = partnerNames(stats.partner);
   const reasons: Reason[] = [];
@@ -273,7 +311,18 @@ function partnerView(stats: PartnerStats, breaker: PartnerBreakerStates | undefi
   if (deliveries.retry > 0 && deliveries.delivered === 0) {
     add('DELIVERIES_FAILING', 'amber', `最近 15 分钟向${name.zh}的投递全部失败（${deliveries.retry} 次重试）`, `every delivery to ${name.en} failed in the last 15 min (${deliveries.retry} retries)`);
   }
-  return { ...stats, breaker: breaker ?? null, circuit, health: worst(reasons), reasons };
+  const oldest = waiting?.oldestSeconds ?? null;
+  if (waiting && waiting.count > 0 && oldest !== null && oldest >= THRESHOLDS.answersWaitingAmberSeconds) {
+    const age = spokenDuration(oldest);
+    const late = oldest >= waiting.retryHours * 3600 * THRESHOLDS.answersWaitingRedShareOfHorizon;
+    add(
+      'ANSWERS_WAITING',
+      late ? 'red' : 'amber',
+      `${waiting.count} 条发往${name.zh}的应答等待送达，最早一条已等待 ${age.zh}${late ? `（${waiting.retryHours} 小时后仍未送达即转入死信）` : ''}`,
+      `${waiting.count} answer(s) to ${name.en} waiting to be delivered, the oldest for ${age.en}${late ? ` (still undelivered after ${waiting.retryHours} h, they go to the dead letters)` : ''}`,
+    );
+  }
+  return { ...stats, waitingAnswers: waiting ?? null, breaker: breaker ?? null, circuit, health: worst(reasons), reasons };
 }
 
 // ---------------------------------------------------------------- dead letters
@@ -570,6 +619,7 @@ const PERIODIC_JOB_NAMES_ZH: Record<string, string> = {
   'availability-poll': '拉取长沙空闲席位',
   'availability-publish': '发布株洲空闲席位',
   'hold-sweep': '保留到期清理',
+  'stranded-sweep': '失联消息补排',
   reconciliation: '与省平台对账',
   retention: '过期数据清理',
 };
@@ -593,7 +643,7 @@ async function replicaReasons(runtime: Runtime): Promise<Reason[]> {
 }
 
 export async function overview(runtime: Runtime) {
-  const [queues, stats, breakers, deadLetters, runs, lastRun, completedPeriodic, failedPeriodic, storeReasons] = await Promise.all([
+  const [queues, stats, breakers, deadLetters, runs, lastRun, completedPeriodic, failedPeriodic, storeReasons, waiting, stranded] = await Promise.all([
     Promise.all(dashboardQueues(runtime).map((named) => queueView(runtime, named))),
     runtime.telemetry.statistics.partnerStats(),
     runtime.telemetry.statistics.breakerStates(),
@@ -603,8 +653,11 @@ export async function overview(runtime: Runtime) {
     runtime.periodicQueue.getJobs(['completed'], 0, 9),
     runtime.periodicQueue.getJobs(['failed'], 0, 4),
     replicaReasons(runtime),
+    Promise.all((Object.keys(runtime.outboundQueues) as PartnerId[]).map(async (partner) => [partner, await waitingAnswersView(runtime, partner)] as const)),
+    runtime.strandedSweeps.summary(),
   ]);
-  const partners = stats.map((partner) => partnerView(partner, breakers.find((entry) => entry.partner === partner.partner)));
+  const waitingByPartner = new Map<string, WaitingAnswersView>(waiting);
+  const partners = stats.map((partner) => partnerView(partner, breakers.find((entry) => entry.partner === partner.partner), waitingByPartner.get(partner.partner)));
 
   const pending = deadLetters.letters.filter((letter) => deadLetterStatus(letter) === 'pending');
   const deadLetterReasons: Reason[] =
@@ -626,6 +679,16 @@ export async function overview(runtime: Runtime) {
   const latestByPartner = new Map<string, ReturnType<typeof runSummary>>();
   for (const run of summaries) if (!latestByPartner.has(run.partner)) latestByPartner.set(run.partner, run);
   for (const run of latestByPartner.values()) schedulerReasons.push(...run.reasons);
+  // a message that lost its job means someone removed queue entries: worth a look even though it was queued again
+  if (stranded.lastRequeuedAt !== undefined && now - stranded.lastRequeuedAt < DAY_MS) {
+    schedulerReasons.push({
+      scope: 'scheduler',
+      code: 'STRANDED_REQUEUED',
+      health: 'amber',
+      zh: `最近 24 小时有已受理消息失去队列任务，已自动重新入队（最近一次 ${stranded.lastRequeued} 条，累计 ${stranded.requeuedTotal} 条）`,
+      en: `accepted messages lost their queue jobs in the last 24 h and were queued again (${stranded.lastRequeued} last time, ${stranded.requeuedTotal} in all)`,
+    });
+  }
   const recentFailures = failedPeriodic.filter((job) => (job.finishedOn ?? 0) > Date.now() - DAY_MS);
   if (recentFailures.length > 0) {
     schedulerReasons.push({
@@ -662,6 +725,7 @@ export async function overview(runtime: Runtime) {
       health: worst(deadLetterReasons),
       reasons: deadLetterReasons,
     },
+    stranded: { requeuedTotal: stranded.requeuedTotal, lastSweepAt: iso(stranded.lastSweepAt), lastRequeuedAt: iso(stranded.lastRequeuedAt), lastRequeued: stranded.lastRequeued },
     scheduler: {
       lastReconciliationAt: iso(lastRun),
       reconciliations: summaries,

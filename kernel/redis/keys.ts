@@ -86,10 +86,28 @@ export class Keys {
     return `${this.namespace}:ops:session:${sessionId}`;
   }
 
-  /** the audit chain: entries oldest first, its head, and the anchor left by retention (one tag: one script appends) */
+  /** dashboard logins from one client address in one minute (a counter that expires) */
+  opsLoginRate(address: string, minute: number): string {
+    return `${this.namespace}:ops:login-rate:${minute}:${address}`;
+  }
+
+  /**
+   * The audit chain: entries oldest first, its head, and the anchor left by
+   * retention; and the counts of rejections waiting for their minute's summary
+   * entry, with the minutes that have some. One tag: one script appends a
+   * summary and removes its counts.
+   */
   get auditChain() {
     const base = `${this.namespace}:{audit}`;
-    return { log: `${base}:log`, head: `${base}:head`, anchor: `${base}:anchor` };
+    return {
+      log: `${base}:log`,
+      head: `${base}:head`,
+      anchor: `${base}:anchor`,
+      /** sorted set: minutes (epoch minute) with counts not yet summarised */
+      summaries: `${base}:summaries`,
+      /** hash of one minute's counts, by actor, action, result and what is counted */
+      summary: (minute: number) => `${base}:summary:${minute}`,
+    };
   }
 
   /** written just before each WAIT for the replicas (replication.ts) */
@@ -100,6 +118,11 @@ export class Keys {
   /** reconciliation runs (a capped list) and when the last finished */
   get reconciliation() {
     return { runs: `${this.namespace}:reconciliation:runs`, last: `${this.namespace}:reconciliation:last` };
+  }
+
+  /** hash: what the sweep for stranded messages found (totals and times) */
+  get strandedSweeps(): string {
+    return `${this.namespace}:stranded-sweeps`;
   }
 
   /** a partner's latest availability snapshot (one key) */

@@ -158,6 +158,9 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     // nothing received yet: "never"
     expect(await province.getByTestId('partner-last-in').getAttribute('title')).to.equal('—');
     expect(await province.getByTestId('partner-last-in').innerText()).to.equal('从未');
+    // no answer waits for the province
+    expect(await province.getByTestId('partner-waiting').getAttribute('data-count')).to.equal('0');
+    expect(await province.getByTestId('partner-waiting').innerText()).to.equal('0');
     const updatedBefore = await page.getByTestId('overview-updated').innerText();
 
     // the province sends an apply while the overview is open
@@ -272,7 +275,7 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     await page.context().close();
   });
 
-  it('five wrong passwords lock the account: the fifth shows the locked message, and then the right password is refused too', async () => {
+  it('five wrong passwords lock the account: all five answer "wrong password", then the right password is refused with the locked message', async () => {
     const page = await newPage();
     await page.goto(`${gateway.url}/ops/`);
     await page.getByTestId('login-username').fill('zhao');
@@ -282,16 +285,17 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
       return answer.status();
     };
     const error = page.getByTestId('login-error');
-    for (let n = 1; n <= 4; n++) {
+    // the lock is not told to someone guessing: the fifth wrong password reads like the four before it
+    for (let n = 1; n <= 5; n++) {
       expect(await attempt(`wrong-password-${n}`), `attempt ${n}`).to.equal(401);
       await page.locator('[data-testid="login-error"][data-reason="wrong"]').waitFor();
+      expect(await error.innerText()).to.include('用户名或密码错误');
     }
-    expect(await attempt('wrong-password-5')).to.equal(423);
-    await page.locator('[data-testid="login-error"][data-reason="locked"]').waitFor();
-    expect(await error.innerText()).to.include('账户已锁定');
 
+    // only the right password learns of the lock, and still opens no session
     expect(await attempt(PASSWORD)).to.equal(423);
     await page.locator('[data-testid="login-error"][data-reason="locked"]').waitFor();
+    expect(await error.innerText()).to.include('账户已锁定');
     expect(await page.getByTestId('login-page').isVisible()).to.equal(true);
     expect(await page.getByTestId('current-user').isVisible()).to.equal(false);
     expectNoPageProblems();

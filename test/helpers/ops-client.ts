@@ -14,7 +14,7 @@ export class OpsClient {
   constructor(base: string) {
     this.#base = base;
   }
-  async request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AxiosResponse> {
+  async request(method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AxiosResponse> {
     const response = await axios.request({
       method,
       url: `${this.#base}${path}`,

@@ -76,6 +76,24 @@ describe('Changsha intake: every answer of changsha.md', () => {
     expect(response.status).to.equal(202);
   });
 
+  it('when Changsha rotates to a second key id configured in CHANGSHA_INBOUND_KEYS, both key ids are accepted, each with its current and previous secret', async () => {
+    await gateway.close();
+    const second = { secret: 'changsha-second-key-secret-02', previousSecret: 'changsha-second-key-secret-01' };
+    gateway = await startTestGateway({ workers: false, env: { CHANGSHA_INBOUND_KEYS: JSON.stringify({ 'changsha-key-2': second }) } });
+    const data = () => slotRequestedData({ start: iso(day, '14:00'), end: iso(day, '18:00') });
+    const answers = [
+      await gateway.changsha.send('slot.requested', data()),
+      await gateway.changsha.send('slot.requested', data(), { secret: CHANGSHA.inboundPreviousSecret }),
+      await gateway.changsha.send('slot.requested', data(), { keyId: 'changsha-key-2', secret: second.secret }),
+      await gateway.changsha.send('slot.requested', data(), { keyId: 'changsha-key-2', secret: second.previousSecret }),
+    ];
+    expect(answers.map((answer) => answer.status)).to.deep.equal([202, 202, 202, 202]);
+    // a key id's secret is not accepted under another key id, and an unconfigured key id stays unknown
+    const crossed = await gateway.changsha.send('slot.requested', data(), { keyId: 'changsha-key-2', secret: CHANGSHA.inboundSecret });
+    const unknown = await gateway.changsha.send('slot.requested', data(), { keyId: 'changsha-key-3', secret: second.secret });
+    expect([crossed.status, unknown.status]).to.deep.equal([401, 401]);
+  });
+
   it('when a known requestId comes with other content, answers 409', async () => {
     const data = slotRequestedData({ start: iso(day, '14:00'), end: iso(day, '18:00') });
     expect((await gateway.changsha.send('slot.requested', data)).status).to.equal(202);

@@ -80,7 +80,7 @@ describe('hostile input on every inbound endpoint (fast-check over a real gatewa
   const now = () => gateway.runtime.clock.now();
 
   before(async () => {
-    gateway = await startTestGateway({ workers: false, env: { PROVINCE_RATE_LIMIT: '1000000', CHANGSHA_RATE_LIMIT: '1000000' } });
+    gateway = await startTestGateway({ workers: false, env: { PROVINCE_RATE_LIMIT: '1000000', CHANGSHA_RATE_LIMIT: '1000000', INTAKE_SOURCE_RATE_LIMIT: '1000000' } });
     baseline = prototypeBaseline();
   });
   after(async () => {

@@ -228,6 +228,46 @@ describe('dashboard pages and their data (real Redis, real HTTP)', () => {
     expect(entries.some((entry) => entry.actor === 'lin' && entry.result === 'denied')).to.equal(true);
   });
 
+  it('bull-board writes that drop or forge work are an admin\'s however the path is spelled: an operator is refused and the job stays', async () => {
+    const queue = gateway.runtime.outboundQueues.changsha;
+    const waiting = await queue.add('deliver', { note: 'waits an hour' }, { delay: 3600_000, jobId: `board-${Date.now()}` });
+    const id = encodeURIComponent(waiting.id ?? '');
+    const base = '/ops/queues/api/queues/outbound-changsha';
+    const refused: ['PUT' | 'PATCH' | 'POST', string][] = [
+      ['PUT', `${base}/Obliterate`],
+      ['PUT', `${base}/empty/`],
+      ['PUT', `${base}/%65mpty`],
+      ['PUT', `${base}/EMPTY`],
+      ['PATCH', `${base}/${id}/Update-Data`],
+      ['PATCH', `${base}/${id}/update-data/`],
+      ['POST', `${base}/add`],
+      ['PUT', `${base}/clean/delayed`],
+      ['PUT', `${base}/clean/wait`],
+      ['PUT', `${base}/CLEAN/Failed`],
+      ['PUT', `${base}/${id}/clean`],
+      ['PUT', `${base}/${id}/Clean/`],
+      ['PUT', `${base}/retry/completed`],
+      ['PUT', `${base}/pause`],
+      ['PUT', '/ops/queues/api/queues/pause'],
+      ['PUT', `${base}/nonsense/route/of/any/kind`],
+    ];
+    for (const [method, path] of refused) {
+      const answer = await operator.request(method, path, method === 'PUT' ? undefined : { data: { forged: true } });
+      expect(answer.status, `${method} ${path}`).to.equal(403);
+    }
+    const after = await queue.getJob(waiting.id ?? '');
+    expect(await after?.getState()).to.equal('delayed');
+    expect(after?.data).to.deep.equal({ note: 'waits an hour' });
+    expect(await queue.isPaused()).to.equal(false);
+
+    // what an operator may do: retry and clean what failed, clean what completed, promote what is delayed
+    for (const path of [`${base}/retry/failed`, `${base}/clean/completed`, `${base}/CLEAN/failed/`]) expect((await operator.request('PUT', path)).status, path).to.equal(200);
+    // an admin may remove the job
+    const admin = await loggedIn(gateway, 'wei', 'admin');
+    expect((await admin.request('PUT', `${base}/${id}/clean`)).status).to.be.within(200, 204);
+    expect(await queue.getJob(waiting.id ?? '')).to.equal(undefined);
+  });
+
   it('serves the pages with a strict Content-Security-Policy, and nothing inline for it to refuse', async () => {
     const anonymous = new OpsClient(gateway.url);
     const redirect = await anonymous.request('GET', '/ops');

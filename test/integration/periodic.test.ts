@@ -6,6 +6,8 @@ import { catchUp, startScheduler } from '../../workers/scheduler.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { purgeExpired } from '../../usecases/retention.ts';
+import { requeueStranded } from '../../usecases/stranded.ts';
+import { overview } from '../../gateway/dashboard/views.ts';
 import type { ReconciliationRun } from '../../stores/reconciliation-runs.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, testRedisUrl } from '../helpers/gateway.ts';
@@ -198,6 +200,73 @@ describe('hold sweep behind the delayed expiry jobs', () => {
       const released = await gateway.changshaSimulator.waitForEvent((event) => event.eventType === 'slot.released' && (event.data as { requestId: string }).requestId === data.requestId);
       expect(released.data).to.deep.equal({ requestId: data.requestId, reason: 'HOLD_EXPIRED' });
       expect(await gateway.runtime.ledger.bookings()).to.deep.equal([]);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('stranded sweep: accepted messages whose inbound job was removed', () => {
+  it('when an accepted apply lost its job, the sweep queues it again after the bound, counts it on the overview and in /metrics, and the province is answered', async () => {
+    const clock = fixedClock(Date.now());
+    const gateway = await startTestGateway({ clock });
+    try {
+      // the worker must not take the job before it is removed, as an operator clearing the board would
+      await gateway.runtime.inboundQueue.pause();
+      const day = futureDay({ open: true });
+      const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
+      expect((await gateway.province.send('apply', apply)).status).to.equal(200);
+      const [job] = await gateway.runtime.inboundQueue.getJobs(['wait']);
+      const trackingNo = job?.id ?? '';
+      expect(await gateway.runtime.inboundQueue.remove(trackingNo)).to.equal(1);
+
+      // within the bound a job may still be on its way: nothing is touched
+      clock.advance(5 * 60 * 1000);
+      expect(await requeueStranded(gateway.runtime)).to.deep.equal({ checked: 0, requeued: 0 });
+      clock.advance(11 * 60 * 1000);
+      expect(await requeueStranded(gateway.runtime)).to.deep.equal({ checked: 1, requeued: 1 });
+      // its job exists again: the next sweep leaves it alone
+      expect(await gateway.runtime.inboundQueue.getJobState(trackingNo)).to.equal('waiting');
+      expect(await requeueStranded(gateway.runtime)).to.deep.equal({ checked: 1, requeued: 0 });
+
+      const view = await overview(gateway.runtime);
+      expect(view.stranded).to.include({ requeuedTotal: 1, lastRequeued: 1 });
+      expect(view.reasons.map((reason) => reason.code)).to.include('STRANDED_REQUEUED');
+      const metrics = await axios.get<string>(`${gateway.url}/metrics`, { headers });
+      expect(metrics.data).to.match(/^zzgw_stranded_requeued_total 1$/m);
+
+      await gateway.runtime.inboundQueue.resume();
+      const notify = await gateway.simulator.waitForNotify(apply.SERIES_NUMBER);
+      expect(notify.data['STATUS']).to.equal('1');
+      await waitFor(async () => (await gateway.runtime.messages.state('province', trackingNo)) === 'processed');
+      expect((await gateway.runtime.traces.read(trackingNo)).map((entry) => entry.stage)).to.include('requeued-stranded');
+    } finally {
+      await gateway.runtime.inboundQueue.resume();
+      await gateway.close();
+    }
+  });
+
+  it('when a message\'s job was handed to operators, its record is dead-lettered and the sweep does not queue it again', async () => {
+    const clock = fixedClock(Date.now());
+    const gateway = await startTestGateway({ clock });
+    try {
+      const day = futureDay({ open: true });
+      const apply = applyData({ start: at(day, '09:00'), end: at(day, '12:00') });
+      await gateway.runtime.inboundQueue.pause();
+      expect((await gateway.province.send('apply', apply)).status).to.equal(200);
+      const [job] = await gateway.runtime.inboundQueue.getJobs(['wait']);
+      const trackingNo = job?.id ?? '';
+      // its body can no longer be read: the job fails for good and goes to the dead letters
+      const redis = new Redis(testRedisUrl());
+      await redis.hdel(gateway.runtime.keys.intake('province').record(trackingNo), 'operation');
+      redis.disconnect();
+      await gateway.runtime.inboundQueue.resume();
+      await waitFor(async () => (await gateway.runtime.messages.state('province', trackingNo)) === 'dead-lettered');
+      // the record is marked before the job is failed: an active job cannot be removed
+      await waitFor(async () => (await gateway.runtime.inboundQueue.getJobState(trackingNo)) === 'failed');
+      expect(await gateway.runtime.inboundQueue.remove(trackingNo)).to.equal(1);
+      clock.advance(16 * 60 * 1000);
+      expect(await requeueStranded(gateway.runtime)).to.deep.equal({ checked: 0, requeued: 0 });
     } finally {
       await gateway.close();
     }

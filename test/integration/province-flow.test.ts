@@ -102,7 +102,28 @@ describe('province link end to end (real Redis, province simulator over HTTP)', 
     expect(notify.data).to.deep.include({ STATUS: '2', REMARK: 'NO_CAPACITY' });
     const bookings = await gateway.runtime.ledger.bookings();
     expect(bookings.map((booking) => [booking.owner, booking.resource])).to.deep.equal([[`province:${original.SERIES_NUMBER}`, 'ZZ-PBS-05']]);
-    // province.md: a cancel naming a request that an accepted change already names is a conflict
+  });
+
+  it('when a change of an apply was rejected, a cancel of that apply is accepted, frees its room and is answered CANCELLED', async () => {
+    const original = applyData({ start: at(day, '09:00'), end: at(day, '12:00'), SEAT_COUNT: 3 });
+    await decide(original);
+    const change = changeOf(original, applyData({ start: at(day, '09:00'), end: at(day, '12:00'), SEAT_COUNT: 15 }));
+    await gateway.province.send('change', change);
+    expect((await gateway.simulator.waitForNotify(change.SERIES_NUMBER)).data).to.deep.include({ STATUS: '2' });
+    // province.md, Order and chains: a rejected change no longer names the request it named
+    const cancel = cancelOf(original);
+    expect((await gateway.province.send('cancel', cancel)).status).to.equal(200);
+    expect((await gateway.simulator.waitForNotify(cancel.SERIES_NUMBER)).data).to.deep.include({ STATUS: '1', REMARK: 'CANCELLED' });
+    expect(await gateway.runtime.ledger.bookings()).to.deep.equal([]);
+  });
+
+  it('when a change of an apply was approved, a cancel naming the apply is still a conflict (409): the change keeps its claim', async () => {
+    const original = applyData({ start: at(day, '09:00'), end: at(day, '12:00'), SEAT_COUNT: 3 });
+    await decide(original);
+    const change = changeOf(original, applyData({ start: at(day, '13:00'), end: at(day, '15:00'), SEAT_COUNT: 3 }));
+    await gateway.province.send('change', change);
+    expect((await gateway.simulator.waitForNotify(change.SERIES_NUMBER)).data).to.deep.include({ STATUS: '1' });
+    // approved: the change is now the request in force, and it keeps its claim on the original
     expect((await gateway.province.send('cancel', cancelOf(original))).status).to.equal(409);
   });
 
@@ -143,6 +164,10 @@ describe('province link end to end (real Redis, province simulator over HTTP)', 
     const change = changeOf(apply, applyData({ start: at(day, '09:00'), end: at(day, '12:00') }));
     await gateway.province.send('change', change);
     expect((await gateway.simulator.waitForNotify(change.SERIES_NUMBER)).data).to.deep.include({ STATUS: '2', REMARK: 'NOT_IN_FORCE' });
+    // answered NOT_IN_FORCE, the change names nothing any more: a cancel of the apply is taken and answered in turn
+    const cancel = cancelOf(apply);
+    expect((await gateway.province.send('cancel', cancel)).status).to.equal(200);
+    expect((await gateway.simulator.waitForNotify(cancel.SERIES_NUMBER)).data).to.deep.include({ STATUS: '2', REMARK: 'NOT_IN_FORCE' });
   });
 
   it('when the province queries a decided request, sends the same notify again with the same DATAUUID', async () => {

@@ -136,6 +136,34 @@ describe('province intake: every answer of the spec', () => {
     expect(response.data).to.include({ State: '404', Msg: '未找到申请' });
   });
 
+  it('when strangers send forged requests past the province\'s rate limit, each is answered 401 and the province\'s own push still gets through', async () => {
+    const limited = await startTestGateway({ workers: false, env: { PROVINCE_RATE_LIMIT: '3' } });
+    try {
+      const forged = Array.from({ length: 20 }, () => limited.province.send('query', { SERIES_NUMBER: seriesNumber('SQ') }, { secret: 'not-the-province-secret-000' }));
+      const junk = await Promise.all(forged);
+      // within the same second: before the fix, the forged requests spent the province's 3 a second
+      const real = await limited.province.send('apply', applyData({ start: at(day, '09:00'), end: at(day, '12:00') }));
+      expect(junk.map((answer) => answer.status)).to.deep.equal(Array.from({ length: 20 }, () => 401));
+      expect(real.status).to.equal(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('when one source address sends more than INTAKE_SOURCE_RATE_LIMIT a second, the excess is answered 429 in the province\'s format before any check', async () => {
+    const limited = await startTestGateway({ workers: false, env: { INTAKE_SOURCE_RATE_LIMIT: '3' } });
+    try {
+      const answers = await Promise.all(Array.from({ length: 12 }, () => limited.province.post('apply', { not: 'an envelope' })));
+      const tooMany = answers.filter((answer) => answer.status === 429);
+      expect(tooMany.length).to.be.at.least(1);
+      expect(answers.filter((answer) => answer.status !== 429).every((answer) => answer.status === 400)).to.equal(true);
+      expect(tooMany[0]?.headers['retry-after']).to.match(/^\d+$/);
+      expect(tooMany[0]?.data).to.include({ State: '429' });
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('when the rate limit is exceeded, answers 429 with Retry-After', async () => {
     const limited = await startTestGateway({ workers: false, env: { PROVINCE_RATE_LIMIT: '2' } });
     try {

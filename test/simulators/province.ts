@@ -35,6 +35,10 @@ export class ProvinceSimulator extends EventEmitter {
   readonly scheduleCalls: string[] = [];
   /** how long a 'slow' answer takes */
   slowMs = 500;
+  /** while set, every call (after those told by failNext) fails so: a partner down until `outage` is cleared */
+  outage: Behaviour | undefined;
+  /** the Retry-After header of 'state-503' and 'state-429' answers (seconds or an HTTP date) */
+  retryAfter = '1';
 
   constructor(options: ProvinceSimulatorOptions) {
     super();
@@ -120,7 +124,7 @@ export class ProvinceSimulator extends EventEmitter {
       return;
     }
     this.emit('request', operation);
-    const behaviour = this.#behaviours.shift() ?? 'ok';
+    const behaviour = this.#behaviours.shift() ?? this.outage ?? 'ok';
     let message: ReceivedMessage;
     try {
       const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<ReceivedMessage, 'operation' | 'signatureValid'>;
@@ -139,6 +143,7 @@ export class ProvinceSimulator extends EventEmitter {
       answer(400, { State: '400', Success: false, Msg: '报文格式错误' });
       return;
     }
+    if (behaviour !== 'ok' && behaviour !== 'slow') this.emit('failed', message, behaviour);
     switch (behaviour) {
       case 'hang':
         this.#hanging.add(res);
@@ -150,10 +155,10 @@ export class ProvinceSimulator extends EventEmitter {
         answer(500, { State: '500', Success: false, Msg: '系统繁忙' });
         return;
       case 'state-503':
-        answer(200, { State: '503', Success: false, Msg: '服务暂不可用' }, { 'Retry-After': '1' });
+        answer(200, { State: '503', Success: false, Msg: '服务暂不可用' }, { 'Retry-After': this.retryAfter });
         return;
       case 'state-429':
-        answer(200, { State: '429', Success: false, Msg: '请求过于频繁' }, { 'Retry-After': '1' });
+        answer(200, { State: '429', Success: false, Msg: '请求过于频繁' }, { 'Retry-After': this.retryAfter });
         return;
       case 'refuse':
         answer(200, { State: '400', Success: false, Msg: '报文格式错误' });

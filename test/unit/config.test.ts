@@ -61,7 +61,7 @@ describe('config: loadConfig', () => {
       expect(config.center).to.deep.equal({ areaCode: '430200', systemNo: 'ZZ430200', name: '株洲市公共资源交易中心' });
       expect(config.dataEncryptionKey).to.equal(KEY);
       expect(config.localApiKey).to.equal(null);
-      expect(config.intake).to.deep.equal({ bodyLimitBytes: 262144, retryAfterSeconds: 5, heldOriginalTimeoutHours: 24 });
+      expect(config.intake).to.deep.equal({ bodyLimitBytes: 262144, retryAfterSeconds: 5, heldOriginalTimeoutHours: 24, sourceRateLimitPerSecond: 200 });
       expect(config.ledger.bufferMinutes).to.equal(30);
       expect(config.ledger.closedDates).to.deep.equal([]);
       expect(config.ledger.rooms).to.deep.equal(DEFAULTS.ledger.rooms);
@@ -126,6 +126,13 @@ describe('config: loadConfig', () => {
       expect(loadConfig({ env: requiredEnv({ PROVINCE_RATE_LIMIT: '7' }) }).partners.province.rateLimitPerSecond).to.equal(7);
     });
 
+    it('when PROVINCE_RETRY_HOURS and CHANGSHA_RETRY_HOURS are absent, messages are retried for 24 h; set, for that long (fractions too), the attempt settings kept', () => {
+      const defaults = loadConfig({ env: requiredEnv() }).partners;
+      expect([defaults.province.delivery.retryHours, defaults.changsha.delivery.retryHours]).to.deep.equal([24, 24]);
+      const set = loadConfig({ env: requiredEnv({ PROVINCE_RETRY_HOURS: '72', CHANGSHA_RETRY_HOURS: '0.5', PROVINCE_DELIVERY_ATTEMPTS: '8' }) }).partners;
+      expect([set.province.delivery.retryHours, set.changsha.delivery.retryHours, set.province.delivery.attempts]).to.deep.equal([72, 0.5, 8]);
+    });
+
     it('when LEDGER_CLOSED_DATES is a comma list with spaces and a trailing comma, the closed dates are its trimmed items', () => {
       const config = loadConfig({ env: requiredEnv({ LEDGER_CLOSED_DATES: '2026-12-24, 2026-12-31 ,' }) });
       expect(config.ledger.closedDates).to.deep.equal(['2026-12-24', '2026-12-31']);
@@ -175,6 +182,11 @@ describe('config: loadConfig', () => {
     it('when PROVINCE_RATE_LIMIT is 0, loading throws a ConfigError naming PROVINCE_RATE_LIMIT', () => {
       const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_RATE_LIMIT: '0' }) }));
       expect(error.message).to.include('PROVINCE_RATE_LIMIT');
+    });
+
+    it('when PROVINCE_RETRY_HOURS is 0, loading throws a ConfigError naming PROVINCE_RETRY_HOURS', () => {
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ PROVINCE_RETRY_HOURS: '0' }) }));
+      expect(error.message).to.include('PROVINCE_RETRY_HOURS');
     });
 
     it('when CHANGSHA_PROXY_URL is not an http(s) proxy address, loading throws a ConfigError naming CHANGSHA_PROXY_URL and not its password', () => {

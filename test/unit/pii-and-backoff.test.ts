@@ -299,10 +299,29 @@ describe('retry delays: partnerBackoff', () => {
     expect(backoff(4, 'custom', error)).to.equal(16_000);
   });
 
-  it('when the retryAfterMs is beyond the maximum, the partner\'s Retry-After is still respected', () => {
-    const backoff = partnerBackoff(BASE, MAX, () => 1);
-    const error = new GatewayError('DELIVERY_RETRYABLE', 'province answered 503', { retryAfterMs: 900_000 });
-    expect(backoff(20, 'custom', error)).to.equal(900_000);
+  it('when a partner\'s Retry-After is beyond the maximum (a year), the delay is the maximum, so the message is not parked out of sight', () => {
+    const backoff = partnerBackoff(BASE, MAX, () => 0);
+    expect(backoff(20, 'custom', new GatewayError('DELIVERY_RETRYABLE', 'province answered 503', { retryAfterMs: 900_000 }))).to.equal(MAX);
+    expect(backoff(1, 'custom', new GatewayError('DELIVERY_RETRYABLE', 'province answered 503', { retryAfterMs: 365 * 24 * 3600 * 1000 }))).to.equal(MAX);
+  });
+
+  it('when the attempts setting is reached, the delay stops doubling: the setting caps the delay between attempts, not their number', () => {
+    const backoff = partnerBackoff(BASE, MAX, () => 1, { doublings: 3 });
+    expect([1, 2, 3, 4, 5, 50].map((n) => backoff(n))).to.deep.equal([2000, 4000, 8000, 8000, 8000, 8000]);
+    // attempts made directly count towards it too
+    expect(backoff(1, 'partner', undefined, { data: { attemptsBefore: 3 } })).to.equal(8000);
+  });
+
+  it('when the next retry would fall past the retry horizon, it is made at the horizon', () => {
+    const now = 1_000_000_000;
+    const backoff = partnerBackoff(BASE, MAX, () => 1, { horizonMs: 24 * 3600 * 1000, now: () => now });
+    const startedAt = now - 24 * 3600 * 1000 + 5000;
+    expect(backoff(12, 'partner', undefined, { data: { firstAttemptAt: startedAt }, timestamp: now })).to.equal(5000);
+    // well inside the horizon the backoff is untouched; a job from before the first attempt was kept counts from its add time
+    expect(backoff(12, 'partner', undefined, { data: { firstAttemptAt: now - 3600 * 1000 } })).to.equal(MAX);
+    expect(backoff(12, 'partner', undefined, { data: {}, timestamp: startedAt })).to.equal(5000);
+    // past it, at once (the job is then handed to operators)
+    expect(backoff(3, 'partner', undefined, { data: { firstAttemptAt: startedAt - 60_000 } })).to.equal(0);
   });
 
   it('when the error has no retryAfterMs (or a non-number), the backoff is used', () => {

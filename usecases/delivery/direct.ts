@@ -8,7 +8,7 @@ import { handToOperators } from '../hand-to-operators.ts';
 import { writeOrKeep, type PendingWrites } from '../pending-writes.ts';
 import type { Runtime } from '../runtime.ts';
 import { attemptDelivery, deliveryFailure, type AttemptOutcome, type DeliverJob } from './attempt.ts';
-import { partnerBackoff } from './backoff.ts';
+import { partnerBackoff, retryDeadline, retryHorizonMs } from './backoff.ts';
 import { enqueueDelivery } from './queue.ts';
 
 /**
@@ -62,7 +62,8 @@ export class DirectDeliveries {
       return enqueueDelivery(runtime, message, trackingNo, jobId, pending);
     }
 
-    const data: DeliverJob = { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo };
+    // the retry horizon of a message runs from this attempt, should it need the queue
+    const data: DeliverJob = { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo, firstAttemptAt: runtime.clock.now() };
     this.#inFlight.set(partner, (this.#inFlight.get(partner) ?? 0) + 1);
     const started = performance.now();
     let outcome: AttemptOutcome;
@@ -110,21 +111,18 @@ export class DirectDeliveries {
     if (!wasPaused) this.#runtime.logger.info('answers go through the outbound queue for a while', { partner, why, forMs: delivery.breakerHalfOpenAfterMs });
   }
 
-  /** The rest of the attempts, through the outbound queue, after the backoff a queued first attempt would have had. */
+  /** The rest of the attempts, through the outbound queue, after the backoff a queued first attempt would have had, until the retry horizon. */
   async #queueRetries(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[], pending?: PendingWrites): Promise<void> {
     const runtime = this.#runtime;
     const delivery = runtime.config.partners[data.partner].delivery;
-    const remaining = delivery.attempts - 1;
-    if (remaining < 1) {
-      await this.#deadLetter(data, jobId, error, traceCommands, pending);
-      return;
-    }
-    const delay = partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs)(1, undefined, error);
-    await runtime.outboundQueues[data.partner].add('deliver', { ...data, attemptsBefore: 1 }, { ...outboundJobOptions(delivery), attempts: remaining, jobId, delay });
-    await writeOrKeep(runtime, [...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'answer-queued', { partner: data.partner, operation: data.operation, messageId: data.messageId, retries: remaining })], pending);
+    const job = { data: { ...data, attemptsBefore: 1 } };
+    const delay = partnerBackoff(delivery.backoffBaseMs, delivery.backoffMaxMs, Math.random, { doublings: delivery.attempts, horizonMs: retryHorizonMs(delivery), now: () => runtime.clock.now() })(0, undefined, error, job);
+    await runtime.outboundQueues[data.partner].add('deliver', job.data, { ...outboundJobOptions(delivery), jobId, delay });
+    const retryUntil = new Date(retryDeadline(job, retryHorizonMs(delivery))).toISOString();
+    await writeOrKeep(runtime, [...traceCommands, runtime.traces.appendCommand(data.trackingNo, 'answer-queued', { partner: data.partner, operation: data.operation, messageId: data.messageId, retryUntil })], pending);
   }
 
-  /** Refused for good (or out of attempts): to the operators, as the outbound job would have been, so that a replay queues it. */
+  /** Refused for good: to the operators, as the outbound job would have been, so that a replay queues it. */
   async #deadLetter(data: DeliverJob, jobId: string, error: GatewayError, traceCommands: readonly RedisCommand[], pending?: PendingWrites): Promise<void> {
     const letter = { queue: this.#runtime.outboundQueues[data.partner].name, jobName: 'deliver', jobId, data, partner: data.partner, trackingNo: data.trackingNo, attempts: 1 };
     await handToOperators(this.#runtime, letter, error, { traceCommands, pending, log: { direct: true } });

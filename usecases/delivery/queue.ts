@@ -14,12 +14,13 @@ export function queuedSend(runtime: Runtime): SendToPartner {
 /**
  * Queues a message for a partner. The job id is the message id (or the id
  * given for a deliberate resend), so a job that runs twice queues it once.
+ * Its retry horizon runs from now.
  */
 export async function enqueueDelivery(runtime: Runtime, message: OutboundMessage, trackingNo: string, jobId = message.messageId, pending?: PendingWrites): Promise<void> {
   const partner: PartnerId = message.partner;
   await runtime.outboundQueues[partner].add(
     'deliver',
-    { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo },
+    { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo, firstAttemptAt: runtime.clock.now() },
     { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId },
   );
   await writeOrKeep(

@@ -75,6 +75,7 @@ const STATES = /** @type {Record<string, [string, string]>} */ ({
   received: ['已接收', 'received'],
   queued: ['已入队', 'queued'],
   processed: ['已处理', 'processed'],
+  'dead-lettered': ['已转人工', 'dead-lettered'],
   pending: ['待处理', 'pending'],
   replayed: ['已重放', 'replayed'],
   discarded: ['已丢弃', 'discarded'],
@@ -192,6 +193,12 @@ const AUDIT_ACTIONS = /** @type {Record<string, [string, string]>} */ ({
   'dead-letter.discard': ['丢弃死信', 'discard a dead letter'],
   'reconciliation.run': ['发起对账', 'run a reconciliation'],
   'exception.raise': ['上报异常', 'raise an exception'],
+  'seat-request.create': ['发起席位请求', 'request guest seats'],
+  'seat-request.release': ['释放席位请求', 'release a seat request'],
+  'account.add': ['新建或替换账户', 'add or replace an account'],
+  'account.role': ['变更账户角色', 'change an account\'s role'],
+  'account.disable': ['停用账户', 'disable an account'],
+  'account.reset': ['重置密码', 'reset a password'],
   'queues.post': ['队列面板操作', 'queue board action'],
   'queues.put': ['队列面板操作', 'queue board action'],
   'queues.patch': ['队列面板操作', 'queue board action'],
@@ -204,6 +211,9 @@ const AUDIT_ACTIONS = /** @type {Record<string, [string, string]>} */ ({
  * @param {string} action
  */
 export function auditActionName(action) {
+  const summary = /^security\.(.+)\.summary$/.exec(action);
+  // refusals that prove nothing about the caller are chained as one entry per partner, kind and minute
+  if (summary) return `${securityKindName(summary[1] ?? '')}${tr('（每分钟汇总）', ' (summary of a minute)')}`;
   if (action.startsWith('security.')) return securityKindName(action.slice('security.'.length));
   if (/^[A-Z]+ \//.test(action)) return tr('越权请求', 'beyond the role');
   return named(AUDIT_ACTIONS, action);
@@ -225,6 +235,7 @@ const JOBS = /** @type {Record<string, [string, string]>} */ ({
   'availability-poll': ['拉取长沙空闲席位', 'fetch Changsha availability'],
   'availability-publish': ['发布株洲空闲席位', 'publish Zhuzhou availability'],
   'hold-sweep': ['保留到期清理', 'sweep lapsed holds'],
+  'stranded-sweep': ['失联消息补排', 'queue again messages that lost their job'],
   reconciliation: ['与省平台对账', 'reconciliation'],
   retention: ['过期数据清理', 'retention purge'],
 });
@@ -249,8 +260,8 @@ export function deliveryKindName(kind) {
 // the gateway's error codes (kernel/errors.ts) as they head dead-letter reasons
 const ERROR_CODES = /** @type {Record<string, [string, string]>} */ ({
   DELIVERY_REFUSED: ['合作方拒收', 'refused by the partner'],
-  DELIVERY_RETRYABLE: ['投递失败（重试已用尽）', 'delivery failed (retries used up)'],
-  CIRCUIT_OPEN: ['断路中（重试已用尽）', 'circuit open (retries used up)'],
+  DELIVERY_RETRYABLE: ['投递失败（已过重试期限）', 'delivery failed (retry horizon passed)'],
+  CIRCUIT_OPEN: ['断路中（已过重试期限）', 'circuit open (retry horizon passed)'],
   STORE_UNAVAILABLE: ['Redis 不可用', 'Redis unavailable'],
   INTERNAL: ['网关内部错误', 'internal error'],
   CANONICAL_INVALID: ['规范化结果不符合模式', 'canonical event invalid'],
@@ -304,11 +315,26 @@ const DETAIL_KEYS = /** @type {Record<string, [string, string]>} */ ({
   count: ['数量', 'count'],
   violations: ['不合规项', 'violations'],
   type: ['类型', 'type'],
+  lockedUntil: ['锁定至', 'locked until'],
+  role: ['角色', 'role'],
+  previous: ['原角色', 'previous role'],
+  replaced: ['替换已有账户', 'replaced an existing one'],
+  partner: ['合作方', 'partner'],
+  seats: ['席位数', 'seats'],
+  state: ['状态', 'state'],
+  minute: ['分钟', 'minute'],
+  codes: ['错误代码', 'codes'],
+  sources: ['来源地址', 'addresses'],
+  otherSources: ['其他地址', 'other addresses'],
+  overflow: ['积压时未单独记录', 'not chained one by one (backlog full)'],
 });
 
 const DETAIL_VALUES = /** @type {Record<string, [string, string]>} */ ({
   'unknown-or-wrong': ['用户名或密码错误', 'unknown user or wrong password'],
   locked: ['账户已锁定', 'account locked'],
+  'locked-unchecked': ['账户已锁定（未校验密码）', 'account locked (password not checked)'],
+  disabled: ['账户已停用', 'account disabled'],
+  throttled: ['该地址登录过于频繁', 'too many logins from this address'],
 });
 
 /**
@@ -319,15 +345,17 @@ const DETAIL_VALUES = /** @type {Record<string, [string, string]>} */ ({
 export function auditDetail(detail) {
   return Object.entries(detail)
     .map(([key, value]) => {
-      const shown = typeof value === 'string' ? (key === 'needed' ? roleName(value) : DETAIL_VALUES[value] ? named(DETAIL_VALUES, value) : value) : JSON.stringify(value);
+      const shown = typeof value === 'string' ? (key === 'needed' || key === 'role' || key === 'previous' ? roleName(value) : DETAIL_VALUES[value] ? named(DETAIL_VALUES, value) : value) : JSON.stringify(value);
       return `${named(DETAIL_KEYS, key)}: ${shown}`;
     })
     .join(' · ');
 }
 
-/** Who an audit entry names: an operator, a partner (`partner:province`) or nobody logged in. @param {string} actor */
+/** Who an audit entry names: an operator, a partner (`partner:province`), an API key (`api-key:local`), the OS user of an account command (`os:root`) or nobody logged in. @param {string} actor */
 export function actorName(actor) {
   if (actor === 'anonymous') return tr('匿名', 'anonymous');
+  if (actor.startsWith('api-key:')) return tr(`接口密钥 ${actor.slice('api-key:'.length)}`, `API key ${actor.slice('api-key:'.length)}`);
+  if (actor.startsWith('os:')) return tr(`系统用户 ${actor.slice('os:'.length)}（命令行）`, `OS user ${actor.slice('os:'.length)} (command line)`);
   if (actor.startsWith('partner:')) return partnerName(actor.slice('partner:'.length));
   return actor;
 }

@@ -36,6 +36,7 @@
  * @property {string | null} lastOut
  * @property {WindowStats} last15m
  * @property {WindowStats} last1h
+ * @property {{ count: number, oldestSince: string | null, oldestSeconds: number | null, capped: boolean, retryHours: number } | null} waitingAnswers
  * @property {{ open: number, halfOpen: number, closed: number, processes: { processId: string, state: string, since: string }[] } | null} breaker
  * @property {'closed' | 'half-open' | 'open' | 'unknown'} circuit
  * @property {Health} health

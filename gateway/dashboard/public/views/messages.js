@@ -37,6 +37,8 @@ const STAGE_NAMES = /** @type {Record<string, [string, string]>} */ ({
   'query-before-decision': ['决定前查询', 'query before decision'],
   'calendar-provisional': ['日历待定', 'provisional calendar'],
   reconciled: ['对账补收', 'reconciled'],
+  'requeued-stranded': ['失联后重新入队', 'queued again after its job was lost'],
+  'claim-released': ['撤销对原申请的占用', 'no longer names its original'],
   'exception-raised': ['异常上报', 'exception raised'],
   declined: ['被谢绝', 'declined'],
   'offer-confirmed': ['确认报价', 'offer confirmed'],

@@ -42,6 +42,27 @@ function deliveries(window) {
   return tr(`送达 ${d.delivered} · 重试 ${d.retry} · 拒收 ${d.refused}${d['circuit-open'] ? ` · 断路 ${d['circuit-open']}` : ''}`, `${d.delivered} delivered · ${d.retry} retried · ${d.refused} refused${d['circuit-open'] ? ` · ${d['circuit-open']} circuit-open` : ''}`);
 }
 
+/**
+ * Answers queued for the partner and not delivered yet, with the age of the oldest.
+ * @param {import('../model.js').PartnerView} partner
+ */
+function waitingAnswers(partner) {
+  const waiting = partner.waitingAnswers;
+  if (!waiting) return h('td', { class: 'num', testid: 'partner-waiting' }, '—');
+  const count = `${waiting.count}${waiting.capped ? '+' : ''}`;
+  const oldest = waiting.oldestSeconds === null ? null : duration(waiting.oldestSeconds);
+  return h(
+    'td',
+    {
+      class: 'num',
+      testid: 'partner-waiting',
+      dataset: { count: String(waiting.count) },
+      title: tr(`重试期限 ${waiting.retryHours} 小时：仍未送达的应答届时转入死信`, `retry horizon ${waiting.retryHours} h: answers still undelivered then go to the dead letters`),
+    },
+    oldest === null ? count : tr(`${count}（最早 ${oldest}）`, `${count} (oldest ${oldest})`),
+  );
+}
+
 /** @param {import('../model.js').PartnerView} partner */
 function circuitBadge(partner) {
   const health = partner.circuit === 'open' ? 'red' : partner.circuit === 'half-open' ? 'amber' : partner.circuit === 'closed' ? 'green' : 'neutral';
@@ -66,6 +87,7 @@ function partnersSection(data) {
       h('td', { class: 'num' }, String(partner.last15m.answers.total)),
       h('td', { class: 'num', testid: 'partner-error-rate' }, percent(partner.last15m.errorRate)),
       h('td', null, deliveries(partner.last15m)),
+      waitingAnswers(partner),
       h('td', null, circuitBadge(partner)),
       h('td', null, reasonList(partner.reasons)),
     ),
@@ -75,7 +97,7 @@ function partnersSection(data) {
     { class: 'panel', testid: 'partners' },
     h('h2', null, tr('合作方', 'Partners')),
     table(
-      [tr('状态', 'Status'), tr('合作方', 'Partner'), tr('最后收到', 'Last in'), tr('最后送达', 'Last out'), tr('应答（15 分钟）', 'Answers (15 min)'), tr('错误率', 'Error rate'), tr('投递（15 分钟）', 'Deliveries (15 min)'), tr('断路器', 'Circuit'), tr('说明', 'Why')],
+      [tr('状态', 'Status'), tr('合作方', 'Partner'), tr('最后收到', 'Last in'), tr('最后送达', 'Last out'), tr('应答（15 分钟）', 'Answers (15 min)'), tr('错误率', 'Error rate'), tr('投递（15 分钟）', 'Deliveries (15 min)'), tr('待送达应答', 'Answers waiting'), tr('断路器', 'Circuit'), tr('说明', 'Why')],
       rows,
       { testid: 'partners-table' },
     ),
