@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../config/index.ts';
+import { loadConfig } from '../../config/index.ts';
 import { ENV_SETTINGS } from '../../config/env.ts';
 import { DEFAULT_GATEWAY_NODE_OPTIONS, readLaunchEnvironment } from '../../config/launch.ts';
+import { configErrorOf } from '../helpers/config-errors.ts';
 
 const README_PATH = join(import.meta.dirname, '..', '..', 'README.md');
 const DEFAULTS = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'config', 'default.json'), 'utf8')) as {
@@ -31,16 +32,6 @@ function requiredEnv(extra: Record<string, string | undefined> = {}): Record<str
     OPS_SESSION_SECRET: 'ops-session-secret-0123456789abcdef',
     ...extra,
   };
-}
-
-function configErrorOf(action: () => unknown): ConfigError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  expect.fail('expected a ConfigError');
 }
 
 /** Every object reachable from `value`, with its path. */

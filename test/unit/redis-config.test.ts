@@ -2,17 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadRedisConfig } from '../../config/index.ts';
-
-function configErrorOf(action: () => unknown): ConfigError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  expect.fail('expected a ConfigError');
-}
+import { loadRedisConfig } from '../../config/index.ts';
+import { configErrorOf } from '../helpers/config-errors.ts';
 
 describe('config: loadRedisConfig (the account and audit commands)', () => {
   it('when only REDIS_URL is set, the Redis settings load with their defaults, frozen: no partner URL or secret is needed', () => {
