@@ -76,6 +76,16 @@ export class Keys {
     return `${this.namespace}:host:seat-request:${requestId}`;
   }
 
+  /** a host evaluation (Zhuzhou as host: one JSON value, changed by compare-and-set) */
+  hostEvaluation(id: string): string {
+    return `${this.namespace}:host:evaluation:${id}`;
+  }
+
+  /** host evaluation ids by the start of their window (epoch ms), for the day's list */
+  get hostEvaluationsByStart(): string {
+    return `${this.namespace}:host:evaluations:by-start`;
+  }
+
   /** an operator account of the dashboard */
   opsAccount(username: string): string {
     return `${this.namespace}:ops:account:${username}`;
