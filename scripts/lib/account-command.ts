@@ -6,6 +6,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 import { redisConfig } from '../../config/index.ts';
 import { asGatewayError } from '../../kernel/errors.ts';
 import { createRedis, whenReady } from '../../kernel/redis/client.ts';
@@ -36,12 +37,31 @@ export async function readPassword(username: string): Promise<string> {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8').split('\n')[0] ?? '';
   }
-  const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
-  const first = await lines.question(`password for ${username} (at least ${MIN_PASSWORD_LENGTH} characters): `);
-  const again = await lines.question('again: ');
-  lines.close();
-  if (first !== again) throw new Error('the two passwords differ');
-  return first;
+  // the prompt is written, what is typed is not: a password on the screen is a password in the scrollback
+  let typing = false;
+  const screen = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (!typing) process.stdout.write(chunk);
+      done();
+    },
+  });
+  const lines = createInterface({ input: process.stdin, output: screen, terminal: true });
+  const ask = async (prompt: string) => {
+    typing = false;
+    const answer = lines.question(prompt);
+    typing = true;
+    const typed = await answer;
+    process.stdout.write('\n');
+    return typed;
+  };
+  try {
+    const first = await ask(`password for ${username} (at least ${MIN_PASSWORD_LENGTH} characters): `);
+    const again = await ask('again: ');
+    if (first !== again) throw new Error('the two passwords differ');
+    return first;
+  } finally {
+    lines.close();
+  }
 }
 
 export interface AccountChange {

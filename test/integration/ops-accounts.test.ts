@@ -128,6 +128,32 @@ describe('account commands: user:add, user:role, user:disable, user:reset', func
     expect(changes.every((entry) => entry.from.startsWith('cli:'))).to.equal(true);
   });
 
+  it('when user:add asks for the password at a terminal, what is typed is not shown, and the account logs in with it', async () => {
+    const password = 'typed-at-a-terminal-7';
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would
+    const child = spawn('script', ['-qec', `"${process.execPath}" scripts/user-add.ts --username tty-user --role viewer`, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: testRedisUrl(), REDIS_NAMESPACE: gateway.config.redis.namespace },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    let answered = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('utf8');
+      // typed only once each prompt shows: typeahead would be echoed by the terminal itself
+      const prompts = (screen.match(/password for tty-user|again: /g) ?? []).length;
+      while (answered < prompts) {
+        answered += 1;
+        child.stdin.write(`${password}\r`);
+      }
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(screen).to.include('password for tty-user').and.include('account tty-user').and.not.include(password);
+    expect(code).to.equal(0);
+    const session = new OpsClient(gateway.url);
+    expect((await session.login('tty-user', password)).status).to.equal(200);
+  });
+
   it('when user:reset is run on a locked account, the lock is cleared and the new password logs in at once', async () => {
     await createAccount(gateway, 'locked-cli', 'viewer');
     for (let n = 0; n < gateway.config.ops.lockoutAttempts; n++) await new OpsClient(gateway.url).login('locked-cli', `wrong-password-${n}`);
