@@ -1,12 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Availability, BookingDecision, BookingRequest, ExceptionReport, HostEvent, HostMessage } from '../schemas/types.generated.ts';
+import type { Availability, BookingDecision, BookingRequest, ExceptionReport, HostApplicationEvent, HostEvent, HostMessage } from '../schemas/types.generated.ts';
+import type { HostApplicationMessage, SeatCheckQuery, SeatCheckResult } from './host-applications.ts';
 import type { GatewayError } from '../kernel/errors.ts';
 import type { Violation } from '../schemas/registry.ts';
 
 export type PartnerId = 'province' | 'changsha';
 
 /** What a partner's message means, in the gateway's own terms. */
-export type CanonicalEvent = BookingRequest | HostEvent | Availability;
+export type CanonicalEvent = BookingRequest | HostEvent | Availability | HostApplicationEvent;
 
 /** What the edge hands an adapter: the request as it came off the wire. */
 export interface InboundHttp {
@@ -27,6 +28,10 @@ export interface InboundMessage {
   replaces?: string;
   /** a request that must already be known, else 404 */
   refersTo?: string;
+  /** a request the ledger must hold in force for this partner (a host's lifecycle report), else 422 NOT_IN_FORCE */
+  inForce?: string;
+  /** the JSON Pointer of the field naming `inForce`, where that 422 points; `/data/requestId` when absent */
+  inForcePath?: string;
   /** ids an operator may search by, e.g. dataUuid, series, section */
   searchIds: Record<string, string>;
 }
@@ -62,6 +67,9 @@ export type DeliveryResult =
   | { kind: 'delivered'; status: number; answer: unknown }
   | { kind: 'retry'; status?: number; answer?: unknown; retryAfterMs?: number; reason: string }
   | { kind: 'refused'; status?: number; answer?: unknown; reason: string };
+
+/** A seat check the partner answered, or why it was not answered. */
+export type SeatCheckOutcome = { kind: 'checked'; status: number; result: SeatCheckResult } | Exclude<DeliveryResult, { kind: 'delivered' }>;
 
 export interface HttpAnswer {
   status: number;
@@ -115,6 +123,23 @@ export interface PartnerAdapter {
   /** Partners with whom Zhuzhou also hosts: it asks them for seats. */
   readonly host?: {
     encode(message: HostMessage, messageId: string): OutboundMessage;
+  };
+  /** Partners through which Zhuzhou applies as host for several guest centers at once (the province). */
+  readonly hostApplications?: {
+    /**
+     * The wire message of a host message, for `deliver`. A message breaking the
+     * partner's rules is refused here (SEMANTIC_INVALID, every violation listed)
+     * rather than by the partner, for good, after it was queued.
+     */
+    encode(message: HostApplicationMessage, messageId: string): Checked<OutboundMessage>;
+    /**
+     * The partner's id of what a delivered message created (province: the
+     * SERIES_NUMBER it assigned to a host-apply, host-change or host-cancel);
+     * undefined when the answer names none of the right kind.
+     */
+    applicationIdOf(operation: string, answer: unknown): string | undefined;
+    /** Asks for a guest center's free seats (advisory: nothing is held); refused unsent when it breaks the rules; never throws otherwise. */
+    seatCheck(query: SeatCheckQuery, messageId: string, options?: DeliveryOptions): Promise<Checked<SeatCheckOutcome>>;
   };
   /** Partners that keep the authoritative schedule of what they booked with Zhuzhou. */
   readonly reconciliation?: {

@@ -110,7 +110,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<GatewayCon
   const result = validateConfig(candidate);
   if (!result.ok) throw new ConfigError(`invalid configuration:\n${describeViolations(result.violations, '')}`);
   checkRedisTimeouts(result.value.redis);
+  checkHostRoutes(result.value);
   return deepFreeze(result.value);
+}
+
+/** ` at line L, column C` of a JSON parse error, from the position the parser names; empty when it names none. */
+function whereInText(text: string, parserMessage: string): string {
+  const position = /position (\d+)/.exec(parserMessage)?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position)).split('\n');
+  return ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 /** Defaults, the GATEWAY_CONFIG file, then those environment variables `applies` picks. */
@@ -119,10 +128,17 @@ function mergedSources(env: Env, applies: (setting: EnvSetting) => boolean): { [
   const file = env['GATEWAY_CONFIG'];
   if (file) {
     let fromFile: unknown;
+    let text: string;
     try {
-      fromFile = JSON.parse(readFileSync(file, 'utf8'));
+      text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(`GATEWAY_CONFIG ${file}: ${(error as Error).message}`);
+      throw new ConfigError(`GATEWAY_CONFIG ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    try {
+      fromFile = JSON.parse(text);
+    } catch (error) {
+      // the parser's message may quote the text around the fault, where a secret can stand
+      throw new ConfigError(`GATEWAY_CONFIG ${file}: not valid JSON${whereInText(text, (error as Error).message)}`);
     }
     if (!isPlainObject(fromFile)) throw new ConfigError(`GATEWAY_CONFIG ${file}: must hold a JSON object`);
     merged = mergeDeep(merged, fromFile);
@@ -146,6 +162,15 @@ function describeViolations(violations: readonly Violation[], prefix: string): s
       return `  ${path}${setting ? ` (${setting.name})` : ''}: ${violation.message}`;
     })
     .join('\n');
+}
+
+/** A route may name only a partner this gateway is configured for: a typo stops the start, not a host evaluation. */
+function checkHostRoutes(config: GatewayConfig): void {
+  const partners = Object.keys(config.partners);
+  const unknown = Object.entries(config.hosting.routes).filter(([, partner]) => !partners.includes(partner));
+  if (unknown.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${unknown.map(([center, partner]) => `  /hosting/routes/${center} (HOST_ROUTES): ${partner} is not a partner (${partners.join(', ')})`).join('\n')}`);
+  }
 }
 
 function checkRedisTimeouts(redis: RedisConfig): void {

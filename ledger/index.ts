@@ -5,6 +5,7 @@ import type { Keys } from '../kernel/redis/keys.ts';
 import type { RoomConfig } from '../config/index.ts';
 
 const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');
+const lifecycleScript = readFileSync(join(import.meta.dirname, 'lifecycle.lua'), 'utf8');
 
 /** An evaluation lies within one calendar day, so no booking spans more than a day. */
 const MAX_SPAN_SECONDS = 24 * 3600;
@@ -63,8 +64,46 @@ export type LedgerResult =
   | { held: true }
   | { held: false; decision: LedgerDecision; alreadyDecided: boolean; resume: string[] };
 
+export type LifecycleStatus = 'started' | 'paused' | 'resumed' | 'ended' | 'archived';
+
+/** One report of the host's evaluation on a request Zhuzhou holds. */
+export interface LifecycleEntry {
+  status: LifecycleStatus;
+  /** epoch ms, when it took effect at the host */
+  at: number;
+  reason?: string;
+  /** the message that reported it */
+  trackingNo: string;
+}
+
+export interface LifecycleReportInput {
+  partner: string;
+  id: string;
+  status: LifecycleStatus;
+  /** epoch ms */
+  at: number;
+  reason?: string;
+  trackingNo: string;
+}
+
+export interface LifecycleResult {
+  /** `repeat`: this message's report was recorded before; `not-in-force`: nothing recorded */
+  outcome: 'recorded' | 'repeat' | 'not-in-force';
+  /** the status with the latest `at`, absent before any report */
+  status?: LifecycleStatus;
+  /** in the host's `at` order */
+  history: LifecycleEntry[];
+  /** epoch ms: the end of the booking's occupancy now, and as booked when an end shortened it */
+  end?: number;
+  bookedEnd?: number;
+}
+
 /** A request as the room board shows it. */
 export interface RequestState {
+  /** the host's evaluation, once it reported one */
+  lifecycle?: { status: LifecycleStatus; at: number };
+  /** epoch ms: the end as booked, when the host's end freed the room earlier */
+  bookedEnd?: number;
   state: string;
   /** epoch ms; holds only */
   holdUntil?: number;
@@ -125,6 +164,40 @@ export class RoomLedger {
     if (!('ledgerDecide' in redis)) {
       redis.defineCommand('ledgerDecide', { numberOfKeys: 1, lua: decideScript });
     }
+    if (!('ledgerLifecycle' in redis)) {
+      redis.defineCommand('ledgerLifecycle', { numberOfKeys: 1, lua: lifecycleScript });
+    }
+  }
+
+  /**
+   * Records the host's report on a request in force, in `at` order; `ended`
+   * frees its room or seats from `at` (plus the buffer, as every booking), never
+   * later than booked. One script on the ledger's slot, like every decision.
+   */
+  async recordLifecycle(report: LifecycleReportInput): Promise<LifecycleResult> {
+    const payload = {
+      partner: report.partner,
+      id: report.id,
+      status: report.status,
+      at: Math.floor(report.at / 1000),
+      ...(report.reason === undefined ? {} : { reason: report.reason }),
+      trackingNo: report.trackingNo,
+    };
+    const scripted = this.#redis as unknown as { ledgerLifecycle(key: string, arg: string): Promise<string> };
+    const raw = JSON.parse(await scripted.ledgerLifecycle(this.#keys.ledger.base, JSON.stringify(payload))) as RawLifecycle;
+    return {
+      outcome: raw.outcome,
+      ...(raw.status ? { status: raw.status } : {}),
+      history: asArray(raw.history).map(toLifecycleEntry),
+      ...(raw.finish ? { end: Number(raw.finish) * 1000 } : {}),
+      ...(raw.bookedFinish ? { bookedEnd: Number(raw.bookedFinish) * 1000 } : {}),
+    };
+  }
+
+  /** The host's reports on a request, in `at` order. */
+  async lifecycle(partner: string, requestId: string): Promise<LifecycleEntry[]> {
+    const raw = await this.#redis.hget(this.#keys.ledger.request(partner, requestId), 'lifecycle');
+    return raw ? asArray(JSON.parse(raw) as RawLifecycleEntry[] | Record<string, never>).map(toLifecycleEntry) : [];
   }
 
   room(id: string): RoomConfig | undefined {
@@ -178,13 +251,14 @@ export class RoomLedger {
 
   /** Where a request stands: its state, and the window and seats it was decided on. */
   async describe(partner: string, requestId: string): Promise<{ state: string; start?: number; end?: number; seats?: number; roomId: string } | undefined> {
-    const [state, start, finish, seats, room] = await this.#redis.hmget(this.#keys.ledger.request(partner, requestId), 'state', 'start', 'finish', 'seats', 'room');
+    // the window as decided: the host's early end shortens the occupancy, not what was booked
+    const [state, start, finish, seats, room, bookedFinish] = await this.#redis.hmget(this.#keys.ledger.request(partner, requestId), 'state', 'start', 'finish', 'seats', 'room', 'bookedFinish');
     if (state === null || state === undefined) return undefined;
     return {
       state,
       roomId: room ?? '',
       ...(start ? { start: Number(start) * 1000 } : {}),
-      ...(finish ? { end: Number(finish) * 1000 } : {}),
+      ...(bookedFinish || finish ? { end: Number(bookedFinish || finish) * 1000 } : {}),
       ...(seats ? { seats: Number(seats) } : {}),
     };
   }
@@ -197,6 +271,8 @@ export class RoomLedger {
         const colon = owner.indexOf(':');
         const fields = await this.#redis.hgetall(this.#keys.ledger.request(owner.slice(0, colon), owner.slice(colon + 1)));
         states.set(owner, {
+          ...(fields['lifecycleStatus'] ? { lifecycle: { status: fields['lifecycleStatus'] as LifecycleStatus, at: Number(fields['lifecycleAt']) * 1000 } } : {}),
+          ...(fields['bookedFinish'] ? { bookedEnd: Number(fields['bookedFinish']) * 1000 } : {}),
           state: fields['state'] ?? 'unknown',
           ...(fields['holdUntil'] ? { holdUntil: Number(fields['holdUntil']) * 1000 } : {}),
           seats: fields['seats'] ? Number(fields['seats']) : null,
@@ -264,6 +340,26 @@ export class RoomLedger {
     });
     return result;
   }
+}
+
+interface RawLifecycleEntry {
+  status: LifecycleStatus;
+  at: number;
+  reason: string;
+  trackingNo: string;
+}
+
+interface RawLifecycle {
+  outcome: LifecycleResult['outcome'];
+  status: LifecycleStatus | '';
+  at: string;
+  history: RawLifecycleEntry[] | Record<string, never>;
+  finish: string;
+  bookedFinish: string;
+}
+
+function toLifecycleEntry(raw: RawLifecycleEntry): LifecycleEntry {
+  return { status: raw.status, at: raw.at * 1000, ...(raw.reason ? { reason: raw.reason } : {}), trackingNo: raw.trackingNo };
 }
 
 function toDecision(requestId: string, raw: RawDecision): LedgerDecision {

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/index.ts';
 import { createAdapters } from '../adapters/registry.ts';
+import { HostRoutes } from '../usecases/host-routing.ts';
 import type { PartnerId } from '../adapters/types.ts';
 import { WorkCalendar } from '../ledger/calendar.ts';
 import { RoomLedger } from '../ledger/index.ts';
@@ -36,6 +37,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
   const redis = createRedis(config.redis, 'command');
   const queueConnection = createRedis(config.redis, 'queue');
   const adapters = createAdapters({ config, clock });
+  const hostRoutes = new HostRoutes(config.hosting.routes, adapters);
   const queueOptions = { connection: queueConnection, prefix: keys.queuePrefix };
   const inboundQueue = new Queue(INBOUND_QUEUE, queueOptions);
   const periodicQueue = new Queue(PERIODIC_QUEUE, queueOptions);
@@ -62,6 +64,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     keys,
     redis,
     adapters,
+    hostRoutes,
     ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
     calendar: new WorkCalendar(config.ledger.closedDates),
     seatRequests: new SeatRequestStore(redis, keys),

@@ -107,6 +107,11 @@ export class MessageStore {
     return (await this.#redis.exists(this.#keys.intake(partner).requestId(requestId))) > 0;
   }
 
+  /** Whether a message id of the partner's has been recorded (a repeat gets its first answer). */
+  async messageKnown(partner: string, messageKey: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#keys.intake(partner).messageId(messageKey))) > 0;
+  }
+
   /**
    * Records a new message, or recognises a repeat or a conflict, in one step.
    * `withNew` are the writes (RPUSH or SADD) that belong with a new record: the

@@ -5,10 +5,11 @@ import type { LedgerDecision, LedgerRequest } from '../ledger/index.ts';
 import { INBOUND_JOB_OPTIONS, type InboundJobs } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
 import { validatorFor, type ValidationResult } from '../schemas/registry.ts';
-import type { Availability, BookingDecision, BookingRequest, HostEvent } from '../schemas/types.generated.ts';
+import type { Availability, BookingDecision, BookingRequest, HostApplicationEvent, HostEvent } from '../schemas/types.generated.ts';
 import { scheduleAvailabilityPublish } from './availability.ts';
 import { queuedSend, type SendToPartner } from './delivery/queue.ts';
 import { handleHostEvent, handleHostRelease, isHostedRequest } from './host.ts';
+import { recordLifecycle } from './lifecycle.ts';
 import type { PendingWrites } from './pending-writes.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -16,12 +17,14 @@ const validators: Record<string, (input: unknown) => ValidationResult<unknown>> 
   booking: validatorFor<BookingRequest>('canonical/booking-request.json'),
   host: validatorFor<HostEvent>('canonical/host-event.json'),
   availability: validatorFor<Availability>('canonical/availability.json'),
+  hostApplication: validatorFor<HostApplicationEvent>('canonical/host-application-event.json'),
 };
 const validateBookingDecision = validatorFor<BookingDecision>('canonical/booking-decision.json');
 
 function schemaOf(event: CanonicalEvent): string {
   if (event.kind === 'offered' || event.kind === 'declined') return 'host';
   if (event.kind === 'availability') return 'availability';
+  if (event.kind === 'guest-result' || event.kind === 'application-outcome') return 'hostApplication';
   return 'booking';
 }
 
@@ -67,8 +70,16 @@ async function handleEvent(runtime: Runtime, send: SendToPartner, partner: Partn
     case 'declined':
       await handleHostEvent(runtime, partner, event);
       break;
+    case 'guest-result':
+    case 'application-outcome':
+      // no host evaluation is kept yet to apply it to: recorded and traced, for the host flow and operators to read
+      pending.push(runtime.traces.appendCommand(event.trackingNo, 'no-host-evaluation', { kind: event.kind, applicationId: event.applicationId, note: 'no host evaluation known' }));
+      break;
     case 'query':
       await resendDecision(runtime, send, partner, event, pending);
+      break;
+    case 'status':
+      await recordLifecycle(runtime, partner, event, pending);
       break;
     case 'release':
       // a release of one of Zhuzhou's own seat requests is host business, not the ledger's

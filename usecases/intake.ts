@@ -27,6 +27,10 @@ export async function acceptMessage(runtime: Runtime, adapter: PartnerAdapter, h
     if (message.refersTo !== undefined && !(await runtime.messages.requestKnown(adapter.id, message.refersTo))) {
       throw new GatewayError('NOT_FOUND', `no request ${message.refersTo}`);
     }
+    // a repeat keeps its first answer even if the request has since left force
+    if (message.inForce !== undefined && !(await inForce(runtime, adapter, message.inForce)) && !(await runtime.messages.messageKnown(adapter.id, message.messageKey))) {
+      throw new GatewayError('SEMANTIC_INVALID', undefined, { violations: [{ path: message.inForcePath ?? '/data/requestId', message: 'NOT_IN_FORCE' }] });
+    }
     // the replicas' acknowledgement below holds only if these connections keep their session until then
     const written = runtime.replicas.mark(runtime.redis, runtime.queueConnection);
     const trackingNo = nextTrackingNo(runtime.clock.now());
@@ -70,6 +74,10 @@ export async function acceptMessage(runtime: Runtime, adapter: PartnerAdapter, h
     if (error instanceof GatewayError) throw error;
     throw storeUnavailable(runtime, error);
   }
+}
+
+async function inForce(runtime: Runtime, adapter: PartnerAdapter, requestId: string): Promise<boolean> {
+  return (await runtime.ledger.describe(adapter.id, requestId))?.state === 'in-force';
 }
 
 async function enqueue(runtime: Runtime, adapter: PartnerAdapter, trackingNo: string): Promise<void> {

@@ -19,6 +19,7 @@ import type { SeatRequestStore } from '../stores/seat-requests.ts';
 import type { TraceStore } from '../stores/traces.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import type { PendingCounters } from '../telemetry/pending-counters.ts';
+import type { HostRoutes } from './host-routing.ts';
 
 /** Everything a gateway process shares: built once at start, closed once at stop. */
 export interface Runtime {
@@ -29,6 +30,8 @@ export interface Runtime {
   /** fast-failing connection for requests that answer a partner */
   redis: Redis;
   adapters: AdapterRegistry;
+  /** which partner reaches each guest center when Zhuzhou hosts */
+  hostRoutes: HostRoutes;
   ledger: RoomLedger;
   calendar: WorkCalendar;
   seatRequests: SeatRequestStore;

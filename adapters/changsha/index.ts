@@ -11,6 +11,7 @@ import type {
   ChangshaEvent,
   GatewayConfig,
   HostMessage,
+  SessionStatus,
   SlotConfirmed,
   SlotDeclined,
   SlotOffered,
@@ -132,7 +133,9 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
       } else {
         searchIds['requestId'] = (message.data as { requestId: string }).requestId;
       }
-      return { ok: true, value: { operation: inbound.operation, messageKey: message.eventId, searchIds } };
+      // changsha.md: a session.status reports on a request Zhuzhou holds confirmed for Changsha
+      const inForce = message.eventType === 'session.status' ? { inForce: (message.data as unknown as SessionStatus).requestId, inForcePath: '/data/requestId' } : {};
+      return { ok: true, value: { operation: inbound.operation, messageKey: message.eventId, searchIds, ...inForce } };
     },
 
     accepted(trackingNo: string): HttpAnswer {
@@ -200,6 +203,10 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
           const data = message.data as unknown as SlotDeclined;
           return { ...common, kind: 'declined', requestId: data.requestId, reason: data.reason };
         }
+        case 'session.status': {
+          const data = message.data as unknown as SessionStatus;
+          return { ...common, kind: 'status', requestId: data.requestId, lifecycle: { status: data.status, at: iso(data.at), ...(data.reason === undefined ? {} : { reason: data.reason }) } };
+        }
         case 'availability.published': {
           return toAvailability(message.data as unknown as AvailabilityPublished, common);
         }
@@ -249,6 +256,16 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
             return event('slot.confirmed', { requestId: message.requestId, offerId: message.offerId ?? '' }, messageId);
           case 'release':
             return event('slot.released', { requestId: message.requestId, reason: message.reason ?? 'OTHER' }, messageId);
+          case 'status': {
+            const lifecycle = message.lifecycle;
+            if (!lifecycle) throw new GatewayError('CANONICAL_INVALID', 'a lifecycle report without its status');
+            return event('session.status', {
+              requestId: message.requestId,
+              status: lifecycle.status,
+              at: formatIsoBeijing(Date.parse(lifecycle.at)),
+              ...(lifecycle.reason === undefined ? {} : { reason: lifecycle.reason }),
+            }, messageId);
+          }
         }
       },
     },

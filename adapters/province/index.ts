@@ -5,7 +5,6 @@ import { GatewayError } from '../../kernel/errors.ts';
 import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type {
   BookingDecision,
-  BookingRequest,
   GatewayConfig,
   ProvinceApply,
   ProvinceApplyData,
@@ -19,24 +18,28 @@ import type {
   ProvinceScheduleResponse,
 } from '../../schemas/types.generated.ts';
 import type { HmacMethod } from '../../kernel/crypto/digest.ts';
-import type { DeliveryOptions, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Checked, PartnerAdapter } from '../types.ts';
+import type { CanonicalEvent, DeliveryOptions, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Checked, PartnerAdapter } from '../types.ts';
 import { createHttpClient, postJson } from './client.ts';
 import type { ScheduledRequest } from '../types.ts';
 import { bookingRuleViolations } from './rules.ts';
 import { buildEnvelope, dataDigest, verifyToken, type ProvinceInterface } from './signature.ts';
+import { checkHostAnswer, decodeHostPush, HOST_INBOUND_OPERATIONS, hostApplicationsPort, hostInboundValidators, inspectHostPush, type HostInboundOperation } from './host.ts';
 
-const INBOUND_OPERATIONS = ['apply', 'change', 'cancel', 'query'] as const;
+const GUEST_OPERATIONS = ['apply', 'change', 'cancel', 'query'] as const;
+type GuestOperation = (typeof GUEST_OPERATIONS)[number];
+const INBOUND_OPERATIONS = [...GUEST_OPERATIONS, ...HOST_INBOUND_OPERATIONS] as const;
 type InboundOperation = (typeof INBOUND_OPERATIONS)[number];
 
 type InboundEnvelope = ProvinceApply | ProvinceChange | ProvinceCancel | ProvinceQuery;
 
 const validateSchedule = validatorFor<ProvinceScheduleResponse>('partners/province/schedule-response.json');
 
-const validators: Record<InboundOperation, (input: unknown) => ValidationResult<InboundEnvelope>> = {
+const validators: Record<InboundOperation, (input: unknown) => ValidationResult<unknown>> = {
   apply: validatorFor<ProvinceApply>('partners/province/apply.json'),
   change: validatorFor<ProvinceChange>('partners/province/change.json'),
   cancel: validatorFor<ProvinceCancel>('partners/province/cancel.json'),
   query: validatorFor<ProvinceQuery>('partners/province/query.json'),
+  ...hostInboundValidators,
 };
 
 /** `Msg` of each answer, as province.md's table gives it. */
@@ -55,6 +58,10 @@ const MESSAGES: Record<number, string> = {
 
 function isInboundOperation(operation: string): operation is InboundOperation {
   return (INBOUND_OPERATIONS as readonly string[]).includes(operation);
+}
+
+function isHostOperation(operation: string): operation is HostInboundOperation {
+  return (HOST_INBOUND_OPERATIONS as readonly string[]).includes(operation);
 }
 
 function envelopeOf(body: unknown): InboundEnvelope {
@@ -124,8 +131,9 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
     },
 
     inspect(http: InboundHttp, body: unknown): Checked<InboundMessage> {
+      if (isHostOperation(http.operation)) return inspectHostPush(http.operation, body);
       const message = envelopeOf(body);
-      const operation = http.operation as InboundOperation;
+      const operation = http.operation as GuestOperation;
       const base = { operation, messageKey: message.validation.DATAUUID };
       const searchIds: Record<string, string> = { dataUuid: message.validation.DATAUUID, series: message.data.SERIES_NUMBER };
       switch (operation) {
@@ -169,10 +177,11 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
       return { status, headers, body: { State: String(status), Success: false, Msg: MESSAGES[status] ?? MESSAGES[500], Data: data } };
     },
 
-    decode(operation, body, meta): BookingRequest {
+    decode(operation, body, meta): CanonicalEvent {
+      if (isHostOperation(operation)) return decodeHostPush(operation, body, meta);
       const message = envelopeOf(body);
       const common = { partner: 'province', trackingNo: meta.trackingNo, receivedAt: formatIsoBeijing(meta.receivedAt) };
-      switch (operation as InboundOperation) {
+      switch (operation as GuestOperation) {
         case 'apply':
         case 'change': {
           const data = message.data as ProvinceApplyData & { ORIGINAL_SERIES_NUMBER?: string };
@@ -250,9 +259,16 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
       },
     },
 
+    hostApplications: hostApplicationsPort({
+      center: { areaCode: config.center.areaCode, name: config.center.name },
+      now: () => clock.now(),
+      http,
+      sign: (interfaceCode, dataUuid, data) => envelope(interfaceCode, dataUuid, data),
+    }),
+
     async deliver(message: OutboundMessage, options?: DeliveryOptions) {
       const signed = envelope(message.operation as ProvinceInterface, message.messageId, message.body);
-      return postJson(http, `/${message.operation}`, signed, () => clock.now(), options?.timeoutMs);
+      return checkHostAnswer(message.operation, await postJson(http, `/${message.operation}`, signed, () => clock.now(), options?.timeoutMs));
     },
   };
 }

@@ -2,7 +2,21 @@ import { canonicalJson } from '../../kernel/crypto/jcs.ts';
 import { hexEquals, hmacHex, sm3Hex, type HmacMethod } from '../../kernel/crypto/digest.ts';
 
 /** The province's interface codes, the fourth line of the signing string. */
-export type ProvinceInterface = 'apply' | 'change' | 'cancel' | 'query' | 'notify' | 'exception' | 'schedule';
+export type ProvinceInterface =
+  | 'apply'
+  | 'change'
+  | 'cancel'
+  | 'query'
+  | 'notify'
+  | 'exception'
+  | 'schedule'
+  | 'seat-check'
+  | 'host-apply'
+  | 'host-change'
+  | 'host-cancel'
+  | 'eval-status'
+  | 'host-result'
+  | 'host-outcome';
 
 export interface SigningInput {
   systemNo: string;

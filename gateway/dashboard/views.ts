@@ -592,6 +592,9 @@ async function roomBoard(runtime: Runtime, from: string, days: number) {
         roomId: request?.roomId ?? null,
         trackingNo: request?.trackingNo ?? null,
         ids: ids.get(booking.owner) ?? {},
+        // the host's evaluation (Zhuzhou as guest), and the end as booked when its end freed the room earlier
+        lifecycle: request?.lifecycle ? { status: request.lifecycle.status, at: new Date(request.lifecycle.at).toISOString() } : null,
+        bookedEnd: iso(request?.bookedEnd),
       };
     }),
     capped,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createChangshaAdapter } from '../../adapters/changsha/index.ts';
 import { signatureHeaders } from '../../adapters/changsha/signature.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -9,6 +10,9 @@ import { describeAdapterContract } from './contract.ts';
 const config = loadConfig({ env: testEnv('contract', 'http://127.0.0.1:9', 'redis://127.0.0.1:9') });
 const NOW = Date.parse('2026-12-01T09:00:00+08:00');
 const client = new ChangshaClient({ gatewayUrl: 'http://127.0.0.1:9', keyId: CHANGSHA.inboundKeyId, secret: CHANGSHA.inboundSecret, now: () => NOW });
+
+// examples/changsha-session-status.json: the host's pause, in the direction Zhuzhou hosts
+const sessionStatusExample = JSON.parse(readFileSync(new URL('../fixtures/partners/changsha-session-status.json', import.meta.url), 'utf8')) as { eventId: string; data: Record<string, string> };
 
 function sign(operation: string, body: unknown, options: { at?: number; wrongKey?: boolean } = {}) {
   const raw = JSON.stringify(body);
@@ -43,6 +47,45 @@ describeAdapterContract({
     // examples/changsha-slot-offered.json, occurredAt aside
     body: { eventId: 'zz_evt_20261125_0091', eventType: 'slot.offered', data: { requestId: 'CSR-2026-1125-007', offerId: 'ZZO-20261125-0091', roomId: 'ZZ-PBS-03', seatNumbers: ['ZZ-PBS-03-01', 'ZZ-PBS-03-02', 'ZZ-PBS-03-03', 'ZZ-PBS-03-04'], holdExpiresAt: '2026-11-25T09:50:02+08:00' } },
   },
+  moreMessages: [
+    {
+      name: 'a session.status paused with its reason (Changsha hosting)',
+      operation: 'events',
+      body: client.event('session.status', { requestId: 'CSR-2026-1125-007', status: 'paused', at: '2026-12-05T15:10:00+08:00', reason: '专家申请回避，暂停评标' }),
+      canonical: { kind: 'status', partner: 'changsha', requestId: 'CSR-2026-1125-007', lifecycle: { status: 'paused', at: '2026-12-05T15:10:00+08:00', reason: '专家申请回避，暂停评标' } },
+    },
+    {
+      name: 'a session.status ended given in UTC, to Beijing time',
+      operation: 'events',
+      body: client.event('session.status', { requestId: 'CSR-2026-1125-007', status: 'ended', at: '2026-12-05T08:30:00Z' }),
+      canonical: { kind: 'status', requestId: 'CSR-2026-1125-007', lifecycle: { status: 'ended', at: '2026-12-05T16:30:00+08:00' } },
+    },
+  ],
+  moreInvalid: [
+    { name: 'a session.status paused comes without a reason', operation: 'events', body: client.event('session.status', { requestId: 'CSR-2026-1125-007', status: 'paused', at: '2026-12-05T15:10:00+08:00' }), paths: ['/data/reason'] },
+    {
+      name: 'a session.status has an unknown status, an empty reason and an extra field',
+      operation: 'events',
+      body: client.event('session.status', { requestId: 'CSR-2026-1125-007', status: 'archived', at: '2026-12-05T15:10:00+08:00', reason: '', room: 'A' }),
+      paths: ['/data/status', '/data/reason', '/data'],
+    },
+  ],
+  hostMessages: [
+    {
+      name: 'a pause of Zhuzhou\'s evaluation (session.status, the contract example)',
+      message: { kind: 'status', requestId: sessionStatusExample.data['requestId'] ?? '', lifecycle: { status: 'paused', at: '2026-12-09T02:40:00.000Z', reason: sessionStatusExample.data['reason'] ?? '' } },
+      messageId: sessionStatusExample.eventId,
+      operation: 'session.status',
+      body: { eventId: sessionStatusExample.eventId, eventType: 'session.status', data: sessionStatusExample.data },
+    },
+    {
+      name: 'the end of Zhuzhou\'s evaluation (session.status without a reason)',
+      message: { kind: 'status', requestId: 'ZZR-20261130-0012', lifecycle: { status: 'ended', at: '2026-12-09T15:05:00+08:00' } },
+      messageId: 'zz_evt_20261209_0110',
+      operation: 'session.status',
+      body: { eventId: 'zz_evt_20261209_0110', eventType: 'session.status', data: { requestId: 'ZZR-20261130-0012', status: 'ended', at: '2026-12-09T15:05:00+08:00' } },
+    },
+  ],
   acceptedStatus: 202,
   trackingNoOf: (answer) => (answer as { trackingId: string }).trackingId,
 });

@@ -4,7 +4,7 @@ import type { InboundHttp, PartnerAdapter, PartnerId } from '../../adapters/type
 import { fixedClock } from '../../kernel/clock.ts';
 import { asGatewayError, GatewayError } from '../../kernel/errors.ts';
 import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
-import type { BookingDecision } from '../../schemas/types.generated.ts';
+import type { BookingDecision, HostMessage } from '../../schemas/types.generated.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 /** What one partner gives the shared suite: messages, how it signs them, and what they mean. */
@@ -26,6 +26,12 @@ export interface AdapterFixture {
   canonical: Record<string, unknown>;
   /** a ledger decision and the exact wire body the adapter must send for it (its time field excepted) */
   decision: { decision: BookingDecision; messageId: string; operation: string; body: Record<string, unknown> };
+  /** the partner's other messages, each with (a subset of) the canonical event it decodes to */
+  moreMessages?: { name: string; operation: string; body: unknown; canonical: Record<string, unknown> }[];
+  /** more bodies breaking the schema, each with the JSON Pointers its violations must be reported at */
+  moreInvalid?: { name: string; operation: string; body: unknown; paths: string[] }[];
+  /** what Zhuzhou as host tells the partner, each with the exact wire body (its time field excepted) */
+  hostMessages?: { name: string; message: HostMessage; messageId: string; operation: string; body: Record<string, unknown> }[];
   /** answers the gateway gives a partner for acceptance, as partner format */
   acceptedStatus: number;
   trackingNoOf(answer: unknown): string;
@@ -35,7 +41,14 @@ const canonicalSchemas: Record<string, (input: unknown) => ValidationResult<unkn
   booking: validatorFor('canonical/booking-request.json'),
   host: validatorFor('canonical/host-event.json'),
   availability: validatorFor('canonical/availability.json'),
+  hostApplication: validatorFor('canonical/host-application-event.json'),
 };
+
+function canonicalSchemaOf(kind: string): string {
+  if (kind === 'offered' || kind === 'declined') return 'host';
+  if (kind === 'guest-result' || kind === 'application-outcome') return 'hostApplication';
+  return kind === 'availability' ? 'availability' : 'booking';
+}
 
 /** Every partner adapter passes this suite; a third partner will too. */
 export function describeAdapterContract(fixture: AdapterFixture): void {
@@ -91,6 +104,14 @@ export function describeAdapterContract(fixture: AdapterFixture): void {
         if (!result.ok) expect(result.violations.map((violation) => violation.path)).to.include.members(paths);
       });
 
+      for (const invalid of fixture.moreInvalid ?? []) {
+        it(`when ${invalid.name}, lists the violation at ${invalid.paths.join(', ')}`, () => {
+          const result = adapter.validate(invalid.operation, invalid.body);
+          expect(result.ok).to.equal(false);
+          if (!result.ok) expect(result.violations.map((violation) => violation.path)).to.include.members(invalid.paths);
+        });
+      }
+
       it('when rejected, answers 400 in the partner format listing every violation, with no stack trace', () => {
         const { operation, body, paths } = fixture.invalid();
         const result = adapter.validate(operation, body);
@@ -113,11 +134,32 @@ export function describeAdapterContract(fixture: AdapterFixture): void {
       it('decodes the valid message to a canonical event that matches its schema', () => {
         const { operation, body } = fixture.message();
         const event = adapter.decode(operation, body, { trackingNo: 'T-contract', receivedAt: fixture.now });
-        const schema = event.kind === 'offered' || event.kind === 'declined' ? 'host' : event.kind === 'availability' ? 'availability' : 'booking';
-        const checked = canonicalSchemas[schema]?.(event);
+        const checked = canonicalSchemas[canonicalSchemaOf(event.kind)]?.(event);
         expect(checked?.ok, JSON.stringify(checked)).to.equal(true);
         expect(event).to.deep.include(fixture.canonical);
       });
+
+      for (const more of fixture.moreMessages ?? []) {
+        it(`decodes ${more.name}, which validates, to a canonical event that matches its schema`, () => {
+          expect(adapter.validate(more.operation, more.body)).to.deep.equal({ ok: true });
+          const event = adapter.decode(more.operation, more.body, { trackingNo: 'T-contract', receivedAt: fixture.now });
+          const checked = canonicalSchemas[canonicalSchemaOf(event.kind)]?.(event);
+          expect(checked?.ok, JSON.stringify(checked)).to.equal(true);
+          expect(event).to.deep.include(more.canonical);
+        });
+      }
+
+      for (const host of fixture.hostMessages ?? []) {
+        it(`encodes ${host.name} to exactly the partner wire message`, () => {
+          expect(validatorFor('canonical/host-message.json')(host.message).ok).to.equal(true);
+          const message = adapter.host?.encode(host.message, host.messageId);
+          expect(message?.operation).to.equal(host.operation);
+          expect(message?.messageId).to.equal(host.messageId);
+          const sent = { ...(message?.body ?? {}) };
+          delete sent['occurredAt'];
+          expect(sent).to.deep.equal(host.body);
+        });
+      }
 
       it('encodes a ledger decision to exactly the partner wire message', () => {
         const { decision, messageId, operation, body } = fixture.decision;

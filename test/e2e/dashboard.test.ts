@@ -308,11 +308,14 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     const page = await newPage();
     await logIn(page, 'wei', 'admin');
 
-    // rooms: the day of the bookings
+    // rooms: the day of the bookings, one of them paused by its host
+    const paused = await gateway.runtime.ledger.recordLifecycle({ partner: 'province', id: first.SERIES_NUMBER, status: 'paused', at: Date.parse(`${isoDay}T10:30:00+08:00`), reason: '专家申请回避', trackingNo: 'T-e2e-paused' });
+    expect(paused.outcome).to.equal('recorded');
     await page.goto(`${gateway.url}/ops/#/rooms?from=${isoDay}&days=1`);
     await page.locator(`[data-testid="board-day"][data-date="${isoDay}"][data-closed="false"]`).waitFor();
-    await page.locator(`[data-testid="booking-block"][data-request="${first.SERIES_NUMBER}"][data-kind="booking"]`).waitFor();
+    await page.locator(`[data-testid="booking-block"][data-request="${first.SERIES_NUMBER}"][data-kind="booking"][data-lifecycle="paused"]`).waitFor();
     expect(await page.getByTestId('booking-row').count()).to.equal(3);
+    expect(await page.locator(`[data-testid="booking-row"][data-request="${first.SERIES_NUMBER}"] [data-testid="booking-lifecycle"]`).innerText()).to.equal('已暂停');
     await capture(page, 'rooms');
 
     await page.getByTestId('nav-security').click();

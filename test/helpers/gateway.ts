@@ -94,8 +94,8 @@ export interface TestGatewayOptions {
 /** A gateway in process, on a free loopback port, with a province simulator and workers. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const namespace = `t-${randomBytes(6).toString('hex')}`;
-  const simulator = await new ProvinceSimulator({ secret: OUTBOUND_SECRET }).start();
   const clockNow = options.clock ? () => options.clock?.now() ?? Date.now() : Date.now;
+  const simulator = await new ProvinceSimulator({ secret: OUTBOUND_SECRET, now: clockNow }).start();
   const changshaSimulator = await new ChangshaSimulator({
     clientId: CHANGSHA.clientId,
     clientSecret: CHANGSHA.clientSecret,
@@ -134,6 +134,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await deleteNamespace(options.redisUrl ?? testRedisUrl(), namespace);
     },
   };
+  // the province pushes its host results, outcomes and lifecycle to this gateway
+  simulator.attach(gateway.province);
   if (options.workers !== false) gateway.startWorkers();
   return gateway;
 }

@@ -73,6 +73,11 @@ export class ChangshaClient {
     });
   }
 
+  /** Posts Changsha's `session.status` as host for `requestId` (Zhuzhou a guest); `at` in epoch ms. */
+  async sessionStatus(requestId: string, status: 'started' | 'paused' | 'resumed' | 'ended', at: number, reason?: string, overrides: EventOverrides & SigningOverrides = {}): Promise<AxiosResponse<unknown>> {
+    return this.send('session.status', { requestId, status, at: formatIsoBeijing(at), ...(reason === undefined ? {} : { reason }) }, overrides);
+  }
+
   /** Builds, signs and posts one event; the overrides also allow a wrong secret, key id or time. */
   async send(eventType: ChangshaEventType, data: object, overrides: EventOverrides & SigningOverrides = {}): Promise<AxiosResponse<unknown>> {
     const { eventId, occurredAt, ...signing } = overrides;

@@ -39,6 +39,16 @@ export interface SentEvent {
   error?: string;
 }
 
+/** One `session.status` the simulator received as guest: Zhuzhou's evaluation of one of its requests. */
+export interface SessionReport {
+  eventId: string;
+  status: string;
+  at: string;
+  reason?: string;
+}
+
+export type SessionStatusValue = 'started' | 'paused' | 'resumed' | 'ended';
+
 /** How the next /open-api/v2/events calls fail: a queue, then normal answers. */
 export type ChangshaBehaviour = 'http-500' | 'http-429' | 'http-400' | 'unauthorized' | 'hang';
 
@@ -105,6 +115,8 @@ export class ChangshaSimulator extends EventEmitter {
   availabilityCalls = 0;
   /** events refused with 409 because their eventId was already received */
   duplicates = 0;
+  /** `session.status` received from the gateway (Zhuzhou hosting), by requestId, in arrival order */
+  readonly sessions = new Map<string, SessionReport[]>();
 
   readonly #options: ChangshaSimulatorOptions;
   readonly #now: () => number;
@@ -200,6 +212,20 @@ export class ChangshaSimulator extends EventEmitter {
       };
       this.on('sent', listener);
     });
+  }
+
+  /**
+   * Sends a `session.status` as the host (Changsha hosting, Zhuzhou a guest)
+   * and resolves with the gateway's answer; `eventId` repeats an event.
+   */
+  async sendSessionStatus(gatewayUrl: string, data: { requestId: string; status: SessionStatusValue; at: number; reason?: string }, eventId?: string): Promise<SentEvent> {
+    const event = this.#event('session.status', {
+      requestId: data.requestId,
+      status: data.status,
+      at: formatIsoBeijing(data.at),
+      ...(data.reason === undefined ? {} : { reason: data.reason }),
+    });
+    return this.#sendToGateway(gatewayUrl, eventId === undefined ? event : { ...event, eventId });
   }
 
   /** Received events of one type, optionally for one requestId. */
@@ -336,11 +362,28 @@ export class ChangshaSimulator extends EventEmitter {
       reply.problem(409, 'Duplicate event', `eventId ${event.eventId} was already received`);
       return;
     }
+    if (event.eventType === 'session.status' && !this.#recordSession(event)) {
+      reject(400, 'Invalid event', 'session.status needs requestId, status, at, and a reason when paused');
+      return;
+    }
     this.#eventIds.add(event.eventId);
     this.received.push({ event, headers: req.headers, rawBody: text });
     this.emit('event', event);
     reply.json(202, { accepted: true });
     if (event.eventType === 'slot.requested') this.#counterpart(event);
+  }
+
+  /** Keeps a well-formed `session.status` as Changsha's guest record would; false when malformed. */
+  #recordSession(event: ChangshaWireEvent): boolean {
+    const { requestId, status, at, reason } = event.data;
+    const known = ['started', 'paused', 'resumed', 'ended'];
+    if (typeof requestId !== 'string' || typeof status !== 'string' || !known.includes(status) || typeof at !== 'string' || Number.isNaN(Date.parse(at))) return false;
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length === 0 || reason.length > 500)) return false;
+    if (status === 'paused' && reason === undefined) return false;
+    const reports = this.sessions.get(requestId) ?? [];
+    reports.push({ eventId: event.eventId, status, at, ...(typeof reason === 'string' ? { reason } : {}) });
+    this.sessions.set(requestId, reports);
+    return true;
   }
 
   #availability(req: IncomingMessage, url: URL, reply: Reply): void {
@@ -397,7 +440,7 @@ export class ChangshaSimulator extends EventEmitter {
     return { eventId: `cs_evt_${hex(12)}`, eventType, occurredAt: formatIsoBeijing(this.#now()), data };
   }
 
-  async #sendToGateway(gatewayUrl: string, event: ChangshaWireEvent): Promise<void> {
+  async #sendToGateway(gatewayUrl: string, event: ChangshaWireEvent): Promise<SentEvent> {
     const raw = JSON.stringify(event);
     let sent: SentEvent;
     try {
@@ -416,6 +459,7 @@ export class ChangshaSimulator extends EventEmitter {
     }
     this.sentToGateway.push(sent);
     this.emit('sent', sent);
+    return sent;
   }
 }
 

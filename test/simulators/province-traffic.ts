@@ -2,7 +2,8 @@ import axios from 'axios';
 import { randomUUID } from 'node:crypto';
 import { buildEnvelope, type ProvinceInterface } from '../../adapters/province/signature.ts';
 import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
-import type { ProvinceApplyData } from '../../schemas/types.generated.ts';
+import type { ProvinceApplyData, ProvinceEvalStatusData, ProvinceHostOutcomeData, ProvinceHostResultData } from '../../schemas/types.generated.ts';
+import { CENTER_NAMES } from './province-host.ts';
 
 export interface ProvinceClientOptions {
   gatewayUrl: string;
@@ -73,4 +74,28 @@ export function applyData(overrides: Partial<ProvinceApplyData> & { start: strin
     REMARK: '',
     ...rest,
   };
+}
+
+/** A guest's decision on Zhuzhou's host application, as the province relays it (host-result). */
+export function hostResultData(options: { series: string; center: string; seats: number } & ({ approve: true } | { approve: false; reason: string })): ProvinceHostResultData {
+  const { series, center, seats } = options;
+  const room = `${center}-PBS-01`;
+  return {
+    SERIES_NUMBER: series,
+    SUB_AREA_CODE: center,
+    CENTER_NAME: CENTER_NAMES[center] ?? center,
+    STATUS: options.approve ? '1' : '2',
+    EVAL_ROOM_NAME: options.approve ? room : '',
+    EVAL_ROOM_ADDR: options.approve ? `${CENTER_NAMES[center] ?? center}评标室01` : '',
+    SEAT_NUMBER: options.approve ? Array.from({ length: seats }, (_, index) => `${room}-${String(index + 1).padStart(2, '0')}`) : [],
+    REMARK: options.approve ? '' : options.reason,
+  };
+}
+
+export function hostOutcomeData(options: { series: string; outcome: ProvinceHostOutcomeData['OUTCOME']; remark?: string }): ProvinceHostOutcomeData {
+  return { SERIES_NUMBER: options.series, OUTCOME: options.outcome, REMARK: options.remark ?? '' };
+}
+
+export function evalStatusData(options: { series: string; status: ProvinceEvalStatusData['EVAL_STATUS']; at: number; remark?: string }): ProvinceEvalStatusData {
+  return { SERIES_NUMBER: options.series, EVAL_STATUS: options.status, STATUS_TIME: formatCompactBeijing(options.at), REMARK: options.remark ?? '' };
 }

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { verifyToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
 import type { HmacMethod } from '../../kernel/crypto/digest.ts';
+import { ProvinceHostDispatcher, type SimulatedAnswer } from './province-host.ts';
+import { evalStatusData, hostOutcomeData, hostResultData, type ProvinceClient } from './province-traffic.ts';
 
 export interface ReceivedMessage {
   operation: string;
@@ -18,11 +20,15 @@ export interface ProvinceSimulatorOptions {
   /** the secret Zhuzhou signs with (the gateway's outbound secret) */
   secret: string;
   systemNo?: string;
+  /** the clock of series numbers and of the host rules (a test's injected clock) */
+  now?: () => number;
 }
 
 /**
  * The provincial dispatch system on loopback: receives notify and exception,
- * checks their signatures, and answers as province.md says, or as told to fail.
+ * and Zhuzhou's host calls (see ProvinceHostDispatcher), checks their
+ * signatures, and answers as province.md says, or as told to fail; pushes
+ * host-result, host-outcome and eval-status to the gateway it is attached to.
  */
 export class ProvinceSimulator extends EventEmitter {
   readonly received: ReceivedMessage[] = [];
@@ -39,12 +45,61 @@ export class ProvinceSimulator extends EventEmitter {
   outage: Behaviour | undefined;
   /** the Retry-After header of 'state-503' and 'state-429' answers (seconds or an HTTP date) */
   retryAfter = '1';
+  /** the dispatcher of Zhuzhou's host applications: seat-check, host-apply, host-change, host-cancel, eval-status */
+  readonly host: ProvinceHostDispatcher;
+  #gateway: ProvinceClient | undefined;
 
   constructor(options: ProvinceSimulatorOptions) {
     super();
     // every test waiting for a notify is a listener; dozens at once are expected
     this.setMaxListeners(0);
     this.#options = options;
+    this.host = new ProvinceHostDispatcher(options.now ?? Date.now);
+  }
+
+  /** The gateway the province pushes to (host-result, host-outcome, eval-status). */
+  attach(gateway: ProvinceClient): this {
+    this.#gateway = gateway;
+    return this;
+  }
+
+  #pushTo(): ProvinceClient {
+    if (!this.#gateway) throw new Error('simulator not attached to a gateway');
+    return this.#gateway;
+  }
+
+  /** A guest's decision on a host application, pushed as host-result: an approval names as many seats as the guest was asked for. */
+  async pushResult(series: string, center: string, decision: { approve: true } | { approve: false; reason: string }) {
+    const guests = (this.host.applications.get(series)?.data['SUB_DETAIL'] ?? []) as { SUB_AREA_CODE: string; SEAT_COUNT: number }[];
+    const seats = guests.find((guest) => guest.SUB_AREA_CODE === center)?.SEAT_COUNT ?? 1;
+    return this.#pushTo().send('host-result', hostResultData({ series, center, seats, ...decision }));
+  }
+
+  /** The outcome of a whole host application, pushed as host-outcome; the dispatcher's state follows it. */
+  async pushOutcome(series: string, outcome: '1' | '3' | '5' | '6', remark = '') {
+    this.host.decide(series, outcome);
+    return this.#pushTo().send('host-outcome', hostOutcomeData({ series, outcome, remark }));
+  }
+
+  /** A host's lifecycle forwarded to Zhuzhou as guest (eval-status). */
+  async pushEvalStatus(series: string, status: '1' | '4' | '2' | '3', at: number, remark = '') {
+    return this.#pushTo().send('eval-status', evalStatusData({ series, status, at, remark }));
+  }
+
+  /** Resolves with the first message to `operation` that matches, received now or later. */
+  async waitFor(operation: string, predicate: (message: ReceivedMessage) => boolean = () => true): Promise<ReceivedMessage> {
+    const matches = (message: ReceivedMessage) => message.operation === operation && predicate(message);
+    const seen = this.received.find(matches);
+    if (seen) return seen;
+    return new Promise((resolve) => {
+      const listener = (message: ReceivedMessage) => {
+        if (matches(message)) {
+          this.off('message', listener);
+          resolve(message);
+        }
+      };
+      this.on('message', listener);
+    });
   }
 
   get url(): string {
@@ -171,8 +226,11 @@ export class ProvinceSimulator extends EventEmitter {
       this.emit('rejected', message);
       return;
     }
+    // the host interfaces answer as the dispatcher decides (a SERIES_NUMBER, free seats, or a refusal)
+    const hostAnswer: SimulatedAnswer | undefined = ProvinceHostDispatcher.handles(operation) ? this.host.answer(operation, message.validation, message.data) : undefined;
     this.received.push(message);
     this.emit('message', message);
-    answer(200, { State: '200', Success: true, Msg: '成功', Data: {} });
+    if (hostAnswer) answer(hostAnswer.status, hostAnswer.body);
+    else answer(200, { State: '200', Success: true, Msg: '成功', Data: {} });
   }
 }

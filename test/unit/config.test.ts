@@ -306,6 +306,16 @@ describe('config: loadConfig', () => {
       expect(config.partners.province.inboundSecret).to.equal('from-file-secret-0001');
     });
 
+    it('when the GATEWAY_CONFIG file breaks off beside a secret, the error names the file, line and column and quotes none of the text', () => {
+      const file = join(dir, 'leaky.json');
+      writeFileSync(file, '{\n  "partners": { "province": { "inboundSecret": "s3cret-value-0001" "x": 1 } }\n}');
+      const error = configErrorOf(() => loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: file }) }));
+      expect(error.message).to.equal(`GATEWAY_CONFIG ${file}: not valid JSON at line 2, column 68`);
+      const unquoted = join(dir, 'unquoted.json');
+      writeFileSync(unquoted, '{ "localApiKey": s3cret-value-0002 }');
+      expect(configErrorOf(() => loadConfig({ env: requiredEnv({ GATEWAY_CONFIG: unquoted }) })).message).to.not.include('s3cret');
+    });
+
     it('when the GATEWAY_CONFIG file is not JSON, loading throws a ConfigError naming GATEWAY_CONFIG', () => {
       const file = join(dir, 'broken.json');
       writeFileSync(file, '{ not json');

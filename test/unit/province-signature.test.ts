@@ -68,8 +68,8 @@ function oneDigitOff(token: string, index: number): string {
 }
 
 describe('province signature (province.md, province-vectors.txt)', () => {
-  it('the vector file holds the cancel and the schedule vectors', () => {
-    expect(vectors.map((v) => v.input.interfaceCode)).to.deep.equal(['cancel', 'schedule']);
+  it('the vector file holds the cancel, the schedule and the host-apply vectors', () => {
+    expect(vectors.map((v) => v.input.interfaceCode)).to.deep.equal(['cancel', 'schedule', 'host-apply']);
   });
 
   describe('SM3', () => {

@@ -94,6 +94,20 @@ const STATES = /** @type {Record<string, [string, string]>} */ ({
   denied: ['拒绝', 'denied'],
 });
 
+// the host's evaluation of a booking (Zhuzhou as guest)
+const LIFECYCLE = /** @type {Record<string, [string, string]>} */ ({
+  started: ['评标中', 'in session'],
+  paused: ['已暂停', 'paused'],
+  resumed: ['评标中（已恢复）', 'in session (resumed)'],
+  ended: ['已结束', 'ended'],
+  archived: ['已归档', 'archived'],
+});
+
+/** The host's evaluation status of a booking, in the current language. @param {string | null | undefined} status */
+export function lifecycleName(status) {
+  return named(LIFECYCLE, status);
+}
+
 /** A state word of the ledger, a queue or a dead letter, in the current language. @param {string | null | undefined} state */
 export function stateName(state) {
   return named(STATES, state);

@@ -117,6 +117,8 @@
  * @property {string | null} roomId
  * @property {string | null} trackingNo
  * @property {Record<string, string>} ids
+ * @property {{ status: string, at: string } | null} lifecycle the host's evaluation, once reported
+ * @property {string | null} bookedEnd the end as booked, when the host's end freed the room earlier
  */
 
 /**

@@ -46,6 +46,7 @@ const STAGE_NAMES = /** @type {Record<string, [string, string]>} */ ({
   'released-by-partner': ['对方释放', 'released by partner'],
   'seat-request-created': ['创建席位请求', 'seat request created'],
   'released-locally': ['本地释放', 'released here'],
+  lifecycle: ['评标状态', 'evaluation status'],
 });
 
 /** @param {string} kind */

@@ -1,7 +1,7 @@
 /* global location, HTMLInputElement */
 import * as api from '../api.js';
 import { badge, clock, empty, h, replace, table, time } from '../dom.js';
-import { lang, partnerName, stateName, tr } from '../i18n.js';
+import { lang, lifecycleName, partnerName, stateName, tr } from '../i18n.js';
 import { app } from '../ui.js';
 
 /** @typedef {import('../model.js').RoomBoard} RoomBoard */
@@ -61,6 +61,8 @@ function describe(booking) {
   ];
   if (booking.ids['section']) lines.push(`${tr('标段', 'Section')}: ${booking.ids['section']}`);
   if (booking.holdUntil) lines.push(`${tr('保留至', 'Held until')}: ${time(booking.holdUntil)}`);
+  if (booking.lifecycle) lines.push(`${tr('评标', 'Evaluation')}: ${lifecycleName(booking.lifecycle.status)} ${clock(booking.lifecycle.at)}`);
+  if (booking.bookedEnd) lines.push(`${tr('原定结束', 'Booked to')}: ${clock(booking.bookedEnd)}`);
   return lines.join('\n');
 }
 
@@ -80,12 +82,13 @@ function block(booking, date, span, wide) {
       class: `block block-${booking.kind}${booking.holdExpired ? ' block-expired' : ''}`,
       title: describe(booking),
       testid: 'booking-block',
-      dataset: { kind: booking.kind, request: booking.requestId, resource: booking.resource, partner: booking.partner, trackingNo: booking.trackingNo ?? '', state: booking.state },
+      dataset: { kind: booking.kind, request: booking.requestId, resource: booking.resource, partner: booking.partner, trackingNo: booking.trackingNo ?? '', state: booking.state, lifecycle: booking.lifecycle?.status ?? '' },
       onclick: () => openBooking(booking),
     },
     wide ? h('span', { class: 'block-label' }, booking.requestId.slice(-8)) : null,
     wide ? h('span', { class: 'block-time' }, `${clock(booking.start)}–${clock(booking.end)}`) : null,
     wide && booking.holdUntil ? h('span', { class: 'block-time' }, tr(`保留至 ${clock(booking.holdUntil)}`, `held to ${clock(booking.holdUntil)}`)) : null,
+    wide && booking.lifecycle ? h('span', { class: 'block-time', testid: 'block-lifecycle' }, lifecycleName(booking.lifecycle.status)) : null,
   );
   const width = span.end - span.start;
   element.style.left = `${((from - span.start) / width) * 100}%`;
@@ -173,20 +176,21 @@ function list(board) {
   const rows = [...owners.values()].map(({ booking, resources }) =>
     h(
       'tr',
-      { testid: 'booking-row', dataset: { kind: booking.kind, request: booking.requestId, room: booking.roomId ?? '', trackingNo: booking.trackingNo ?? '' } },
+      { testid: 'booking-row', dataset: { kind: booking.kind, request: booking.requestId, room: booking.roomId ?? '', trackingNo: booking.trackingNo ?? '', lifecycle: booking.lifecycle?.status ?? '' } },
       h('td', null, badge(booking.kind === 'hold' ? (booking.holdExpired ? 'red' : 'amber') : 'blue', stateName(booking.kind))),
       h('td', { class: 'mono' }, booking.requestId),
       h('td', null, partnerName(booking.partner)),
       h('td', null, booking.roomId ?? '', resources.length > 1 || resources[0] !== booking.roomId ? h('div', { class: 'muted small' }, resources.join(', ')) : null),
-      h('td', null, `${time(booking.start)} – ${clock(booking.end)}`),
+      h('td', null, `${time(booking.start)} – ${clock(booking.end)}`, booking.bookedEnd ? h('div', { class: 'muted small' }, tr(`原定至 ${clock(booking.bookedEnd)}`, `booked to ${clock(booking.bookedEnd)}`)) : null),
       h('td', null, stateName(booking.state)),
+      h('td', { testid: 'booking-lifecycle' }, booking.lifecycle ? h('span', { title: time(booking.lifecycle.at) }, lifecycleName(booking.lifecycle.status)) : '—'),
       h('td', { testid: 'hold-until' }, booking.holdUntil ? time(booking.holdUntil) : '—', booking.holdExpired ? h('span', { class: 'tag tag-red' }, tr('已到期', 'lapsed')) : null),
       h('td', null, booking.ids['section'] ?? '—'),
       h('td', null, h('a', { href: booking.trackingNo ? `#/messages/${encodeURIComponent(booking.trackingNo)}` : `#/messages?q=${encodeURIComponent(booking.requestId)}`, testid: 'booking-trace-link' }, tr('消息轨迹', 'Trace'))),
     ),
   );
   return rows.length > 0
-    ? table([tr('类型', 'Kind'), tr('请求', 'Request'), tr('合作方', 'Partner'), tr('房间 / 座位', 'Room / seats'), tr('时间', 'When'), tr('状态', 'State'), tr('保留至', 'Held until'), tr('标段', 'Section'), ''], rows, { testid: 'bookings-table' })
+    ? table([tr('类型', 'Kind'), tr('请求', 'Request'), tr('合作方', 'Partner'), tr('房间 / 座位', 'Room / seats'), tr('时间', 'When'), tr('状态', 'State'), tr('评标', 'Evaluation'), tr('保留至', 'Held until'), tr('标段', 'Section'), ''], rows, { testid: 'bookings-table' })
     : empty(tr('此期间没有预订或保留。', 'No booking or hold in this period.'));
 }
 
