@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validatorFor, type Violation } from '../schemas/registry.ts';
 import type { GatewayConfig } from '../schemas/types.generated.ts';
 import { ENV_SETTINGS, type EnvSetting } from './env.ts';
+import { TRIAL_REDIS_URL_FILE } from './launch.ts';
 
 export type { GatewayConfig };
 export type ProvinceConfig = GatewayConfig['partners']['province'];
@@ -185,8 +186,12 @@ function checkRedisTimeouts(redis: RedisConfig): void {
  * REDIS_* variables), validated and frozen: what the account and audit commands
  * need, so that they run without the partners' URLs and secrets.
  */
-export function loadRedisConfig(options: Pick<LoadConfigOptions, 'env'> = {}): Readonly<RedisConfig> {
-  const merged = mergedSources(options.env ?? process.env, (setting) => setting.path[0] === 'redis');
+export function loadRedisConfig(options: Pick<LoadConfigOptions, 'env'> & { trialRedisUrlFile?: string } = {}): Readonly<RedisConfig> {
+  let env = options.env ?? process.env;
+  // without REDIS_URL, the private Redis npm start runs (and named in .data) is the one meant
+  const trialFile = options.trialRedisUrlFile ?? TRIAL_REDIS_URL_FILE;
+  if (!env['REDIS_URL'] && existsSync(trialFile)) env = { ...env, REDIS_URL: readFileSync(trialFile, 'utf8').trim() };
+  const merged = mergedSources(env, (setting) => setting.path[0] === 'redis');
   const result = validateRedisConfig(withoutNulls(merged['redis'] ?? {}));
   if (!result.ok) throw new ConfigError(`invalid configuration:\n${describeViolations(result.violations, '/redis')}`);
   checkRedisTimeouts(result.value);

@@ -1,3 +1,11 @@
+import { join } from 'node:path';
+
+/**
+ * Where npm start writes the URL of the private Redis it runs, so that the
+ * account and audit commands find it without REDIS_URL while it runs.
+ */
+export const TRIAL_REDIS_URL_FILE = join(import.meta.dirname, '..', '.data', 'redis.url');
+
 /**
  * What the launcher (npm start) needs to know before the gateway's own
  * configuration can be loaded: which services it must provide itself.
@@ -69,4 +77,35 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
 /** The environment handed to child processes: ours plus what the launcher adds. */
 export function childEnvironment(additions: Record<string, string>): Record<string, string | undefined> {
   return { ...process.env, ...additions };
+}
+
+/** What npm start does with what it was given. */
+export interface LaunchPlan {
+  /** no partner URL given: simulators, trial secrets and demo traffic */
+  trial: boolean;
+  /** settings a deployment lacks: npm start names them and stops instead of inventing them */
+  missing: string[];
+  /** said at start, without stopping */
+  warnings: string[];
+}
+
+const PARTNER_IDS = ['CHANGSHA_CLIENT_ID', 'CHANGSHA_INBOUND_KEY_ID', 'CHANGSHA_OUTBOUND_KEY_ID'] as const;
+
+/**
+ * Trial values are for a trial only: once a partner URL is given this is a
+ * deployment, and a secret made up here would sign with a key no partner knows
+ * and refuse every genuine message. LOCAL_API_KEY may be left out on purpose.
+ */
+export function launchPlan(launch: LaunchEnvironment, env: Readonly<Record<string, string | undefined>> = process.env): LaunchPlan {
+  const trial = launch.provinceBaseUrl === undefined && launch.changshaBaseUrl === undefined;
+  if (trial) return { trial, missing: [], warnings: [] };
+  const given = (name: string) => env[name] !== undefined && env[name] !== '';
+  const missing = [
+    ...(launch.provinceBaseUrl === undefined ? ['PROVINCE_BASE_URL'] : []),
+    ...(launch.changshaBaseUrl === undefined ? ['CHANGSHA_BASE_URL'] : []),
+    ...launch.missingSecrets.filter((name) => name !== 'LOCAL_API_KEY'),
+    ...PARTNER_IDS.filter((name) => !given(name)),
+  ];
+  const warnings = launch.localApiKey === undefined ? ['LOCAL_API_KEY is not set: /api/v1 and /metrics will refuse everyone'] : [];
+  return { trial, missing, warnings };
 }

@@ -6,9 +6,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { childEnvironment, readLaunchEnvironment } from '../config/launch.ts';
+import { childEnvironment, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
 import { Redis } from 'ioredis';
 import { Keys } from '../kernel/redis/keys.ts';
 import { AccountStore } from '../stores/accounts.ts';
@@ -42,14 +42,22 @@ function trialSecrets(names: readonly string[]): Record<string, string> {
 }
 
 mkdirSync(dataDir, { recursive: true });
-if (launch.missingSecrets.length > 0) {
+const plan = launchPlan(launch);
+if (plan.missing.length > 0) {
+  say(`a partner URL is given, so this is a deployment, not a trial: set ${plan.missing.join(', ')} (see the README's configuration table); nothing was started`);
+  process.exit(78);
+}
+for (const warning of plan.warnings) say(warning);
+if (plan.trial && launch.missingSecrets.length > 0) {
   Object.assign(additions, trialSecrets(launch.missingSecrets));
-  say(`trial secrets for ${launch.missingSecrets.join(', ')} are in .data/trial-secrets.json (set them in the environment for production)`);
+  say(`trial secrets for ${launch.missingSecrets.join(', ')} are in .data/trial-secrets.json (a deployment sets them in the environment)`);
 }
 if (!launch.redisUrl) {
   redis = await startPrivateRedis(join(dataDir, 'redis'));
   additions['REDIS_URL'] = redis.url;
-  say(`private Redis (AOF everysec, noeviction) on ${redis.url}, data in .data/redis`);
+  // the account and audit commands read it while this runs, without REDIS_URL
+  writeFileSync(TRIAL_REDIS_URL_FILE, `${redis.url}\n`, { mode: 0o600 });
+  say(`private Redis (AOF everysec, noeviction) on ${redis.url}, data in .data/redis (npm run user:add and audit:verify find it while this runs)`);
 }
 if (!launch.provinceBaseUrl) {
   const outboundSecret = launch.provinceOutboundSecret ?? additions['PROVINCE_OUTBOUND_SECRET'] ?? '';
@@ -133,7 +141,10 @@ async function stopAll(code: number): Promise<void> {
   for (const stop of stopTraffic) stop();
   await simulator?.stop();
   await changshaSimulator?.stop();
-  await redis?.stop();
+  if (redis) {
+    await redis.stop();
+    rmSync(TRIAL_REDIS_URL_FILE, { force: true });
+  }
   process.exit(code);
 }
 

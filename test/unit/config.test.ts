@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, loadRedisConfig } from '../../config/index.ts';
 import { ENV_SETTINGS } from '../../config/env.ts';
-import { DEFAULT_GATEWAY_NODE_OPTIONS, readLaunchEnvironment } from '../../config/launch.ts';
+import { DEFAULT_GATEWAY_NODE_OPTIONS, launchPlan, readLaunchEnvironment } from '../../config/launch.ts';
 import { configErrorOf } from '../helpers/config-errors.ts';
 
 const README_PATH = join(import.meta.dirname, '..', '..', 'README.md');
@@ -370,5 +370,47 @@ describe('config: readLaunchEnvironment (what npm start needs before the config)
       '--max-semi-space-size=16',
     ]);
     expect(readLaunchEnvironment({ GATEWAY_NODE_OPTIONS: '' }).nodeOptions).to.deep.equal([]);
+  });
+
+  it('when no partner URL is given, it is a trial: nothing is missing, secrets may be made up', () => {
+    expect(launchPlan(readLaunchEnvironment({}), {})).to.deep.equal({ trial: true, missing: [], warnings: [] });
+  });
+
+  it('when a partner URL is given and secrets are not, it is a deployment: every missing setting is named, LOCAL_API_KEY only warned about', () => {
+    const env = { PROVINCE_BASE_URL: 'https://hnsdd.example', PROVINCE_INBOUND_SECRET: 'given-secret-0000000001' };
+    const plan = launchPlan(readLaunchEnvironment(env), env);
+    expect(plan.trial).to.equal(false);
+    expect(plan.missing).to.have.members([
+      'CHANGSHA_BASE_URL',
+      'PROVINCE_OUTBOUND_SECRET',
+      'CHANGSHA_CLIENT_SECRET',
+      'CHANGSHA_INBOUND_SECRET',
+      'CHANGSHA_OUTBOUND_SECRET',
+      'DATA_ENCRYPTION_KEY',
+      'OPS_SESSION_SECRET',
+      'CHANGSHA_CLIENT_ID',
+      'CHANGSHA_INBOUND_KEY_ID',
+      'CHANGSHA_OUTBOUND_KEY_ID',
+    ]);
+    expect(plan.warnings).to.deep.equal(['LOCAL_API_KEY is not set: /api/v1 and /metrics will refuse everyone']);
+  });
+});
+
+describe('config: loadRedisConfig beside a trial', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'zzgw-trial-redis-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when REDIS_URL is absent and npm start has named its private Redis, the commands use that one; REDIS_URL, when given, wins', () => {
+    const file = join(dir, 'redis.url');
+    writeFileSync(file, 'redis://127.0.0.1:41234\n');
+    expect(loadRedisConfig({ env: {}, trialRedisUrlFile: file }).url).to.equal('redis://127.0.0.1:41234');
+    expect(loadRedisConfig({ env: { REDIS_URL: 'redis://10.0.0.9:6379' }, trialRedisUrlFile: file }).url).to.equal('redis://10.0.0.9:6379');
+    // neither: REDIS_URL is asked for by name
+    expect(configErrorOf(() => loadRedisConfig({ env: {}, trialRedisUrlFile: join(dir, 'absent') })).message).to.include('REDIS_URL');
   });
 });
