@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { Redis } from 'ioredis';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { API_KEY, CHANGSHA, spawnGatewayProcess, startTestGateway, stopProcess, 
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
 import { slotRequestedData } from '../simulators/changsha-client.ts';
 import { fixedClock } from '../../kernel/clock.ts';
+import { jobId } from '../../queues/names.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 import type { Booking } from '../../ledger/index.ts';
 
@@ -130,9 +132,9 @@ describe('Changsha intake: every answer of changsha.md', () => {
 });
 
 describe('Changsha intake when Redis is down', () => {
-  it('answers 503 problem+json with Retry-After: nothing was recorded', async () => {
+  it('answers 503 problem+json with Retry-After, and once Redis is back from its AOF, nothing of that message was recorded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zzgw-cs-503-'));
-    const redis = await startPrivateRedis(dir);
+    let redis = await startPrivateRedis(dir);
     const gateway = await startTestGateway({ workers: false, redisUrl: redis.url });
     try {
       await redis.stop();
@@ -142,8 +144,17 @@ describe('Changsha intake when Redis is down', () => {
       expect(response.headers['retry-after']).to.match(/^\d+$/);
       expect(response.headers['content-type']).to.match(/^application\/problem\+json/);
       expect(response.data).to.include({ title: 'Service unavailable', status: 503 });
+      redis = await startPrivateRedis(dir, redis.port);
+      const check = new Redis(redis.url);
+      try {
+        expect(await check.keys(`${gateway.config.redis.namespace}:{in:changsha}:*`)).to.deep.equal([]);
+        expect(await check.keys(`${gateway.config.redis.namespace}:trace:*`)).to.deep.equal([]);
+      } finally {
+        check.disconnect();
+      }
     } finally {
       await gateway.close();
+      await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -207,26 +218,35 @@ describe('Zhuzhou as guest for Changsha: holds, confirms, releases, expiry', () 
   });
 });
 
-describe('Changsha holds that lapse (hold of 0.6 s)', () => {
+describe('Changsha holds that lapse (the clock is the gateway\'s, moved by the test)', () => {
+  const clock = fixedClock(Date.now());
   let gateway: TestGateway;
   beforeEach(async () => {
-    gateway = await startTestGateway({ env: { LEDGER_HOLD_MINUTES: '0.01' } });
+    gateway = await startTestGateway({ clock });
   });
   afterEach(async () => {
     await gateway.close();
   });
 
-  it('when a hold is not confirmed in time, a delayed job releases it and tells Changsha HOLD_EXPIRED', async () => {
+  it('when a hold is not confirmed in time, its delayed job releases it and tells Changsha HOLD_EXPIRED', async () => {
     const day = futureDay({ open: true });
     const data = slotRequestedData({ start: iso(day, '09:00'), end: iso(day, '12:00') });
     await gateway.changsha.send('slot.requested', data);
-    await gateway.changshaSimulator.waitForEvent(of('slot.offered', data.requestId));
+    const offered = await gateway.changshaSimulator.waitForEvent(of('slot.offered', data.requestId));
+    const offerId = (offered.data as { offerId: string }).offerId;
+    const expiry = jobId('expiry', 'changsha', data.requestId, offerId);
+    const job = await gateway.runtime.inboundQueue.getJob(expiry);
+    expect(await job?.getState()).to.equal('delayed');
+    expect(await gateway.runtime.ledger.bookings()).to.have.length.above(0);
+    // its time comes on the gateway's clock; the queue runs it now instead of in half an hour
+    clock.advance(gateway.config.ledger.holdMinutes * 60_000 + 1000);
+    await job?.promote();
     const released = await gateway.changshaSimulator.waitForEvent(of('slot.released', data.requestId));
     expect(released.data).to.deep.equal({ requestId: data.requestId, reason: 'HOLD_EXPIRED' });
     expect(await gateway.runtime.ledger.bookings()).to.deep.equal([]);
   });
-
 });
+
 
 describe('Changsha confirms on an injected clock', () => {
   it('when a confirm comes after the hold lapsed, answers slot.released HOLD_EXPIRED and books nothing', async () => {
@@ -296,10 +316,19 @@ describe('outbound to Changsha: token, signature, answers', () => {
     expect(gateway.changshaSimulator.tokensIssued).to.equal(2);
   });
 
-  it('when Changsha answers 429 with Retry-After, waits and delivers; 500 is retried too', async () => {
-    gateway.changshaSimulator.failNext('http-429', 'http-500');
-    const offer = await offerFor();
-    expect(offer.eventType).to.equal('slot.offered');
+  it('when Changsha answers 429 with Retry-After: 1, the next attempt waits that long (clamped to the backoff maximum) and the offer is delivered', async () => {
+    gateway.changshaSimulator.failNext('http-429');
+    const day = futureDay({ open: true });
+    const data = slotRequestedData({ start: iso(day, '09:00'), end: iso(day, '10:00') });
+    const trackingNo = ((await gateway.changsha.send('slot.requested', data)).data as { trackingId: string }).trackingId;
+    await gateway.changshaSimulator.waitForEvent(of('slot.offered', data.requestId));
+    const attempts = async () => (await gateway.runtime.traces.read(trackingNo)).filter((entry) => entry.stage === 'delivery-attempt');
+    await waitFor(async () => (await attempts()).some((entry) => entry['kind'] === 'delivered'));
+    const [limited, delivered] = await attempts();
+    const waited = Math.min(1000, gateway.config.partners.changsha.delivery.backoffMaxMs);
+    expect(limited).to.include({ kind: 'retry', status: 429, retryAfterAskedMs: 1000, retryAfterMs: waited });
+    expect(delivered?.['kind']).to.equal('delivered');
+    expect(Date.parse(delivered?.at ?? '') - Date.parse(limited?.at ?? '')).to.be.at.least(waited);
   });
 
   it('when Changsha refuses an event with 400, it goes to the dead letters', async () => {
