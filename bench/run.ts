@@ -200,6 +200,8 @@ class Bench {
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       PORT: '0',
+      // several workers on this one host: each its own free metrics port
+      METRICS_PORT: '0',
     };
     if (this.options.profile) {
       this.profileDir = join(ROOT, 'bench', 'profiles', stamp());

@@ -96,7 +96,7 @@ export class System {
     const child = fork(SERVER, [], {
       // as npm start runs it
       execArgv: readLaunchEnvironment().nodeOptions,
-      env: { ...baseEnvironment(), ...this.options.env, GATEWAY_ROLE: role, PORT: '0', HOST: '127.0.0.1' },
+      env: { ...baseEnvironment(), ...this.options.env, GATEWAY_ROLE: role, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1' },
       stdio: ['ignore', fd, fd, 'ipc'],
     });
     closeSync(fd);

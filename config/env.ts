@@ -15,6 +15,7 @@ export interface EnvSetting {
 export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'HOST', path: ['host'], parse: 'string', description: 'address the HTTP server binds' },
   { name: 'PORT', path: ['port'], parse: 'integer', description: 'HTTP port of the gateway (0 picks a free one)' },
+  { name: 'METRICS_PORT', path: ['metricsPort'], parse: 'integer', description: 'port of the /metrics listener of a process without the api role (an api process serves /metrics on PORT); 0 picks a free one; several such processes on one host need one each' },
   { name: 'GATEWAY_ROLE', path: ['role'], parse: 'list', description: 'comma-separated roles of this process: api, worker, scheduler' },
   { name: 'LOG_LEVEL', path: ['logLevel'], parse: 'string', description: 'winston level: error, warn, info, http, verbose, debug' },
   { name: 'REDIS_MODE', path: ['redis', 'mode'], parse: 'string', description: 'standalone (REDIS_URL), cluster or sentinel (REDIS_NODES)' },

@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import { DAY_MS, beijingDate } from '../kernel/beijing-time.ts';
@@ -47,8 +47,10 @@ function perScrape(runtime: Runtime, up: Gauge<'collector'>, collector: string, 
 
 /**
  * The gauges read from Redis at scrape time, registered once per registry
- * beside the process's own series: queue and ledger figures are the whole
- * gateway's, so every process reports the same.
+ * beside the process's own series, by api processes only (probeRoutes):
+ * queue and ledger figures are the whole gateway's, not the process's, so a
+ * worker exporting them too would only repeat them once per worker, and cost
+ * Redis the same reads again at every scrape of every worker.
  */
 const withScrapeGauges = new WeakSet<Registry>();
 
@@ -147,7 +149,8 @@ function registerScrapeGauges(runtime: Runtime): void {
       const now = runtime.clock.now();
       // the days counted below, with a day's margin either side for Beijing time
       const window = { from: now - DAY_MS, to: now + (LEDGER_DAYS + 1) * DAY_MS };
-      const [bookings, held] = await Promise.all([runtime.ledger.bookings(window), runtime.ledger.heldOwners()]);
+      const bookings = await runtime.ledger.bookings(window);
+      const held = await runtime.ledger.heldOwners(bookings.map((booking) => booking.owner));
       const days = Array.from({ length: LEDGER_DAYS }, (_, n) => beijingDate(now + n * DAY_MS));
       // a hall booking occupies one resource per seat: its owner is counted once
       const owners = new Map<string, Set<string>>();
@@ -200,6 +203,50 @@ export async function readiness(runtime: Runtime): Promise<Readiness> {
   return { ready: redis === 'ok' && typeof inboundWorkers === 'number' && inboundWorkers > 0 && !replicasShort(checks), checks };
 }
 
+/** GET /metrics: this process's registry, behind LOCAL_API_KEY (X-Api-Key, or Authorization: Bearer). */
+function metricsHandler(runtime: Runtime): (req: Request, res: Response) => Promise<void> {
+  const apiKey = runtime.config.localApiKey;
+  return async (req, res) => {
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
+    const given = req.header('x-api-key') ?? bearer;
+    if (apiKey === null || !hexEquals(apiKey, given)) {
+      problem(res, 401, 'Missing or wrong X-Api-Key');
+      return;
+    }
+    const { registry } = runtime.telemetry.metrics;
+    const body = await registry.metrics();
+    res.type(registry.contentType).send(body);
+  };
+}
+
+/**
+ * The listener of a process without the api role (METRICS_PORT): only GET
+ * /metrics, with the same key as the api's, and GET /healthz. Workers count
+ * deliveries, job durations, answer paths and breaker states in their own
+ * registry; without it those series would never reach Prometheus. It serves
+ * the process's own series only: the gateway-wide gauges read from Redis are
+ * the api processes' to export (registerScrapeGauges), so they are not counted
+ * once more per worker.
+ */
+export function processMetricsApp(runtime: Runtime): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req: Request, res: Response) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/metrics', metricsHandler(runtime));
+  app.use((_req: Request, res: Response) => {
+    problem(res, 404, 'Not found');
+  });
+  // as in the api's app: no stack trace leaves the process
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    runtime.logger.error('unhandled error', { error });
+    problem(res, 500, 'Internal error');
+  });
+  return app;
+}
+
 function replicasShort({ replicas }: Readiness['checks']): boolean {
   return replicas !== undefined && !(typeof replicas.connected === 'number' && replicas.connected >= replicas.required);
 }
@@ -217,19 +264,7 @@ function replicasShort({ replicas }: Readiness['checks']): boolean {
 export function probeRoutes(runtime: Runtime): Router {
   const router = express.Router();
   registerScrapeGauges(runtime);
-  const apiKey = runtime.config.localApiKey;
-
-  router.get('/metrics', async (req: Request, res: Response) => {
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
-    const given = req.header('x-api-key') ?? bearer;
-    if (apiKey === null || !hexEquals(apiKey, given)) {
-      problem(res, 401, 'Missing or wrong X-Api-Key');
-      return;
-    }
-    const { registry } = runtime.telemetry.metrics;
-    const body = await registry.metrics();
-    res.type(registry.contentType).send(body);
-  });
+  router.get('/metrics', metricsHandler(runtime));
 
   router.get('/readyz', async (_req: Request, res: Response) => {
     const { ready, checks } = await readiness(runtime);

@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { decodeTime, monotonicFactory } from 'ulid';
 import { randomFraction } from './crypto/random.ts';
 
 /**
@@ -7,4 +7,19 @@ import { randomFraction } from './crypto/random.ts';
  */
 export function idFactory(): (seedTime?: number) => string {
   return monotonicFactory(randomFraction);
+}
+
+/**
+ * The time (epoch ms) a ULID was made, found anywhere in `id` (a tracking
+ * number is one, a seat request id carries one after its prefix); undefined
+ * when it holds none. Retention dates by it what has no time index.
+ */
+export function ulidTime(id: string): number | undefined {
+  const found = /[0-7][0-9A-HJKMNP-TV-Z]{25}$/.exec(id);
+  if (!found) return undefined;
+  try {
+    return decodeTime(found[0]);
+  } catch {
+    return undefined;
+  }
 }

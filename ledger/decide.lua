@@ -1,13 +1,16 @@
 --[[
 The room ledger's one atomic step: decide an apply, change or cancel (from
 the province), or a hold, confirm, release or expiry (of a slot offered to
-Changsha).
+Changsha), or hold, book or free Zhuzhou's own host room (host-hold,
+host-book, host-free; partner `host`, id `<evaluation>` or `<evaluation>:C<n>`).
 All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
 transaction on one slot. Times are epoch seconds.
 
 ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed,
 buffer, maxSpan, rooms [{id, kind, seats}] in best-fit order, notifyId,
-trackingNo, decidedAt, now; for holds offerId and holdUntil; for confirms offerId.
+trackingNo, decidedAt, now; for holds offerId and holdUntil; for confirms offerId;
+for host-hold sameEvaluation: the ids of the evaluation's other host rooms
+(whichever of them is booked counts as free, ledger rule 7).
 Returns JSON: {held=true} | {decision={...}, already=bool, resume=[trackingNo...]}.
 `resume` lists the messages waiting on this request; they stay listed until
 the caller has re-queued them (RoomLedger.resumed), so a crash in between loses none.
@@ -46,17 +49,18 @@ local function eventResult(outcome, reason)
   return cjson.encode({ decision = d, already = false, resume = {} })
 end
 
-if r.op == 'confirm' or r.op == 'release' or r.op == 'expire' then
+if r.op == 'confirm' or r.op == 'release' or r.op == 'expire' or r.op == 'host-book' or r.op == 'host-free' then
   -- handled below, once the helpers exist
 elseif redis.call('HEXISTS', self, 'outcome') == 1 then
   return cjson.encode({ decision = decisionOf(self), already = true, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
-local function isFree(resource, s, e, ignoreOwner)
+-- `ignore`: owners whose occupancy counts as free (a set: owner -> true)
+local function isFree(resource, s, e, ignore)
   local members = redis.call('ZRANGEBYSCORE', occupancyKey(resource), int(s - r.buffer - r.maxSpan), '(' .. int(e + r.buffer))
   for _, member in ipairs(members) do
     local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
-    if owner ~= ignoreOwner and tonumber(ms) < e + r.buffer and s - r.buffer < tonumber(me) then
+    if not ignore[owner] and tonumber(ms) < e + r.buffer and s - r.buffer < tonumber(me) then
       return false
     end
   end
@@ -66,9 +70,9 @@ end
 local function seatName(room, n) return room.id .. '-' .. string.format('%02d', n) end
 
 -- A placement: the room, the seat ids the partner is told, the resources occupied.
-local function placeInRoom(room, ignoreOwner)
+local function placeInRoom(room, ignore)
   if room.kind == 'room' then
-    if room.seats < r.seats or not isFree(room.id, r.start, r.finish, ignoreOwner) then return nil end
+    if room.seats < r.seats or not isFree(room.id, r.start, r.finish, ignore) then return nil end
     local seats = {}
     for n = 1, r.seats do seats[n] = seatName(room, n) end
     return { room = room.id, seatIds = seats, resources = { room.id } }
@@ -76,7 +80,7 @@ local function placeInRoom(room, ignoreOwner)
   local seats = {}
   for n = 1, room.seats do
     local seat = seatName(room, n)
-    if isFree(seat, r.start, r.finish, ignoreOwner) then
+    if isFree(seat, r.start, r.finish, ignore) then
       seats[#seats + 1] = seat
       if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats } end
     end
@@ -84,18 +88,18 @@ local function placeInRoom(room, ignoreOwner)
   return nil
 end
 
-local function bestFit(ignoreOwner, preferredRoom)
+local function bestFit(ignore, preferredRoom)
   if preferredRoom then
     for _, room in ipairs(r.rooms) do
       if room.id == preferredRoom then
-        local placement = placeInRoom(room, ignoreOwner)
+        local placement = placeInRoom(room, ignore)
         if placement then return placement end
       end
     end
   end
   -- rooms come sorted: single-project rooms by size then id, then halls
   for _, room in ipairs(r.rooms) do
-    local placement = placeInRoom(room, ignoreOwner)
+    local placement = placeInRoom(room, ignore)
     if placement then return placement end
   end
   return nil
@@ -128,6 +132,73 @@ local function decide(outcome, reason, state, placement)
     'replaces', r.replaces or '', 'notifyId', r.notifyId, 'decidedAt', r.decidedAt,
     'trackingNo', r.trackingNo, 'seats', r.seats or 0)
   return cjson.encode({ decision = decisionOf(self), already = false, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
+end
+
+-- Zhuzhou's own host rooms are never Changsha's offers: no slot event may end one
+if r.partner == 'host' and (r.op == 'confirm' or r.op == 'release' or r.op == 'expire') then
+  return eventResult('unchanged', '')
+end
+
+-- The answer to host-book and host-free: the record as it stands, with the outcome of this call.
+local function hostResult(outcome)
+  local d = decisionOf(self)
+  d.kind = r.op
+  d.outcome = outcome
+  return cjson.encode({ decision = d, already = false, resume = {} })
+end
+
+if r.op == 'host-hold' then
+  if redis.call('HGET', self, 'state') == 'released' then
+    -- freed before its hold was decided (the jobs overtook each other): it holds nothing
+    return decide('released', '', 'released', nil)
+  end
+  if r.closed then return decide('rejected', 'CENTER_CLOSED', 'rejected', nil) end
+  if r.finish <= r.start or r.finish <= r.now or r.finish - r.start > r.maxSpan then
+    return decide('rejected', 'INVALID_WINDOW', 'rejected', nil)
+  end
+  -- make before break: the evaluation's booking in force counts as free for its change,
+  -- which keeps that single-project room when it still fits (rule 7); a hold of it does not
+  local ignore = {}
+  local preferredRoom = nil
+  for _, id in ipairs(r.sameEvaluation or {}) do
+    local key = requestKey(id)
+    if redis.call('HGET', key, 'state') == 'in-force' then
+      ignore[r.partner .. ':' .. id] = true
+      local bookedRoom = redis.call('HGET', key, 'room')
+      for _, room in ipairs(r.rooms) do
+        if room.id == bookedRoom and room.kind == 'room' then preferredRoom = bookedRoom end
+      end
+    end
+  end
+  local placement = bestFit(ignore, preferredRoom)
+  if not placement then return decide('rejected', 'NO_CAPACITY', 'rejected', nil) end
+  book(placement)
+  -- not in the holds zset: a host room hold lasts until it is booked or freed, no sweep lapses it
+  redis.call('HSET', self, 'evaluation', r.evaluation, 'change', int(r.change))
+  return decide('held', '', 'held', placement)
+end
+
+if r.op == 'host-book' then
+  local state = redis.call('HGET', self, 'state')
+  if state == 'in-force' then return hostResult('unchanged') end
+  if state ~= 'held' then return hostResult('rejected') end
+  redis.call('HSET', self, 'state', 'in-force', 'bookedAt', r.decidedAt)
+  return hostResult('approved')
+end
+
+if r.op == 'host-free' then
+  local state = redis.call('HGET', self, 'state')
+  if not state then
+    -- freed before its hold arrived: the hold, when it comes, holds nothing
+    redis.call('HSET', self, 'state', 'released', 'kind', 'host-hold', 'releasedAt', r.decidedAt)
+    return hostResult('unchanged')
+  end
+  if state == 'held' or state == 'in-force' then
+    release(self)
+    redis.call('HSET', self, 'state', 'released', 'releasedAt', r.decidedAt)
+    return hostResult('released')
+  end
+  return hostResult('unchanged')
 end
 
 if r.op == 'confirm' then
@@ -183,7 +254,7 @@ if r.op == 'hold' then
   end
   if r.closed then return decide('rejected', 'CENTER_CLOSED', 'rejected', nil) end
   if r.finish <= r.now then return decide('rejected', 'INVALID_WINDOW', 'rejected', nil) end
-  local placement = bestFit('', nil)
+  local placement = bestFit({}, nil)
   if not placement then return decide('rejected', 'NO_CAPACITY', 'rejected', nil) end
   book(placement)
   redis.call('HSET', self, 'offerId', r.offerId, 'holdUntil', int(r.holdUntil))
@@ -215,10 +286,10 @@ if r.closed then
   return decide('rejected', 'CENTER_CLOSED', 'rejected', nil)
 end
 
-local ignoreOwner = ''
+local ignore = {}
 local preferredRoom = nil
 if original then
-  ignoreOwner = r.partner .. ':' .. r.replaces
+  ignore[r.partner .. ':' .. r.replaces] = true
   -- a change keeps its single-project room; from the hall it goes by best fit,
   -- since the hall is only for when no room fits (its own seats still count as free)
   local originalRoom = redis.call('HGET', original, 'room')
@@ -227,7 +298,7 @@ if original then
   end
 end
 
-local placement = bestFit(ignoreOwner, preferredRoom)
+local placement = bestFit(ignore, preferredRoom)
 if not placement then
   return decide('rejected', 'NO_CAPACITY', 'rejected', nil)
 end

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../kernel/redis/keys.ts';
+import { ulidTime } from '../kernel/ids.ts';
+import { scanKeys } from '../kernel/redis/scan.ts';
 import type { RoomConfig } from '../config/index.ts';
+import { GatewayError } from '../kernel/errors.ts';
 
 const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');
 const lifecycleScript = readFileSync(join(import.meta.dirname, 'lifecycle.lua'), 'utf8');
@@ -120,6 +123,69 @@ export interface Booking {
   end: number;
 }
 
+/** The partner name under which the ledger keeps Zhuzhou's own host rooms. */
+export const HOST_PARTNER = 'host';
+
+/**
+ * The ledger's request id of a host evaluation's room: the evaluation for its
+ * first plan, `<evaluation>:C<n>` for its n-th change, so that a change's hold
+ * and the booking in force are two owners side by side.
+ */
+export function hostRequestId(evaluationId: string, change?: number): string {
+  if (evaluationId === '' || evaluationId.includes(':')) throw hostRefusal('/evaluationId', 'an evaluation id is not empty and has no colon (owners are split on it)');
+  if (change === undefined || change === 0) return evaluationId;
+  if (!Number.isInteger(change) || change < 1) throw hostRefusal('/change', 'a change is numbered from 1');
+  return `${evaluationId}:C${change}`;
+}
+
+/** The owner bookings name a host evaluation's room by (`host:HE1`, `host:HE1:C1`), as `partner:requestId` for guests. */
+export function hostOwner(evaluationId: string, change?: number): string {
+  return `${HOST_PARTNER}:${hostRequestId(evaluationId, change)}`;
+}
+
+function hostRefusal(path: string, message: string): GatewayError {
+  return new GatewayError('SEMANTIC_INVALID', message, { violations: [{ path, message }] });
+}
+
+export interface HostRoomRef {
+  evaluationId: string;
+  /** the change (1, 2, ...) the room is for; absent for the evaluation's first plan */
+  change?: number;
+}
+
+export interface HostHoldInput extends HostRoomRef {
+  /** epoch ms */
+  start: number;
+  end: number;
+  seats: number;
+  /** the day is closed (the caller's WorkCalendar, as for a guest request) */
+  closed: boolean;
+  /** epoch ms: a window already ended is refused */
+  now: number;
+}
+
+export type HostRoomRefusal = 'NO_CAPACITY' | 'CENTER_CLOSED' | 'INVALID_WINDOW' | 'RELEASED';
+
+/**
+ * `state`: where the room stands now (`held`, `in-force` once booked, `released`
+ * once freed); a hold asked again answers the first hold's room and seats.
+ */
+export type HostHoldResult = { ok: true; roomId: string; seatIds: string[]; state: string } | { ok: false; reason: HostRoomRefusal };
+
+/** `unchanged`: booked before (a repeat); a room not held (never, refused or freed) cannot be booked. */
+export type HostBookResult = { ok: true; outcome: 'booked' | 'unchanged'; roomId: string; seatIds: string[] } | { ok: false; reason: 'NOT_HELD' };
+
+export interface HostFreeResult {
+  /**
+   * `released`: freed entirely now; `shortened`: the booking ends at `from`;
+   * `unchanged`: nothing (left) to free, or an end already applied;
+   * `not-in-force`: `from` given for a room that is not booked, nothing changed
+   */
+  outcome: 'released' | 'shortened' | 'unchanged' | 'not-in-force';
+  /** epoch ms: the end of the occupancy now, with `from` */
+  end?: number;
+}
+
 interface RawDecision {
   outcome: BookingOutcome;
   reason: LedgerDecision['reason'];
@@ -204,6 +270,83 @@ export class RoomLedger {
     return this.#rooms.find((room) => room.id === id);
   }
 
+  /**
+   * Holds Zhuzhou's host room for an evaluation (or one change of it) by the
+   * rules of a guest apply, in the same script: best fit, the hall by seat,
+   * the buffer, closed days. The hold lapses on no clock (only booking or
+   * freeing ends it), and a change may take the seats of the evaluation's own
+   * booking in force (make before break, rule 7).
+   */
+  async holdHostRoom(input: HostHoldInput): Promise<HostHoldResult> {
+    if (!Number.isInteger(input.seats) || input.seats < 1) throw hostRefusal('/seats', 'a host room needs at least one seat');
+    const id = hostRequestId(input.evaluationId, input.change);
+    const change = input.change ?? 0;
+    const sameEvaluation = Array.from({ length: change }, (_, n) => hostRequestId(input.evaluationId, n));
+    const raw = await this.#script({
+      op: 'host-hold',
+      partner: HOST_PARTNER,
+      id,
+      evaluation: input.evaluationId,
+      change,
+      sameEvaluation,
+      start: Math.floor(input.start / 1000),
+      finish: Math.floor(input.end / 1000),
+      seats: input.seats,
+      closed: input.closed,
+      buffer: this.#bufferSeconds,
+      maxSpan: MAX_SPAN_SECONDS,
+      rooms: this.#bestFitOrder,
+      notifyId: '',
+      trackingNo: '',
+      decidedAt: new Date(input.now).toISOString(),
+      now: Math.floor(input.now / 1000),
+    });
+    const decision = toDecision(id, raw);
+    if (decision.outcome === 'held') return { ok: true, roomId: decision.roomId, seatIds: decision.seatIds, state: decision.state };
+    if (decision.outcome === 'released') return { ok: false, reason: 'RELEASED' };
+    return { ok: false, reason: decision.reason as HostRoomRefusal };
+  }
+
+  /** The host room held becomes a booking (the evaluation or its change is in force). */
+  async bookHostRoom(ref: HostRoomRef & { now?: number }): Promise<HostBookResult> {
+    const id = hostRequestId(ref.evaluationId, ref.change);
+    const decision = toDecision(id, await this.#hostEvent('host-book', id, ref.now));
+    if (decision.outcome === 'rejected') return { ok: false, reason: 'NOT_HELD' };
+    return { ok: true, outcome: decision.outcome === 'approved' ? 'booked' : 'unchanged', roomId: decision.roomId, seatIds: decision.seatIds };
+  }
+
+  /**
+   * Without `from`, lets the host room go entirely (hold or booking). With
+   * `from` (epoch ms, the end the host reported), the booking ends there,
+   * never later than booked, the buffer following it: the same step as a
+   * guest booking's `ended` (lifecycle.lua), recorded in its lifecycle.
+   */
+  async freeHostRoom(ref: HostRoomRef & { from?: number; now?: number }): Promise<HostFreeResult> {
+    const id = hostRequestId(ref.evaluationId, ref.change);
+    if (ref.from === undefined) {
+      const decision = toDecision(id, await this.#hostEvent('host-free', id, ref.now));
+      return { outcome: decision.outcome === 'released' ? 'released' : 'unchanged' };
+    }
+    const before = await this.#redis.hget(this.#keys.ledger.request(HOST_PARTNER, id), 'finish');
+    // the end itself names the report: the same end asked twice is a repeat
+    const ended = await this.recordLifecycle({ partner: HOST_PARTNER, id, status: 'ended', at: ref.from, trackingNo: `host-end:${Math.floor(ref.from / 1000)}` });
+    if (ended.outcome === 'not-in-force') return { outcome: 'not-in-force', ...(ended.end === undefined ? {} : { end: ended.end }) };
+    const shortened = ended.end !== undefined && before !== null && ended.end < Number(before) * 1000;
+    return { outcome: shortened ? 'shortened' : 'unchanged', ...(ended.end === undefined ? {} : { end: ended.end }) };
+  }
+
+  async #hostEvent(op: 'host-book' | 'host-free', id: string, now = Date.now()): Promise<RawDecision> {
+    return this.#script({ op, partner: HOST_PARTNER, id, notifyId: '', trackingNo: '', decidedAt: new Date(now).toISOString(), now: Math.floor(now / 1000) });
+  }
+
+  async #script(payload: Record<string, unknown>): Promise<RawDecision> {
+    const scripted = this.#redis as unknown as { ledgerDecide(key: string, arg: string): Promise<string> };
+    const raw = JSON.parse(await scripted.ledgerDecide(this.#keys.ledger.base, JSON.stringify(payload))) as RawResult;
+    // only a change or cancel waits for its original; host rooms never do
+    if ('held' in raw) throw new GatewayError('INTERNAL', 'the ledger held a host room operation');
+    return raw.decision;
+  }
+
   async decide(request: LedgerRequest): Promise<LedgerResult> {
     const payload = {
       op: request.op,
@@ -284,9 +427,16 @@ export class RoomLedger {
     return states;
   }
 
-  /** The owners of the live holds (`<partner>:<requestId>`). */
-  async heldOwners(): Promise<Set<string>> {
-    return new Set(await this.#redis.zrange(this.#keys.ledger.holds, '0', '-1'));
+  /**
+   * The owners of the live holds (`<partner>:<requestId>`) among `owners`: a
+   * partner's hold is in the holds index (it lapses), a host room's hold is not
+   * (it lasts until booked or freed), so those are read one by one.
+   */
+  async heldOwners(owners: readonly string[] = []): Promise<Set<string>> {
+    const held = new Set(await this.#redis.zrange(this.#keys.ledger.holds, '0', '-1'));
+    const hosts = [...new Set(owners.filter((owner) => owner.startsWith(`${HOST_PARTNER}:`)))];
+    for (const [owner, state] of await this.requestStates(hosts)) if (state.state === 'held') held.add(owner);
+    return held;
   }
 
   /** The decision on a request, if there is one (for a repeated notify). */
@@ -310,6 +460,43 @@ export class RoomLedger {
     for (const resource of this.#resources()) {
       purged += await this.#redis.zremrangebyscore(this.#keys.ledger.occupancy(resource), '-inf', maxStart);
     }
+    return purged;
+  }
+
+  /**
+   * Retention of the ledger's other keys (issue 18): request records (the
+   * decision hashes, lifecycle and host-hold fields included) whose every time
+   * lies before `cutoff`, the waiting lists' entries of messages received
+   * before it, and hold entries that lapsed before it; returns how many
+   * request records went. The records have no time index, and decide.lua would
+   * have to write one: instead each record is dated by what it holds (decision
+   * and event times, its window, its hold's expiry, the ULID of the tracking
+   * numbers that touched it), found by SCAN over the request key shape, `batch`
+   * keys a page, so Redis is never blocked. A record with no time at all is
+   * kept. Idempotent, and safe from several processes at once: a record old
+   * enough to go is one no partner acts on any more.
+   */
+  async purgeRequestsBefore(cutoff: number, batch: number): Promise<number> {
+    const { base, holds } = this.#keys.ledger;
+    await this.#redis.zremrangebyscore(holds, '-inf', `(${Math.floor(cutoff / 1000)}`);
+    let purged = 0;
+    await scanKeys(this.#redis, `${base}:req:*`, batch, async (keys) => {
+      const records = await Promise.all(keys.map((key) => this.#redis.hgetall(key)));
+      const old = keys.filter((_, n) => {
+        const latest = latestTimeOf(records[n] ?? {});
+        return latest !== undefined && latest < cutoff;
+      });
+      if (old.length > 0) purged += await this.#redis.unlink(...old);
+    });
+    await scanKeys(this.#redis, `${base}:wait:*`, batch, async (keys) => {
+      const members = await Promise.all(keys.map((key) => this.#redis.smembers(key)));
+      const removals = this.#redis.pipeline();
+      keys.forEach((key, n) => {
+        const stale = (members[n] ?? []).filter((trackingNo) => (ulidTime(trackingNo) ?? Infinity) < cutoff);
+        if (stale.length > 0) removals.srem(key, ...stale);
+      });
+      await removals.exec();
+    });
     return purged;
   }
 
@@ -377,4 +564,29 @@ function toDecision(requestId: string, raw: RawDecision): LedgerDecision {
     offerId: raw.offerId ?? '',
     holdUntil: raw.holdUntil ? Number(raw.holdUntil) * 1000 : undefined,
   };
+}
+
+/** Fields of a request record in epoch seconds. */
+const SECOND_FIELDS = new Set(['start', 'finish', 'bookedFinish', 'holdUntil', 'lifecycleAt']);
+/** Fields naming a message (a ULID tracking number) that acted on the record. */
+const TRACKING_FIELDS = new Set(['trackingNo', 'releasedBy']);
+
+/** The latest time (epoch ms) a request record holds, undefined when it holds none. */
+function latestTimeOf(record: Record<string, string>): number | undefined {
+  let latest: number | undefined;
+  let latestReceipt: number | undefined;
+  for (const [field, value] of Object.entries(record)) {
+    let time: number | undefined;
+    if (SECOND_FIELDS.has(field)) time = Number(value) * 1000;
+    // decidedAt, confirmedAt, bookedAt, releasedAt…: ISO 8601
+    else if (field.endsWith('At')) time = Date.parse(value);
+    else if (TRACKING_FIELDS.has(field)) {
+      const receipt = ulidTime(value);
+      if (receipt !== undefined && Number.isFinite(receipt) && receipt > 0) latestReceipt = Math.max(latestReceipt ?? receipt, receipt);
+    }
+    if (time !== undefined && Number.isFinite(time) && time > 0) latest = Math.max(latest ?? time, time);
+  }
+  // a ULID's time is the id generator's (monotonic: it never goes back, so it can run ahead of the
+  // clock the ledger decided by): the record's own times come first, the ids only when it has none
+  return latest ?? latestReceipt;
 }

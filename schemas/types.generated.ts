@@ -23,6 +23,10 @@ export interface GatewayConfig {
   host: string;
   port: number;
   /**
+   * port of the /metrics listener of a process without the api role (api processes serve /metrics on port); 0 picks a free one
+   */
+  metricsPort: number;
+  /**
    * @minItems 1
    */
   role: ("api" | "worker" | "scheduler")[];

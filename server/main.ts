@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { config as processConfig, ConfigError } from '../config/index.ts';
 import { startWorkers, type WorkerSet } from '../workers/index.ts';
 import { startScheduler, type Scheduler } from '../workers/scheduler.ts';
 import { createApp } from '../gateway/app.ts';
+import { processMetricsApp } from '../gateway/probes.ts';
 import { createRuntime } from './runtime.ts';
 
 /** Runs the roles of this process (api, worker, scheduler) until SIGTERM or SIGINT. */
@@ -23,18 +25,38 @@ async function main(): Promise<void> {
   let workers: WorkerSet | undefined;
   let scheduler: Scheduler | undefined;
 
+  // Without the api role a process has no /metrics on PORT, yet its workers count
+  // deliveries, job durations and breaker states: it listens on METRICS_PORT
+  // before taking any job, so a port already taken stops it before it works unseen.
+  let metricsServer: Server | undefined;
+  let metricsPort: number | undefined;
+  if (!roles.has('api')) {
+    const listener = processMetricsApp(runtime).listen(config.metricsPort, config.host);
+    const refused = (error: NodeJS.ErrnoException) => {
+      console.error(`zzgw: cannot listen for /metrics on ${config.host}:${config.metricsPort} (METRICS_PORT): ${error.code ?? error.message}; give each process without the api role on this host its own METRICS_PORT (0 picks a free one)`);
+      process.exit(78);
+    };
+    listener.once('error', refused);
+    await once(listener, 'listening');
+    listener.off('error', refused);
+    metricsServer = listener;
+    const address = listener.address();
+    metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
+    runtime.logger.info('metrics listening', { url: `http://${config.host}:${metricsPort}/metrics`, roles: [...roles] });
+  }
+
   if (roles.has('scheduler')) scheduler = startScheduler(runtime);
 
   if (roles.has('worker')) {
     workers = startWorkers(runtime);
     await Promise.all(workers.workers.map((worker) => worker.waitUntilReady()));
-    if (!roles.has('api')) process.send?.({ type: 'ready' });
+    if (!roles.has('api')) process.send?.({ type: 'ready', metricsPort });
   }
   // A cluster client answers 503 until it knows the slot map; a Redis that is down
   // is no reason not to listen (partners then get 503 and retry), hence the bound.
   await Promise.race([runtime.ready(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   // a scheduler alone has no worker to wait for: it is up once its connections are
-  if (!roles.has('api') && !roles.has('worker')) process.send?.({ type: 'ready' });
+  if (!roles.has('api') && !roles.has('worker')) process.send?.({ type: 'ready', metricsPort });
 
   if (roles.has('api')) {
     const app = createApp(runtime);
@@ -60,6 +82,8 @@ async function main(): Promise<void> {
     await scheduler?.stop();
     await workers?.close();
     await closed;
+    // scraped until the jobs in flight are done, so their last counts can still be read
+    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
     await runtime.close();
     runtime.logger.info('stopped', { signal });
     process.exit(0);

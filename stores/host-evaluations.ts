@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../kernel/redis/keys.ts';
+import { DAY_MS } from '../kernel/beijing-time.ts';
 import { JsonDocumentStore } from './json-documents.ts';
 
 /** What the store needs of a host evaluation to find it again: its id and when its window starts. */
@@ -45,5 +46,24 @@ export class HostEvaluationStore<T extends HostEvaluationDocument> extends JsonD
    */
   async reindex(evaluation: T): Promise<void> {
     await this.redis.zadd(this.#keys.hostEvaluationsByStart, evaluation.plan.start, evaluation.id);
+  }
+
+  /**
+   * Retention: removes, `batch` at a time, the evaluations whose window started
+   * a day or more before `cutoffMs` (a window lies within a day, so it ended
+   * before the cutoff), documents first and index entries last, so a purge cut
+   * short is picked up by the next run; returns how many. Idempotent, and safe
+   * from several processes at once.
+   */
+  async purgeBefore(cutoffMs: number, batch: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(this.#keys.hostEvaluationsByStart, '-inf', `(${cutoffMs - DAY_MS}`, 'LIMIT', 0, batch);
+      if (ids.length === 0) return purged;
+      // documents spread over the cluster: one command each
+      await Promise.all(ids.map((id) => this.redis.unlink(this.keyOf(id))));
+      await this.redis.zrem(this.#keys.hostEvaluationsByStart, ...ids);
+      purged += ids.length;
+    }
   }
 }

@@ -4,10 +4,21 @@ import type { Redis } from 'ioredis';
 import type { FieldCipher } from '../kernel/crypto/field-cipher.ts';
 import type { RedisCommand } from '../kernel/redis/client.ts';
 import type { Keys } from '../kernel/redis/keys.ts';
+import { scanKeys } from '../kernel/redis/scan.ts';
 
 const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
 /** Deletes a replaced-by claim only while it is still this claimant's: a later change may have claimed it since. */
 const RELEASE_CLAIM = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Deletes message-id keys (KEYS) whose record (ARGV[1] + the tracking number they name) is gone; returns how many. */
+const DROP_ORPHANS = `local dropped = 0
+for _, key in ipairs(KEYS) do
+  local trackingNo = redis.call('GET', key)
+  if trackingNo and redis.call('EXISTS', ARGV[1] .. trackingNo) == 0 then
+    redis.call('DEL', key)
+    dropped = dropped + 1
+  end
+end
+return dropped`;
 
 /**
  * `received` until a worker has processed it; `held` while it waits for its
@@ -100,6 +111,7 @@ export class MessageStore {
     // the key count varies (numkeys is the first argument): see record.lua
     if (!('recordMessage' in redis)) redis.defineCommand('recordMessage', { lua: recordScript });
     if (!('releaseReplacedClaim' in redis)) redis.defineCommand('releaseReplacedClaim', { numberOfKeys: 1, lua: RELEASE_CLAIM });
+    if (!('dropOrphanedMessageIds' in redis)) redis.defineCommand('dropOrphanedMessageIds', { lua: DROP_ORPHANS });
   }
 
   /** Whether a request id of the partner's has been recorded. */
@@ -241,6 +253,26 @@ export class MessageStore {
       if (page.length < SCAN_PAGE) break;
     }
     return found.slice(0, limit);
+  }
+
+  /**
+   * Removes message-id keys whose record is gone; returns how many. A repeat
+   * under a new message id (a province DATAUUID) of a known request is answered
+   * by a message-id key naming the first message, which the record does not
+   * list, so purgeBatch cannot find it: once that record is purged, the key
+   * names nothing. A SCAN over the partner's message-id keys, `batch` a page,
+   * finds them, on gateways that wrote them before this purge existed too;
+   * each page is checked and deleted in one script on the partner's slot, so a
+   * key is never deleted while its record exists, whoever runs it at once.
+   */
+  async purgeOrphanedMessageIds(partner: string, batch: number): Promise<number> {
+    const keys = this.#keys.intake(partner);
+    const scripted = this.#redis as unknown as { dropOrphanedMessageIds(numberOfKeys: number, ...args: string[]): Promise<number> };
+    let dropped = 0;
+    await scanKeys(this.#redis, keys.messageId('*'), batch, async (found) => {
+      dropped += await scripted.dropOrphanedMessageIds(found.length, ...found, keys.record(''));
+    });
+    return dropped;
   }
 
   /**

@@ -4,6 +4,25 @@ import type { Keys } from '../kernel/redis/keys.ts';
 /** how many runs are kept, newest first */
 const KEPT_RUNS = 100;
 
+/**
+ * Pops runs off the tail (the oldest) while they finished before ARGV[1], at
+ * most ARGV[2]. Times are ISO 8601 in UTC (toISOString), so they compare as
+ * strings; an unreadable run stops the trim rather than be dropped blindly.
+ */
+const TRIM_OLD_RUNS = `
+local dropped = 0
+while dropped < tonumber(ARGV[2]) do
+  local oldest = redis.call('LINDEX', KEYS[1], -1)
+  if not oldest then break end
+  local ok, run = pcall(cjson.decode, oldest)
+  local finished = ok and type(run) == 'table' and (run.finishedAt ~= '' and run.finishedAt or run.startedAt) or nil
+  if type(finished) ~= 'string' or finished >= ARGV[1] then break end
+  redis.call('RPOP', KEYS[1])
+  dropped = dropped + 1
+end
+return dropped
+`;
+
 export interface Difference {
   requestId: string;
   partner: { start: string; end: string; seats: number };
@@ -36,6 +55,7 @@ export class ReconciliationRunStore {
   constructor(redis: Redis, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
+    if (!('reconciliationTrim' in redis)) redis.defineCommand('reconciliationTrim', { numberOfKeys: 1, lua: TRIM_OLD_RUNS });
   }
 
   async add(run: ReconciliationRun): Promise<void> {
@@ -45,6 +65,21 @@ export class ReconciliationRunStore {
 
   async recent(limit = 20): Promise<ReconciliationRun[]> {
     return (await this.#redis.lrange(this.#keys.reconciliation.runs, 0, limit - 1)).map((json) => JSON.parse(json) as ReconciliationRun);
+  }
+
+  /**
+   * Drops runs that finished before `cutoffMs` (they name the partners' request
+   * ids), at most `batch` a call, oldest first from the list's tail; returns how
+   * many. One script, so a run added meanwhile at the head is never lost.
+   */
+  async purgeBefore(cutoffMs: number, batch: number): Promise<number> {
+    const scripted = this.#redis as unknown as { reconciliationTrim(key: string, cutoff: string, batch: number): Promise<number> };
+    let purged = 0;
+    for (;;) {
+      const dropped = await scripted.reconciliationTrim(this.#keys.reconciliation.runs, new Date(cutoffMs).toISOString(), batch);
+      purged += dropped;
+      if (dropped < batch) return purged;
+    }
   }
 
   /** A reconciliation of every partner finished at `at` (epoch ms). */

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../kernel/redis/keys.ts';
 import type { HostSeatRequest } from '../schemas/types.generated.ts';
+import { ulidTime } from '../kernel/ids.ts';
+import { scanKeys } from '../kernel/redis/scan.ts';
 import { JsonDocumentStore } from './json-documents.ts';
 
 /** Where a seat request Zhuzhou made as host stands. */
@@ -34,6 +36,68 @@ export class SeatRequestStore extends JsonDocumentStore<SeatRequest> {
   }
 
   async create(seatRequest: SeatRequest): Promise<void> {
+    // indexed first: an index entry without its document is dropped by retention, a document without one is found by its SCAN
+    await this.redis.zadd(this.#keys.seatRequestsByEnd, endOf(seatRequest), seatRequest.requestId);
     await this.createDocument(seatRequest.requestId, seatRequest);
   }
+
+  /**
+   * Removes the requests whose life ended before `cutoffMs` (their window and
+   * every update past), `batch` at a time; hands each batch, with the ids its
+   * traces are indexed by, to `removeTogether` first, so that the caller removes
+   * those too; returns how many. Requests stored before the time index existed
+   * are found by SCAN first and indexed by what they carry (their window, their
+   * dates, the ULID in their id): upgraded gateways purge them as well. The
+   * index entry goes last, so a purge cut short is picked up by the next run;
+   * any number of processes may run it at once (UNLINK and ZREM of what is
+   * gone do nothing).
+   */
+  async purgeBefore(cutoffMs: number, batch: number, removeTogether: (purged: { trackingNo: string; searchIds: Record<string, string> }[]) => Promise<void>): Promise<number> {
+    await this.#indexUnindexed(batch);
+    let count = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(this.#keys.seatRequestsByEnd, '-inf', `(${cutoffMs}`, 'LIMIT', 0, batch);
+      if (ids.length === 0) return count;
+      const documents = await Promise.all(ids.map((id) => this.get(id)));
+      const purged: { trackingNo: string; searchIds: Record<string, string> }[] = [];
+      const reindexed: (string | number)[] = [];
+      ids.forEach((id, n) => {
+        const document = documents[n];
+        // changed since it was indexed (an update after the window, say): indexed again, not purged
+        if (document && endOf(document) >= cutoffMs) reindexed.push(endOf(document), id);
+        else purged.push({ trackingNo: id, searchIds: { requestId: id, ...(document ? { section: document.request.bidSectionCode } : {}) } });
+      });
+      await removeTogether(purged);
+      // documents spread over the cluster: one command each
+      await Promise.all(purged.map(({ trackingNo }) => this.redis.unlink(this.keyOf(trackingNo))));
+      if (reindexed.length > 0) await this.redis.zadd(this.#keys.seatRequestsByEnd, ...reindexed);
+      if (purged.length > 0) await this.redis.zrem(this.#keys.seatRequestsByEnd, ...purged.map(({ trackingNo }) => trackingNo));
+      count += purged.length;
+    }
+  }
+
+  async #indexUnindexed(batch: number): Promise<void> {
+    const prefix = this.keyOf('');
+    await scanKeys(this.redis, `${prefix}*`, batch, async (keys) => {
+      const ids = keys.map((key) => key.slice(prefix.length));
+      const scores = await this.redis.zmscore(this.#keys.seatRequestsByEnd, ...ids);
+      const missing = ids.filter((_, n) => scores[n] === null);
+      if (missing.length === 0) return;
+      const documents = await Promise.all(missing.map((id) => this.get(id)));
+      const entries: (string | number)[] = [];
+      missing.forEach((id, n) => {
+        const document = documents[n];
+        const end = document ? endOf(document) : ulidTime(id);
+        if (end !== undefined) entries.push(end, id);
+      });
+      // NX: a request created meanwhile keeps the score its create gave it
+      if (entries.length > 0) await this.redis.zadd(this.#keys.seatRequestsByEnd, 'NX', ...entries);
+    });
+  }
+}
+
+/** The end of a request's life: the latest of its window's end, its creation and its last update (epoch ms). */
+function endOf(seatRequest: SeatRequest): number {
+  const times = [seatRequest.request.end, seatRequest.createdAt, seatRequest.updatedAt].map((time) => Date.parse(time)).filter(Number.isFinite);
+  return times.length > 0 ? Math.max(...times) : (ulidTime(seatRequest.requestId) ?? 0);
 }

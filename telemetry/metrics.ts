@@ -3,8 +3,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /**
  * Prometheus series of one gateway process, counted as events happen.
  * Counters and histograms are this process's own (Prometheus sums them over
- * processes). Gauges read from Redis at scrape time (queues, ledger) are
- * registered beside them by the /metrics route (gateway/probes.ts).
+ * processes, each scraped as its own target: /metrics on PORT for api
+ * processes, on METRICS_PORT for the others). Gauges read from Redis at scrape
+ * time (queues, ledger) are registered beside them in api processes only, by
+ * their /metrics route (gateway/probes.ts).
  */
 export interface GatewayMetrics {
   readonly registry: Registry;

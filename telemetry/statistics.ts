@@ -278,6 +278,8 @@ export class Statistics {
         .pipeline()
         .lpush(keys.securityEvents, JSON.stringify(event))
         .ltrim(keys.securityEvents, 0, SECURITY_EVENTS_KEPT - 1)
+        // addresses are personal data: the list goes once no event came for the retention period
+        .expire(keys.securityEvents, this.#d.retentionDays * 24 * 3600)
         .hincrby(dayKey, `${answer.partner}:${kind}`, 1)
         .expire(dayKey, this.#d.retentionDays * 24 * 3600)
         .exec()
@@ -430,6 +432,8 @@ export class Statistics {
         for (const [partner, state] of states) pipeline.hset(processKey, partner, JSON.stringify(state));
         pipeline.pexpire(processKey, BREAKER_REPORT_TTL_MS);
         pipeline.zadd(keys.breakerProcesses, now, processId);
+        // the index goes with the last process that reported, like the processes' own keys
+        pipeline.pexpire(keys.breakerProcesses, BREAKER_REPORT_TTL_MS);
         // processes that stopped reporting leave the index here, so it never grows
         pipeline.zremrangebyscore(keys.breakerProcesses, '-inf', `(${now - BREAKER_REPORT_TTL_MS}`);
         return pipeline.exec().then(() => undefined, this.#failedQuietly('breaker'));

@@ -76,6 +76,15 @@ export class Keys {
     return `${this.namespace}:host:seat-request:${requestId}`;
   }
 
+  /**
+   * seat request ids by the end of their life (the later of their creation and
+   * their window's end, epoch ms), for retention; requests made before it
+   * existed are found by SCAN and added (SeatRequestStore.purgeBefore)
+   */
+  get seatRequestsByEnd(): string {
+    return `${this.namespace}:host:seat-requests:by-end`;
+  }
+
   /** a host evaluation (Zhuzhou as host: one JSON value, changed by compare-and-set) */
   hostEvaluation(id: string): string {
     return `${this.namespace}:host:evaluation:${id}`;

@@ -16,7 +16,7 @@ export interface GatewayProcess {
  */
 export async function spawnGateway(role: 'api' | 'worker', env: Record<string, string>): Promise<GatewayProcess> {
   const child = fork(join(import.meta.dirname, '..', '..', 'server', 'main.ts'), [], {
-    env: { ...process.env, ...env, GATEWAY_ROLE: role, PORT: '0', HOST: '127.0.0.1' },
+    env: { ...process.env, ...env, GATEWAY_ROLE: role, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const started = await new Promise<GatewayProcess>((resolve, reject) => {

@@ -68,6 +68,8 @@ export function testEnv(namespace: string, provinceUrl: string, redisUrl = testR
     PROVINCE_BACKOFF_MAX_MS: '200',
     PROVINCE_TIMEOUT_MS: '1000',
     PROVINCE_BREAKER_HALF_OPEN_MS: '50',
+    // worker processes of one test share the host: each takes a free metrics port
+    METRICS_PORT: '0',
   };
 }
 
@@ -159,17 +161,32 @@ export async function deleteNamespace(redisUrl: string, namespace: string): Prom
 
 /** A separate gateway process (real OS process) with the given roles, sharing a test's namespace. */
 export async function spawnGatewayProcess(env: Record<string, string>): Promise<ChildProcess> {
+  return (await startGatewayProcess(env)).child;
+}
+
+/**
+ * What a gateway process reports over IPC once up: `listening` with its HTTP
+ * port (api role), else `ready` with the port of its metrics listener.
+ */
+export interface StartedMessage {
+  type: 'ready' | 'listening';
+  port?: number;
+  metricsPort?: number;
+}
+
+/** As spawnGatewayProcess, with the message the process reported when it was up. */
+export async function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; started: StartedMessage }> {
   const child = fork(join(import.meta.dirname, '..', '..', 'server', 'main.ts'), [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  await new Promise<void>((resolve, reject) => {
+  const started = await new Promise<StartedMessage>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)));
-    child.on('message', (message: { type?: string }) => {
-      if (message.type === 'ready' || message.type === 'listening') resolve();
+    child.on('message', (message: Partial<StartedMessage>) => {
+      if (message.type === 'ready' || message.type === 'listening') resolve({ ...message, type: message.type });
     });
   });
-  return child;
+  return { child, started };
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {

@@ -8,30 +8,8 @@ import { overview } from '../../gateway/dashboard/views.ts';
 import { startWorkers, type WorkerSet } from '../../workers/index.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { sample, samples } from '../helpers/prometheus.ts';
 import { applyData, seriesNumber } from '../simulators/province-traffic.ts';
-
-interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of one metric in Prometheus text format. */
-function samples(text: string, name: string): Sample[] {
-  const found: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const [, label = '', value = ''] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[label] = value;
-    found.push({ labels, value: Number(match[3]) });
-  }
-  return found;
-}
-
-/** The value of the sample whose labels include `labels`; undefined when there is none. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  return samples(text, name).find((candidate) => Object.entries(labels).every(([label, value]) => candidate.labels[label] === value))?.value;
-}
 
 async function scrape(gateway: TestGateway): Promise<string> {
   const response = await axios.get<string>(`${gateway.url}/metrics`, { headers: { 'X-Api-Key': API_KEY }, responseType: 'text' });

@@ -133,18 +133,7 @@ export class ProvinceSimulator extends EventEmitter {
 
   /** Resolves with the first notify for `seriesNumber` that matches, received now or later. */
   async waitForNotify(seriesNumber: string, predicate: (message: ReceivedMessage) => boolean = () => true): Promise<ReceivedMessage> {
-    const matches = (message: ReceivedMessage) => message.operation === 'notify' && message.data['SERIES_NUMBER'] === seriesNumber && predicate(message);
-    const seen = this.received.find(matches);
-    if (seen) return seen;
-    return new Promise((resolve) => {
-      const listener = (message: ReceivedMessage) => {
-        if (matches(message)) {
-          this.off('message', listener);
-          resolve(message);
-        }
-      };
-      this.on('message', listener);
-    });
+    return this.waitFor('notify', (message) => message.data['SERIES_NUMBER'] === seriesNumber && predicate(message));
   }
 
   notifiesFor(seriesNumber: string): ReceivedMessage[] {
