@@ -12,6 +12,8 @@ export interface RetentionOutcome {
   /** traces that belong to no record (availability publications) */
   traces: number;
   reconciliationRuns: number;
+  /** host evaluations (Zhuzhou as host) whose window started before the cutoff */
+  hostEvaluations: number;
   auditEntries: number;
 }
 
@@ -24,9 +26,8 @@ export interface RetentionOutcome {
  * (RETENTION_BATCH_SIZE), idempotently: two processes may run it at once.
  * Kept: the audit chain (its own retention), the latest availability snapshot,
  * the stranded sweep's totals and the last reconciliation time (one value
- * each, overwritten), accounts, and statistics (they expire). Host evaluations
- * have their purge (HostEvaluationStore.purgeBefore); it is called here once
- * the runtime carries their store (issue 15).
+ * each, overwritten), accounts, and statistics (they expire). Host
+ * evaluations go by the start of their window.
  */
 export async function purgeExpired(runtime: Runtime): Promise<RetentionOutcome> {
   const { config } = runtime;
@@ -49,8 +50,9 @@ export async function purgeExpired(runtime: Runtime): Promise<RetentionOutcome> 
   const bookings = await runtime.ledger.purgeBefore(cutoffMs);
   const requests = await runtime.ledger.purgeRequestsBefore(cutoffMs, batch);
   const reconciliationRuns = await runtime.reconciliations.purgeBefore(cutoffMs, batch);
+  const hostEvaluations = await runtime.hostEvaluations.purgeBefore(cutoffMs, batch);
   const auditEntries = await runtime.audit.purgeBefore(cutoffMs, batch);
-  const outcome = { cutoff: new Date(cutoffMs).toISOString(), messages, deadLetters, bookings, requests, seatRequests, traces, reconciliationRuns, auditEntries };
+  const outcome = { cutoff: new Date(cutoffMs).toISOString(), messages, deadLetters, bookings, requests, seatRequests, traces, reconciliationRuns, hostEvaluations, auditEntries };
   runtime.logger.info('retention purge done', { ...outcome });
   return outcome;
 }

@@ -20,6 +20,8 @@ import type { TraceStore } from '../stores/traces.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import type { PendingCounters } from '../telemetry/pending-counters.ts';
 import type { HostRoutes } from './host-routing.ts';
+import type { HostEvaluationStore } from '../stores/host-evaluations.ts';
+import type { HostEvaluation } from './hosting/machine.ts';
 
 /** Everything a gateway process shares: built once at start, closed once at stop. */
 export interface Runtime {
@@ -43,6 +45,8 @@ export interface Runtime {
   reconciliations: ReconciliationRunStore;
   /** what the sweeps for messages that lost their job found */
   strandedSweeps: StrandedSweepStore;
+  /** Zhuzhou as host: one document an evaluation (usecases/hosting) */
+  hostEvaluations: HostEvaluationStore<HostEvaluation>;
   /** one call per event: Prometheus series and the statistics in Redis */
   telemetry: Telemetry;
   periodicQueue: Queue;

@@ -7,6 +7,7 @@ import { createLogger } from '../../kernel/logger.ts';
 import { createRuntime } from '../../server/runtime.ts';
 import { purgeExpired } from '../../usecases/retention.ts';
 import { requeueStranded } from '../../usecases/stranded.ts';
+import { planEvaluation } from '../../usecases/hosting/machine.ts';
 import { overview } from '../../gateway/dashboard/views.ts';
 import type { ReconciliationRun } from '../../stores/reconciliation-runs.ts';
 import { at, futureDay } from '../helpers/dates.ts';
@@ -101,7 +102,7 @@ describe('reconciliation with the province (GET /schedule, signed)', () => {
 });
 
 describe('retention', () => {
-  it('when the purge runs, only records, traces, index entries and dead letters older than the retention period go', async () => {
+  it('when the purge runs, only records, traces, index entries, dead letters and host evaluations older than the retention period go', async () => {
     const clock = fixedClock(Date.now());
     const gateway = await startTestGateway({ clock });
     const redis = new Redis(testRedisUrl());
@@ -111,6 +112,9 @@ describe('retention', () => {
       const oldAnswer = await gateway.province.send('apply', old);
       await gateway.simulator.waitForNotify(old.SERIES_NUMBER);
       await gateway.runtime.deadLetters.add({ queue: 'inbound', jobName: 'process', jobId: 'x', data: {}, partner: 'province', trackingNo: 'old', reason: 'test', attempts: 1 });
+      const hosted = (id: string, start: number) =>
+        planEvaluation(id, { start, end: start + 3_600_000, hostSeats: 2, guests: [{ center: '430300', seats: 2 }] }, () => 'province', clock.now(), { decisionDeadlineMs: 7_200_000, confirmMarginMs: 120_000 }).evaluation;
+      await gateway.runtime.hostEvaluations.create(hosted('HE-old', clock.now() + DAY));
 
       clock.advance(100 * DAY);
       const recentDay = futureDay({ open: true }, clock.now());
@@ -118,11 +122,13 @@ describe('retention', () => {
       const recentAnswer = await gateway.province.send('apply', recent);
       await gateway.simulator.waitForNotify(recent.SERIES_NUMBER);
       await gateway.runtime.deadLetters.add({ queue: 'inbound', jobName: 'process', jobId: 'y', data: {}, partner: 'province', trackingNo: 'recent', reason: 'test', attempts: 1 });
+      await gateway.runtime.hostEvaluations.create(hosted('HE-recent', clock.now() + DAY));
 
       // 200 days after the first: its record, its dead letter and its booking (two weeks later) are all past 180 days
       clock.advance(100 * DAY);
       const outcome = await purgeExpired(gateway.runtime);
-      expect(outcome).to.include({ messages: 1, deadLetters: 1, bookings: 1 });
+      expect(outcome).to.include({ messages: 1, deadLetters: 1, bookings: 1, hostEvaluations: 1 });
+      expect([await gateway.runtime.hostEvaluations.get('HE-old'), (await gateway.runtime.hostEvaluations.get('HE-recent'))?.id]).to.deep.equal([undefined, 'HE-recent']);
       const ns = gateway.config.redis.namespace;
       const oldTracking = (oldAnswer.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
       const recentTracking = (recentAnswer.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
