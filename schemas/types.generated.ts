@@ -445,6 +445,16 @@ export interface ExceptionInput {
 }
 
 /**
+ * GET /api/v1/seat-check: the free seats of a guest center over a window (advisory, nothing is held). Query parameters; seats as a number.
+ */
+export interface SeatCheckApiQuery {
+  center: string;
+  start: string;
+  end: string;
+  seats: number;
+}
+
+/**
  * A problem at a guest venue with a booked request, to be told to the partner that booked it.
  */
 export interface ExceptionReport {

@@ -18,6 +18,7 @@ const ROOT_SCHEMAS = [
   'canonical/host-message.json',
   'api/seat-request.json',
   'api/exception.json',
+  'api/seat-check-query.json',
   'canonical/exception-report.json',
   'canonical/host-application-event.json',
   'partners/province/apply.json',
