@@ -24,14 +24,20 @@ describe('worker processes: crash and graceful stop', () => {
     await gateway.close();
   });
 
-  it('when a worker is killed with SIGKILL mid-delivery, another worker takes the job over and the province gets one answer (or repeats of the same DATAUUID)', async () => {
-    const first = await spawnGatewayProcess(env);
-    gateway.simulator.failNext('hang');
+  /** Sends an apply and resolves once its notify is at the province, answered as `behaviour` says (a hang or a slow answer). */
+  async function applyWithDeliveryInFlight(behaviour: 'hang' | 'slow') {
+    gateway.simulator.failNext(behaviour);
     const day = futureDay({ open: true });
     const apply = applyData({ start: at(day, '09:00'), end: at(day, '11:00') });
     const inFlight = once(gateway.simulator, 'request');
     await gateway.province.send('apply', apply);
     await inFlight;
+    return apply;
+  }
+
+  it('when a worker is killed with SIGKILL mid-delivery, another worker takes the job over and the province gets one answer (or repeats of the same DATAUUID)', async () => {
+    const first = await spawnGatewayProcess(env);
+    const apply = await applyWithDeliveryInFlight('hang');
     first.kill('SIGKILL');
     await once(first, 'exit');
 
@@ -53,12 +59,7 @@ describe('worker processes: crash and graceful stop', () => {
     delete defaults['WORKER_LOCK_DURATION_MS'];
     delete defaults['WORKER_STALLED_INTERVAL_MS'];
     const first = await spawnGatewayProcess(defaults);
-    gateway.simulator.failNext('hang');
-    const day = futureDay({ open: true });
-    const apply = applyData({ start: at(day, '09:00'), end: at(day, '11:00') });
-    const inFlight = once(gateway.simulator, 'request');
-    await gateway.province.send('apply', apply);
-    await inFlight;
+    const apply = await applyWithDeliveryInFlight('hang');
     // the rescuer is up before the kill, as in a deployment: the bound is the lock and the stalled check, not a start
     const second = await spawnGatewayProcess(defaults);
     try {
@@ -79,12 +80,7 @@ describe('worker processes: crash and graceful stop', () => {
   it('when a worker gets SIGTERM with a delivery in flight, it finishes that delivery, then exits 0', async () => {
     const worker = await spawnGatewayProcess(env);
     gateway.simulator.slowMs = 700;
-    gateway.simulator.failNext('slow');
-    const day = futureDay({ open: true });
-    const apply = applyData({ start: at(day, '09:00'), end: at(day, '11:00') });
-    const inFlight = once(gateway.simulator, 'request');
-    await gateway.province.send('apply', apply);
-    await inFlight;
+    const apply = await applyWithDeliveryInFlight('slow');
     const exited = once(worker, 'exit') as Promise<[number | null, string | null]>;
     worker.kill('SIGTERM');
     const [code] = await exited;
