@@ -41,6 +41,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'RECONCILIATION_CRON', path: ['periodic', 'reconciliationCron'], parse: 'string', description: 'when the schedule is reconciled with the province (cron, Asia/Shanghai)' },
   { name: 'RECONCILIATION_WORKING_DAYS', path: ['periodic', 'reconciliationWorkingDays'], parse: 'integer', description: 'working days ahead a reconciliation covers' },
   { name: 'HOLD_SWEEP_CRON', path: ['periodic', 'holdSweepCron'], parse: 'string', description: 'when lapsed holds are swept up behind their delayed jobs' },
+  { name: 'HOST_SWEEP_CRON', path: ['periodic', 'hostSweepCron'], parse: 'string', description: "when host evaluations are looked at for their deadline, a Changsha hold's confirm margin, or work a stopped process left (with seconds)" },
   { name: 'STRANDED_SWEEP_CRON', path: ['periodic', 'strandedSweepCron'], parse: 'string', description: 'when accepted messages that lost their inbound job (removed from the queue board, say) are looked for and queued again' },
   { name: 'STRANDED_AFTER_MINUTES', path: ['periodic', 'strandedAfterMinutes'], parse: 'number', description: 'a message still unprocessed this long after it was accepted, with no job, neither held nor dead-lettered, is queued again' },
   { name: 'STRANDED_LOOKBACK_HOURS', path: ['periodic', 'strandedLookbackHours'], parse: 'number', description: 'how far back that sweep looks (at most 720)' },

@@ -25,6 +25,8 @@ export interface LaunchEnvironment {
   missingSecrets: string[];
   port: number;
   trafficIntervalMs: number;
+  /** seed of the simulators' choices (SIMULATOR_SEED); undefined: the launcher draws one and prints it */
+  simulatorSeed: number | undefined;
   /** node options of the gateway process (GATEWAY_NODE_OPTIONS) */
   nodeOptions: string[];
 }
@@ -70,6 +72,7 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
     missingSecrets: TRIAL_SECRETS.filter((name) => nonEmpty(name) === undefined),
     port: Number(nonEmpty('PORT') ?? 8080),
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),
+    simulatorSeed: /^\d{1,9}$/.test(nonEmpty('SIMULATOR_SEED') ?? '') ? Number(env['SIMULATOR_SEED']) : undefined,
     nodeOptions: (env['GATEWAY_NODE_OPTIONS'] ?? DEFAULT_GATEWAY_NODE_OPTIONS).split(' ').filter(Boolean),
   };
 }

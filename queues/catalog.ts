@@ -19,6 +19,8 @@ export interface PeriodicJobs {
   /** release holds whose delayed expiry job did not run (the safety net) */
   'hold-sweep': Record<string, never>;
   'stranded-sweep': Record<string, never>;
+  /** host evaluations due: a deadline, a Changsha hold's confirm margin, an outbox a stopped process left */
+  'host-sweep': Record<string, never>;
   /** compare the province's schedule with the ledger over the coming working days */
   reconciliation: { reason: string };
   /** purge records, traces and dead letters older than the retention period */
@@ -31,7 +33,17 @@ export interface OutboundJobs {
    * firstAttemptAt: when the message was first tried or queued (the gateway's clock, ms), from
    * which its retry horizon runs; a job queued before it was kept counts from its own add time
    */
-  deliver: { partner: PartnerId; operation: string; messageId: string; body: Record<string, unknown>; trackingNo: string; attemptsBefore?: number; firstAttemptAt?: number };
+  deliver: {
+    partner: PartnerId;
+    operation: string;
+    messageId: string;
+    body: Record<string, unknown>;
+    trackingNo: string;
+    attemptsBefore?: number;
+    firstAttemptAt?: number;
+    /** a host application: its answer (the partner's id of it) goes back to this evaluation */
+    answerTo?: { evaluationId: string; change?: number; cancel?: boolean };
+  };
 }
 
 /** When a delivery's retry horizon started: its first attempt or queueing, else (a job from before it was kept) the job's add time. */

@@ -189,6 +189,10 @@ export interface GatewayConfig {
     reconciliationWorkingDays: number;
     holdSweepCron: string;
     /**
+     * when host evaluations are looked at for their deadline, a Changsha hold's confirm margin, or work a stopped process left
+     */
+    hostSweepCron: string;
+    /**
      * when accepted messages that lost their inbound job are looked for
      */
     strandedSweepCron: string;
@@ -452,6 +456,60 @@ export interface SeatCheckApiQuery {
   start: string;
   end: string;
   seats: number;
+}
+
+/**
+ * POST /api/v1/host-evaluations (and /{id}/change, the complete new plan): Zhuzhou hosts one bid section's evaluation with guest venues in other centers, booked all or nothing.
+ */
+export interface HostEvaluationInput {
+  /**
+   * tender project code (20)
+   */
+  projectCode: string;
+  /**
+   * bid section code (23), starting with projectCode
+   */
+  sectionCode: string;
+  projectName: string;
+  tradeType: "GCJS" | "ZFCG";
+  /**
+   * national project type, for GCJS only
+   */
+  projectType?: string;
+  start: string;
+  end: string;
+  hostSeats: number;
+  /**
+   * @minItems 1
+   * @maxItems 5
+   */
+  guests: HostGuestInput[];
+  /**
+   * personal data
+   */
+  agentContact: string;
+  /**
+   * personal data
+   */
+  agentPhone: string;
+  remark?: string;
+  /**
+   * why the plan changes (change only)
+   */
+  reason?: string;
+}
+
+export interface HostGuestInput {
+  center: string;
+  seats: number;
+}
+
+/**
+ * DELETE /api/v1/host-evaluations/{id} ({reason}) and POST /api/v1/host-evaluations/{id}/status ({status, reason}).
+ */
+export interface HostEvaluationAction {
+  status?: "started" | "paused" | "resumed" | "ended" | "archived";
+  reason?: string;
 }
 
 /**

@@ -19,6 +19,8 @@ const ROOT_SCHEMAS = [
   'api/seat-request.json',
   'api/exception.json',
   'api/seat-check-query.json',
+  'api/host-evaluation.json',
+  'api/host-evaluation-action.json',
   'canonical/exception-report.json',
   'canonical/host-application-event.json',
   'partners/province/apply.json',

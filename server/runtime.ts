@@ -10,7 +10,7 @@ import { AuditLog } from '../stores/audit.ts';
 import { AvailabilitySnapshotStore } from '../stores/availability-snapshots.ts';
 import { StrandedSweepStore } from '../stores/stranded-sweeps.ts';
 import { HostEvaluationStore } from '../stores/host-evaluations.ts';
-import type { HostEvaluation } from '../usecases/hosting/machine.ts';
+import type { HostEvaluationRecord } from '../usecases/hosting/record.ts';
 import { MessageStore } from '../stores/messages.ts';
 import { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
 import { SeatRequestStore } from '../stores/seat-requests.ts';
@@ -75,7 +75,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     availability: new AvailabilitySnapshotStore(redis, keys, now),
     reconciliations: new ReconciliationRunStore(redis, keys),
     strandedSweeps: new StrandedSweepStore(redis, keys, now),
-    hostEvaluations: new HostEvaluationStore<HostEvaluation>(redis, keys),
+    hostEvaluations: new HostEvaluationStore<HostEvaluationRecord>(redis, keys),
     telemetry,
     periodicQueue,
     traces: new TraceStore(redis, keys, now),

@@ -10,6 +10,7 @@ import { scheduleAvailabilityPublish } from './availability.ts';
 import { queuedSend, type SendToPartner } from './delivery/queue.ts';
 import { handleHostEvent, handleHostRelease, isHostedRequest } from './host.ts';
 import { recordLifecycle } from './lifecycle.ts';
+import { handleApplicationPush, handleLegEvent } from './hosting/flow.ts';
 import type { PendingWrites } from './pending-writes.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -68,13 +69,12 @@ async function handleEvent(runtime: Runtime, send: SendToPartner, partner: Partn
       break;
     case 'offered':
     case 'declined':
-      await handleHostEvent(runtime, partner, event);
+      // a leg of a host evaluation, else one of the center's own seat requests
+      if (!(await handleLegEvent(runtime, partner, event))) await handleHostEvent(runtime, partner, event);
       break;
     case 'guest-result':
     case 'application-outcome':
-      // no host evaluation is kept yet to apply it to: recorded and traced, for the host flow and operators to read
-      pending.push(runtime.traces.appendCommand(event.trackingNo, 'no-host-evaluation', { kind: event.kind, applicationId: event.applicationId, note: 'no host evaluation known' }));
-      break;
+      return handleApplicationPush(runtime, partner, event, processJobId, pending);
     case 'query':
       await resendDecision(runtime, send, partner, event, pending);
       break;
@@ -83,6 +83,7 @@ async function handleEvent(runtime: Runtime, send: SendToPartner, partner: Partn
       break;
     case 'release':
       // a release of one of Zhuzhou's own seat requests is host business, not the ledger's
+      if (await handleLegEvent(runtime, partner, event)) break;
       if (!(await isHostedRequest(runtime, event.requestId))) return decideInLedger(runtime, send, partner, event, processJobId, pending);
       await handleHostRelease(runtime, event);
       break;

@@ -21,7 +21,7 @@ import type { Telemetry } from '../telemetry/index.ts';
 import type { PendingCounters } from '../telemetry/pending-counters.ts';
 import type { HostRoutes } from './host-routing.ts';
 import type { HostEvaluationStore } from '../stores/host-evaluations.ts';
-import type { HostEvaluation } from './hosting/machine.ts';
+import type { HostEvaluationRecord } from './hosting/record.ts';
 
 /** Everything a gateway process shares: built once at start, closed once at stop. */
 export interface Runtime {
@@ -46,7 +46,7 @@ export interface Runtime {
   /** what the sweeps for messages that lost their job found */
   strandedSweeps: StrandedSweepStore;
   /** Zhuzhou as host: one document an evaluation (usecases/hosting) */
-  hostEvaluations: HostEvaluationStore<HostEvaluation>;
+  hostEvaluations: HostEvaluationStore<HostEvaluationRecord>;
   /** one call per event: Prometheus series and the statistics in Redis */
   telemetry: Telemetry;
   periodicQueue: Queue;

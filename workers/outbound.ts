@@ -6,6 +6,8 @@ import { circuitTrialAt, deliverQueued, deliveryFailure } from '../usecases/deli
 import { retryDeadline, retryHorizonMs } from '../usecases/delivery/backoff.ts';
 import type { Runtime } from '../usecases/runtime.ts';
 import { withDeadLetters } from './dead-letters.ts';
+import { asGatewayError } from '../kernel/errors.ts';
+import { applicationAnswered, applicationRefused } from '../usecases/hosting/flow.ts';
 
 /** Shortest wait for a circuit: a job woken a moment early must not spin. */
 const MIN_CIRCUIT_WAIT_MS = 10;
@@ -25,10 +27,20 @@ export async function processOutboundJob(runtime: Runtime, breakers: Record<Part
   const priorAttempts = job.data.attemptsBefore ?? 0;
   const deadline = retryDeadline(job, retryHorizonMs(delivery));
   const outlived = () => (runtime.clock.now() >= deadline ? `not delivered within the retry horizon of ${delivery.retryHours} h` : undefined);
+  const answerTo = job.data.answerTo;
   const outcome = await withDeadLetters(runtime, job, { partner, trackingNo, priorAttempts, outlived }, async () => {
-    const sent = await deliverQueued(runtime, breakers[partner], job.data, priorAttempts + job.attemptsMade + 1);
-    if (sent === 'circuit-open' && outlived() !== undefined) throw deliveryFailure(runtime, partner, { kind: 'circuit-open' });
-    return sent;
+    try {
+      const sent = await deliverQueued(runtime, breakers[partner], job.data, priorAttempts + job.attemptsMade + 1);
+      if (sent.kind === 'circuit-open' && outlived() !== undefined) throw deliveryFailure(runtime, partner, { kind: 'circuit-open' });
+      // a host application's answer names it: the evaluation learns it before the job is done
+      if (sent.kind === 'delivered' && answerTo) await applicationAnswered(runtime, partner, job.data.operation, sent.answer, answerTo);
+      return sent.kind;
+    } catch (thrown) {
+      const error = asGatewayError(thrown);
+      // given up for good: the evaluation fails (or goes to operators) rather than wait for an answer that will not come
+      if (answerTo && (!error.retryable || outlived() !== undefined)) await applicationRefused(runtime, answerTo, `${error.code}: ${error.message}`);
+      throw thrown;
+    }
   });
   if (outcome === 'delivered') return;
   // woken at the circuit's trial, or at the horizon if that comes first, to be handed to operators then

@@ -6,6 +6,7 @@ import { sweepLapsedHolds } from '../usecases/decisions.ts';
 import { reconcile } from '../usecases/reconciliation.ts';
 import { purgeExpired } from '../usecases/retention.ts';
 import { requeueStranded } from '../usecases/stranded.ts';
+import { sweepHostEvaluations } from '../usecases/hosting/flow.ts';
 
 /** The scheduler's jobs: each tick is one job, whichever scheduler enqueued it. */
 export async function processPeriodicJob(runtime: Runtime, job: Job): Promise<unknown> {
@@ -17,6 +18,8 @@ export async function processPeriodicJob(runtime: Runtime, job: Job): Promise<un
       return publishAvailability(runtime, job.id ?? String(job.timestamp));
     case 'hold-sweep':
       return sweepLapsedHolds(runtime);
+    case 'host-sweep':
+      return sweepHostEvaluations(runtime);
     case 'stranded-sweep':
       return requeueStranded(runtime);
     case 'reconciliation':

@@ -59,6 +59,7 @@ export function startScheduler(runtime: Runtime): Scheduler {
     runtime.periodicQueue.add('reconciliation', { reason: 'daily' }, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('reconciliation', tick) }),
   );
   every(periodic.holdSweepCron, 'hold-sweep', (tick) => runtime.periodicQueue.add('hold-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('hold-sweep', tick) }));
+  every(periodic.hostSweepCron, 'host-sweep', (tick) => runtime.periodicQueue.add('host-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('host-sweep', tick) }));
   every(periodic.strandedSweepCron, 'stranded-sweep', (tick) =>
     runtime.periodicQueue.add('stranded-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('stranded-sweep', tick) }),
   );

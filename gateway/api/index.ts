@@ -6,6 +6,7 @@ import { SEARCH_KINDS } from '../../stores/traces.ts';
 import { replayDeadLetter } from '../../usecases/replay.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
 import { seatCheckRoutes } from './seat-check.ts';
+import { hostEvaluationRoutes } from './host-evaluations.ts';
 import { operationRoutes } from './operations.ts';
 import { auditApiAction } from './audit.ts';
 import { problem } from '../problem.ts';
@@ -58,6 +59,7 @@ export function apiRoutes(runtime: Runtime): Router {
 
   router.use(seatRequestRoutes(runtime));
   router.use(seatCheckRoutes(runtime));
+  router.use(hostEvaluationRoutes(runtime));
   router.use(operationRoutes(runtime));
 
   router.get('/api/v1/dead-letters', async (_req: Request, res: Response) => {

@@ -95,6 +95,26 @@ export class Keys {
     return `${this.namespace}:host:evaluations:by-start`;
   }
 
+  /** the host evaluation a partner's application id (province SERIES_NUMBER) belongs to */
+  hostApplication(applicationId: string): string {
+    return `${this.namespace}:host:application:${applicationId}`;
+  }
+
+  /** pushes about an application that overtook its answer: held, in order, until the answer is recorded */
+  hostApplicationHeld(applicationId: string): string {
+    return `${this.namespace}:host:application-held:${applicationId}`;
+  }
+
+  /** host evaluations by when the flow must look at them again (a deadline, a hold's margin, an unfinished outbox) */
+  get hostWake(): string {
+    return `${this.namespace}:host:wake`;
+  }
+
+  /** the evaluation a bid section is being hosted by (one evaluation per bid section) */
+  hostSection(sectionCode: string): string {
+    return `${this.namespace}:host:section:${sectionCode}`;
+  }
+
   /** an operator account of the dashboard */
   opsAccount(username: string): string {
     return `${this.namespace}:ops:account:${username}`;

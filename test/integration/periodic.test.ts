@@ -8,7 +8,7 @@ import { createRuntime } from '../../server/runtime.ts';
 import { purgeExpired } from '../../usecases/retention.ts';
 import { requeueStranded } from '../../usecases/stranded.ts';
 import { planEvaluation } from '../../usecases/hosting/machine.ts';
-import { overview } from '../../gateway/dashboard/views.ts';
+import { overview } from '../../gateway/dashboard/views/overview.ts';
 import type { ReconciliationRun } from '../../stores/reconciliation-runs.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, testRedisUrl } from '../helpers/gateway.ts';
@@ -114,7 +114,8 @@ describe('retention', () => {
       await gateway.runtime.deadLetters.add({ queue: 'inbound', jobName: 'process', jobId: 'x', data: {}, partner: 'province', trackingNo: 'old', reason: 'test', attempts: 1 });
       const hosted = (id: string, start: number) =>
         planEvaluation(id, { start, end: start + 3_600_000, hostSeats: 2, guests: [{ center: '430300', seats: 2 }] }, () => 'province', clock.now(), { decisionDeadlineMs: 7_200_000, confirmMarginMs: 120_000 }).evaluation;
-      await gateway.runtime.hostEvaluations.create(hosted('HE-old', clock.now() + DAY));
+      const hostedRecord = (id: string, start: number) => ({ ...hosted(id, start), details: {}, outbox: [], createdAt: clock.now(), updatedAt: clock.now() });
+      await gateway.runtime.hostEvaluations.create(hostedRecord('HE-old', clock.now() + DAY));
 
       clock.advance(100 * DAY);
       const recentDay = futureDay({ open: true }, clock.now());
@@ -122,7 +123,7 @@ describe('retention', () => {
       const recentAnswer = await gateway.province.send('apply', recent);
       await gateway.simulator.waitForNotify(recent.SERIES_NUMBER);
       await gateway.runtime.deadLetters.add({ queue: 'inbound', jobName: 'process', jobId: 'y', data: {}, partner: 'province', trackingNo: 'recent', reason: 'test', attempts: 1 });
-      await gateway.runtime.hostEvaluations.create(hosted('HE-recent', clock.now() + DAY));
+      await gateway.runtime.hostEvaluations.create(hostedRecord('HE-recent', clock.now() + DAY));
 
       // 200 days after the first: its record, its dead letter and its booking (two weeks later) are all past 180 days
       clock.advance(100 * DAY);

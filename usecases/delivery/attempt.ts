@@ -90,12 +90,12 @@ export function deliveryFailure(runtime: Runtime, partner: PartnerId, outcome: E
  * retry. An open circuit makes no call: that is no attempt, and the job is
  * told so (`circuit-open`) to wait for the circuit without spending one.
  */
-export async function deliverQueued(runtime: Runtime, breaker: CircuitBreakerPolicy, data: DeliverJob, attempt: number): Promise<'delivered' | 'circuit-open'> {
+export async function deliverQueued(runtime: Runtime, breaker: CircuitBreakerPolicy, data: DeliverJob, attempt: number): Promise<{ kind: 'delivered'; answer: unknown } | { kind: 'circuit-open' }> {
   const { partner, trackingNo, messageId, operation } = data;
   const outcome = await attemptDelivery(runtime, breaker, data);
-  if (outcome.kind === 'circuit-open') return 'circuit-open';
+  if (outcome.kind === 'circuit-open') return outcome;
   await runtime.traces.append(trackingNo, 'delivery-attempt', { attempt, messageId, ...outcome });
   if (outcome.kind !== 'delivered') throw deliveryFailure(runtime, partner, outcome);
   runtime.logger.info('delivered', { correlationId: trackingNo, partner, operation, messageId, attempt });
-  return 'delivered';
+  return { kind: 'delivered', answer: outcome.answer };
 }

@@ -1,6 +1,6 @@
 import type { OutboundMessage, PartnerId } from '../../adapters/types.ts';
 import type { Runtime } from '../runtime.ts';
-import { outboundJobOptions } from '../../queues/catalog.ts';
+import { outboundJobOptions, type OutboundJobs } from '../../queues/catalog.ts';
 import { writeOrKeep, type PendingWrites } from '../pending-writes.ts';
 
 /** How an answer leaves: queued (enqueueDelivery), or first tried at once by a worker (DirectDeliveries). */
@@ -16,11 +16,18 @@ export function queuedSend(runtime: Runtime): SendToPartner {
  * given for a deliberate resend), so a job that runs twice queues it once.
  * Its retry horizon runs from now.
  */
-export async function enqueueDelivery(runtime: Runtime, message: OutboundMessage, trackingNo: string, jobId = message.messageId, pending?: PendingWrites): Promise<void> {
+export async function enqueueDelivery(
+  runtime: Runtime,
+  message: OutboundMessage,
+  trackingNo: string,
+  jobId = message.messageId,
+  pending?: PendingWrites,
+  answerTo?: OutboundJobs['deliver']['answerTo'],
+): Promise<void> {
   const partner: PartnerId = message.partner;
   await runtime.outboundQueues[partner].add(
     'deliver',
-    { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo, firstAttemptAt: runtime.clock.now() },
+    { partner, operation: message.operation, messageId: message.messageId, body: message.body, trackingNo, firstAttemptAt: runtime.clock.now(), ...(answerTo ? { answerTo } : {}) },
     { ...outboundJobOptions(runtime.config.partners[partner].delivery), jobId },
   );
   await writeOrKeep(

@@ -1,0 +1,184 @@
+import axios from 'axios';
+import { expect } from 'chai';
+import { futureDay } from '../helpers/dates.ts';
+import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { fixedClock, type FixedClock } from '../../kernel/clock.ts';
+import { sweepHostEvaluations } from '../../usecases/hosting/flow.ts';
+import type { HostEvaluationView } from '../../usecases/hosting/service.ts';
+import type { ChangshaWireEvent } from '../simulators/changsha.ts';
+
+/** Waits for a condition that a worker brings about, checking again after each turn of the event loop. */
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** ISO 8601 with the Beijing offset for a `yyyyMMdd` day and an HH:mm. */
+const iso = (day: string, time: string) => `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}T${time}:00+08:00`;
+const isoDay = (day: string) => `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
+
+const of = (type: string, requestId: string) => (event: ChangshaWireEvent) => event.eventType === type && event.data['requestId'] === requestId;
+
+describe('host evaluations (Zhuzhou as host) through the API, the flow and both partners', function () {
+  this.timeout(60_000);
+  let gateway: TestGateway;
+  let clock: FixedClock;
+  let day: string;
+
+  beforeEach(async () => {
+    clock = fixedClock(Date.now());
+    gateway = await startTestGateway({ clock, env: { LOCAL_API_KEY: API_KEY } });
+    gateway.startWorkers();
+    day = futureDay({ open: true }, clock.now());
+  });
+
+  afterEach(async () => {
+    await gateway.close();
+  });
+
+  const api = () => axios.create({ baseURL: gateway.url, headers: { 'x-api-key': API_KEY }, validateStatus: () => true });
+
+  const plan = (overrides: Record<string, unknown> = {}) => ({
+    projectCode: 'M4302000260018837001',
+    sectionCode: 'M4302000260018837001002',
+    projectName: '株洲市某道路改造工程',
+    tradeType: 'GCJS',
+    projectType: 'A03',
+    start: iso(day, '09:00'),
+    end: iso(day, '12:00'),
+    hostSeats: 3,
+    guests: [
+      { center: '430300', seats: 2 },
+      { center: '430100', seats: 2 },
+    ],
+    agentContact: '王小明',
+    agentPhone: '13800138000',
+    ...overrides,
+  });
+
+  async function view(id: string): Promise<HostEvaluationView> {
+    const answer = await api().get<HostEvaluationView>(`/api/v1/host-evaluations/${id}`);
+    expect(answer.status).to.equal(200);
+    return answer.data;
+  }
+
+  async function planned(body = plan()): Promise<{ id: string; series: string | undefined; requestId: string }> {
+    const created = await api().post<{ id: string; state: string }>('/api/v1/host-evaluations', body);
+    expect(created.status, JSON.stringify(created.data)).to.equal(201);
+    const id = created.data.id;
+    const requestId = `${id}-430100`;
+    await gateway.changshaSimulator.waitForEvent(of('slot.requested', requestId));
+    const hasProvince = (body.guests as { center: string }[]).some((guest) => guest.center !== '430100');
+    if (!hasProvince) return { id, series: undefined, requestId };
+    const apply = await gateway.simulator.waitFor('host-apply', (message) => message.data['BID_SECTION_CODE'] === body.sectionCode);
+    const series = [...gateway.simulator.host.applications.values()].find((record) => record.data['BID_SECTION_CODE'] === body.sectionCode)?.series;
+    expect(apply.signatureValid).to.equal(true);
+    await waitFor(async () => (await gateway.runtime.hostEvaluations.get(id))?.province?.seriesNumber === series);
+    return { id, series, requestId };
+  }
+
+  const offer = (requestId: string, offerId: string, seats: number, holdMs = 15 * 60_000) =>
+    gateway.changsha.send('slot.offered', { requestId, offerId, roomId: 'CS-R2', seatNumbers: Array.from({ length: seats }, (_, n) => `CS-R2-0${n + 1}`), holdExpiresAt: new Date(clock.now() + holdMs).toISOString() });
+
+  it('when every guest approves and Changsha offers, the evaluation comes into force: Changsha confirmed, host room booked, legs named', async () => {
+    const { id, series, requestId } = await planned();
+    expect((await offer(requestId, 'OF-1', 2)).status).to.equal(202);
+    await gateway.simulator.pushResult(series ?? '', '430300', { approve: true });
+    // the province guest is the last one approved: then the Changsha hold is confirmed
+    await gateway.changshaSimulator.waitForEvent(of('slot.confirmed', requestId));
+    await gateway.simulator.pushOutcome(series ?? '', '1');
+    await waitFor(async () => (await view(id)).state === 'in-force');
+    const inForce = await view(id);
+    expect(inForce.hostRoom.roomId).to.be.a('string');
+    expect(inForce.legs.map((leg) => [leg.center, leg.state])).to.deep.equal([
+      ['430300', 'approved'],
+      ['430100', 'confirmed'],
+    ]);
+    expect(inForce.legs[0]?.seriesNumber).to.equal(series);
+    expect(inForce.legs[0]?.seatNumbers).to.have.length(2);
+    expect(inForce.agentPhone).to.not.equal('13800138000');
+    expect((await gateway.runtime.ledger.lookup('host', id))?.state).to.equal('in-force');
+    expect((await gateway.runtime.ledger.bookings()).filter((booking) => booking.owner === `host:${id}`).map((booking) => booking.resource)).to.deep.equal([inForce.hostRoom.roomId]);
+  });
+
+  it('when a province guest rejects, the evaluation fails naming it: the Changsha hold released, the host room freed, no host-cancel', async () => {
+    const { id, series, requestId } = await planned();
+    await offer(requestId, 'OF-2', 2);
+    await gateway.simulator.pushResult(series ?? '', '430300', { approve: false, reason: 'NO_CAPACITY' });
+    await waitFor(async () => (await view(id)).state === 'failed');
+    const failed = await view(id);
+    expect(failed.reason).to.equal('430300 NO_CAPACITY');
+    const released = await gateway.changshaSimulator.waitForEvent(of('slot.released', requestId));
+    expect(released.data['reason']).to.equal('PROJECT_CANCELLED');
+    await waitFor(async () => (await gateway.runtime.ledger.bookings()).every((booking) => booking.owner !== `host:${id}`));
+    expect(gateway.simulator.received.filter((message) => message.operation === 'host-cancel')).to.have.length(0);
+  });
+
+  it('when Changsha declines, the evaluation fails and the province application is cancelled once its number is known', async () => {
+    const { id, series, requestId } = await planned();
+    await gateway.changsha.send('slot.declined', { requestId, reason: 'NO_CAPACITY' });
+    await waitFor(async () => (await view(id)).state === 'failed');
+    expect((await view(id)).reason).to.equal('430100 NO_CAPACITY');
+    const cancel = await gateway.simulator.waitFor('host-cancel');
+    expect(cancel.data['ORIGINAL_SERIES_NUMBER']).to.equal(series);
+  });
+
+  it('when nothing is decided by the deadline (injected clock), the sweep fails it with DEADLINE naming the undecided guests and lets everything go', async () => {
+    const { id, requestId } = await planned();
+    clock.advance(121 * 60_000);
+    expect(await sweepHostEvaluations(gateway.runtime)).to.be.greaterThan(0);
+    const failed = await view(id);
+    expect(failed.state).to.equal('failed');
+    expect(failed.reason).to.equal('DEADLINE 430300,430100');
+    await gateway.changshaSimulator.waitForEvent(of('slot.released', requestId));
+    await gateway.simulator.waitFor('host-cancel');
+  });
+
+  it("when a Changsha hold nears its end (injected clock) while the province is undecided, the sweep confirms it inside the margin, not before", async () => {
+    const { id, requestId } = await planned();
+    await offer(requestId, 'OF-3', 2, 10 * 60_000);
+    await waitFor(async () => (await view(id)).legs.some((leg) => leg.state === 'offered'));
+    clock.advance(7 * 60_000);
+    await sweepHostEvaluations(gateway.runtime);
+    expect((await view(id)).legs.find((leg) => leg.center === '430100')?.state).to.equal('offered');
+    clock.advance(60_000 + 1);
+    await sweepHostEvaluations(gateway.runtime);
+    expect((await view(id)).legs.find((leg) => leg.center === '430100')?.state).to.equal('confirmed');
+    await gateway.changshaSimulator.waitForEvent(of('slot.confirmed', requestId));
+  });
+
+  it('when the plan breaks rules, the API answers 400 or 422 listing every violation, and nothing is planned', async () => {
+    const bad = await api().post('/api/v1/host-evaluations', { ...plan(), hostSeats: 0, guests: [], agentPhone: 'x' });
+    expect(bad.status).to.equal(400);
+    expect((bad.data as { errors: { path: string }[] }).errors.map((error) => error.path)).to.include.members(['/hostSeats', '/guests', '/agentPhone']);
+    const rules = await api().post('/api/v1/host-evaluations', plan({ sectionCode: 'M4302000260018837009002', projectType: undefined, guests: [{ center: '430200', seats: 1 }, { center: '999999', seats: 1 }] }));
+    expect(rules.status).to.equal(422);
+    expect((rules.data as { errors: { path: string }[] }).errors.map((error) => error.path)).to.have.members(['/sectionCode', '/projectType', '/guests/0/center', '/guests/1/center']);
+    const listed = await api().get<{ items: unknown[] }>(`/api/v1/host-evaluations?date=${isoDay(day)}`);
+    expect(listed.data.items).to.have.length(0);
+  });
+
+  it('when a lifecycle report comes before the evaluation is in force, it is refused 422 NOT_IN_FORCE; a second plan of the same section is a conflict', async () => {
+    const { id } = await planned();
+    const early = await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'started' });
+    expect(early.status).to.equal(422);
+    expect(early.data).to.include({ code: 'NOT_IN_FORCE' });
+    const again = await api().post('/api/v1/host-evaluations', plan());
+    expect(again.status).to.equal(409);
+    const listed = await api().get<{ items: HostEvaluationView[] }>(`/api/v1/host-evaluations?date=${isoDay(day)}`);
+    expect(listed.data.items.map((item) => item.id)).to.deep.equal([id]);
+  });
+
+  it('when cancelled while legs are still being asked, every leg is let go and it ends cancelled', async () => {
+    const { id, series, requestId } = await planned();
+    const cancelled = await api().delete(`/api/v1/host-evaluations/${id}`, { data: { reason: '招标人撤回' } });
+    expect(cancelled.status).to.equal(202);
+    expect(cancelled.data).to.deep.equal({ id, state: 'cancelled' });
+    await gateway.changshaSimulator.waitForEvent(of('slot.released', requestId));
+    const cancel = await gateway.simulator.waitFor('host-cancel');
+    expect(cancel.data['ORIGINAL_SERIES_NUMBER']).to.equal(series);
+    // an offer that comes after the cancel is released at once
+    await offer(requestId, 'OF-late', 2);
+    await waitFor(async () => gateway.changshaSimulator.eventsOf('slot.released', requestId).length >= 1);
+    expect((await view(id)).legs.every((leg) => leg.state === 'cancelled' || leg.state === 'declined')).to.equal(true);
+  });
+});
