@@ -2,7 +2,8 @@ import axios from 'axios';
 import { expect } from 'chai';
 import { futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { fixedClock, type FixedClock } from '../../kernel/clock.ts';
+import { fixedClock } from '../../kernel/clock.ts';
+import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
 import { sweepHostEvaluations } from '../../usecases/hosting/flow.ts';
 import type { HostEvaluationView } from '../../usecases/hosting/service.ts';
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
@@ -21,7 +22,7 @@ const of = (type: string, requestId: string) => (event: ChangshaWireEvent) => ev
 describe('host evaluations (Zhuzhou as host) through the API, the flow and both partners', function () {
   this.timeout(60_000);
   let gateway: TestGateway;
-  let clock: FixedClock;
+  let clock: ReturnType<typeof fixedClock>;
   let day: string;
 
   beforeEach(async () => {
@@ -98,6 +99,91 @@ describe('host evaluations (Zhuzhou as host) through the API, the flow and both 
     expect(inForce.agentPhone).to.not.equal('13800138000');
     expect((await gateway.runtime.ledger.lookup('host', id))?.state).to.equal('in-force');
     expect((await gateway.runtime.ledger.bookings()).filter((booking) => booking.owner === `host:${id}`).map((booking) => booking.resource)).to.deep.equal([inForce.hostRoom.roomId]);
+  });
+
+  /** Plans the default evaluation and brings it into force through both partners. */
+  async function inForce(): Promise<{ id: string; series: string; requestId: string }> {
+    const { id, series, requestId } = await planned();
+    await offer(requestId, `OF-${id}`, 2);
+    await gateway.simulator.pushResult(series ?? '', '430300', { approve: true });
+    await gateway.simulator.pushOutcome(series ?? '', '1');
+    await waitFor(async () => (await view(id)).state === 'in-force');
+    return { id, series: series ?? '', requestId };
+  }
+
+  it('when a change in force moves the window, it is made before the old is broken: new host room, host-change, a new Changsha request; then the old released', async () => {
+    const { id, series, requestId } = await inForce();
+    const changed = await api().post(`/api/v1/host-evaluations/${id}/change`, plan({ start: iso(day, '13:00'), end: iso(day, '16:00'), reason: '开标时间调整' }));
+    expect(changed.status, JSON.stringify(changed.data)).to.equal(202);
+    expect(changed.data).to.deep.equal({ id, state: 'changing' });
+    const hostChange = await gateway.simulator.waitFor('host-change');
+    expect(hostChange.data['ORIGINAL_SERIES_NUMBER']).to.equal(series);
+    const newRequest = `${id}-430100-C1`;
+    await gateway.changshaSimulator.waitForEvent(of('slot.requested', newRequest));
+    // the old legs stay in force meanwhile
+    const changing = await view(id);
+    expect(changing.state).to.equal('changing');
+    expect(changing.legs.map((leg) => leg.state)).to.deep.equal(['approved', 'confirmed']);
+    const changeSeries = [...gateway.simulator.host.applications.values()].find((record) => record.operation === 'host-change')?.series ?? '';
+    await waitFor(async () => (await gateway.runtime.hostEvaluations.get(id))?.change?.province?.seriesNumber === changeSeries);
+    await offer(newRequest, 'OF-C1', 2);
+    await gateway.simulator.pushResult(changeSeries, '430300', { approve: true });
+    await gateway.simulator.pushOutcome(changeSeries, '1');
+    await waitFor(async () => (await view(id)).state === 'in-force');
+    const after = await view(id);
+    expect(after.window.start).to.equal(iso(day, '13:00'));
+    expect(after.legs.map((leg) => leg.requestId ?? leg.seriesNumber)).to.deep.equal([changeSeries, newRequest]);
+    const released = await gateway.changshaSimulator.waitForEvent(of('slot.released', requestId));
+    expect(released.data['reason']).to.equal('OTHER');
+    // only the new host room is booked: the old one was freed
+    await waitFor(async () => (await gateway.runtime.ledger.bookings()).filter((booking) => booking.owner.startsWith(`host:${id}`)).every((booking) => booking.owner === `host:${id}:C1`));
+    expect(gateway.simulator.received.filter((message) => message.operation === 'host-cancel')).to.have.length(0);
+  });
+
+  it('when the lifecycle is reported, the province gets eval-status and Changsha session.status; a pause needs its reason; end frees the host room early', async () => {
+    const { id, series, requestId } = await inForce();
+    const started = await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'started' });
+    expect(started.status).to.equal(200);
+    expect(started.data).to.deep.equal({ id, lifecycle: 'started' });
+    const evalStatus = await gateway.simulator.waitFor('eval-status', (message) => message.data['EVAL_STATUS'] === '1');
+    expect(evalStatus.data['SERIES_NUMBER']).to.equal(series);
+    expect((await gateway.changshaSimulator.waitForEvent(of('session.status', requestId))).data['status']).to.equal('started');
+    const noReason = await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'paused' });
+    expect(noReason.status).to.equal(422);
+    expect((await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'archived' })).data).to.include({ code: 'STATE_CONFLICT' });
+    expect((await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'paused', reason: '专家临时离席' })).status).to.equal(200);
+    await gateway.simulator.waitFor('eval-status', (message) => message.data['EVAL_STATUS'] === '4');
+    expect((await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'resumed' })).status).to.equal(200);
+    const booked = (await gateway.runtime.ledger.bookings()).find((booking) => booking.owner === `host:${id}`);
+    clock.set(Date.parse(iso(day, '10:00')));
+    const ended = await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'ended' });
+    expect(ended.data).to.deep.equal({ id, lifecycle: 'ended' });
+    await gateway.simulator.waitFor('eval-status', (message) => message.data['EVAL_STATUS'] === '2');
+    await waitFor(async () => ((await gateway.runtime.ledger.bookings()).find((booking) => booking.owner === `host:${id}`)?.end ?? Infinity) < (booked?.end ?? 0));
+    const statuses = gateway.changshaSimulator.eventsOf('session.status', requestId).map((event) => event.data['status']);
+    expect(statuses).to.deep.equal(['started', 'paused', 'resumed', 'ended']);
+    expect((await api().delete(`/api/v1/host-evaluations/${id}`, { data: { reason: 'late' } })).data).to.include({ code: 'STATE_CONFLICT' });
+  });
+
+  it('when a guest result and the outcome overtake the host-apply answer, they are held and applied in order once the answer is recorded', async () => {
+    // the first host-apply attempt fails: the province's pushes about it reach the gateway before its answer
+    gateway.simulator.failNext('http-500');
+    const failed = new Promise<void>((resolve) => gateway.simulator.once('failed', () => resolve()));
+    const created = await api().post<{ id: string }>('/api/v1/host-evaluations', plan({ guests: [{ center: '430300', seats: 2 }] }));
+    const id = created.data.id;
+    await failed;
+    // the dispatcher numbers its first application from its (injected) clock
+    const series = `SQ${formatCompactBeijing(clock.now())}000001`;
+    expect((await gateway.simulator.pushResult(series, '430300', { approve: true })).status).to.equal(200);
+    expect((await gateway.simulator.pushOutcome(series, '1')).status).to.equal(200);
+    await waitFor(async () => (await gateway.runtime.redis.llen(gateway.runtime.keys.hostApplicationHeld(series))) === 2);
+    expect((await view(id)).state).to.equal('requested');
+    await waitFor(async () => (await view(id)).state === 'in-force');
+    const trace = (await view(id)).trace.map((entry) => entry.stage);
+    expect(trace.indexOf('host-application-answered')).to.be.lessThan(trace.indexOf('host-host-result'));
+    expect(trace.indexOf('host-host-result')).to.be.lessThan(trace.indexOf('host-host-outcome'));
+    // the held pushes are let go once applied, and their records marked processed
+    await waitFor(async () => (await gateway.runtime.redis.exists(gateway.runtime.keys.hostApplicationHeld(series))) === 0);
   });
 
   it('when a province guest rejects, the evaluation fails naming it: the Changsha hold released, the host room freed, no host-cancel', async () => {
