@@ -3,11 +3,13 @@ import { matches, type DeadLetterFilter } from '../../stores/dead-letters.ts';
 import { raiseException } from '../../usecases/exceptions.ts';
 import { replayDeadLetter } from '../../usecases/replay.ts';
 import { requestReconciliation } from '../../usecases/reconciliation.ts';
+import { cancelHostEvaluation, changeHostEvaluation, checkHostAction, planHostEvaluation, reportHostLifecycle, type HostEvaluationView } from '../../usecases/hosting/service.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type { ExceptionInput } from '../../schemas/types.generated.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
 import { problem } from '../problem.ts';
+import { hostPageView, hostProblem, hostRefusal } from './views/hosting.ts';
 
 const validateException = validatorFor<ExceptionInput>('api/exception.json');
 
@@ -79,6 +81,64 @@ export function opsActionRoutes(runtime: Runtime, auth: OpsAuth): Router {
     if (!result.ok) problem(res, result.status, result.title);
     else res.status(202).json(result);
   });
+
+  // host evaluations (主场评标): the use case checks the input and the state; the audit names ids, centers and codes, never the agent's contact or phone
+  type HostDone = { view: HostEvaluationView; detail: Record<string, unknown> };
+  const hostAction = (action: string, status: number, run: (req: Request, id: string, actor: string) => Promise<HostDone>) => async (req: Request, res: Response) => {
+    const id = String(req.params['id'] ?? '').slice(0, 64);
+    let done: HostDone;
+    try {
+      done = await run(req, id, req.session.operator?.username ?? 'operator');
+    } catch (thrown) {
+      const error = hostRefusal(thrown);
+      await auth.auditAction(req, action, id || undefined, 'failed', { code: error.code, violations: error.violations.length });
+      hostProblem(res, error);
+      return;
+    }
+    await auth.auditAction(req, action, done.view.id, 'ok', done.detail);
+    res.status(status).json(hostPageView(done.view));
+  };
+  /** what the audit keeps of a plan: the section, the guests and the window */
+  const planned = (body: unknown) => {
+    const source = (typeof body === 'object' && body !== null ? body : {}) as { sectionCode?: unknown; guests?: unknown; start?: unknown; end?: unknown; reason?: unknown };
+    const guests = Array.isArray(source.guests) ? (source.guests as { center?: unknown; seats?: unknown }[]).map((guest) => `${String(guest.center)}:${String(guest.seats)}`).join(',') : undefined;
+    return { section: source.sectionCode, guests, start: source.start, end: source.end, ...(source.reason === undefined ? {} : { reason: source.reason }) };
+  };
+
+  router.post(
+    '/ops/api/host-evaluations',
+    json,
+    operator,
+    hostAction('host-evaluation.plan', 201, async (req, _id, actor) => ({ view: await planHostEvaluation(runtime, req.body, actor), detail: planned(req.body) })),
+  );
+
+  router.post(
+    '/ops/api/host-evaluations/:id/change',
+    json,
+    operator,
+    hostAction('host-evaluation.change', 202, async (req, id, actor) => ({ view: await changeHostEvaluation(runtime, id, req.body, actor), detail: planned(req.body) })),
+  );
+
+  router.post(
+    '/ops/api/host-evaluations/:id/cancel',
+    json,
+    operator,
+    hostAction('host-evaluation.cancel', 202, async (req, id, actor) => {
+      const reason = checkHostAction(req.body, 'cancel').reason ?? '';
+      return { view: await cancelHostEvaluation(runtime, id, reason, actor), detail: { reason } };
+    }),
+  );
+
+  // 开始 / 暂停（需原因）/ 恢复 / 结束 / 归档
+  router.post(
+    '/ops/api/host-evaluations/:id/status',
+    json,
+    operator,
+    hostAction('host-evaluation.status', 202, async (req, id, actor) => {
+      const { status = 'started', reason } = checkHostAction(req.body, 'status');
+      return { view: await reportHostLifecycle(runtime, id, status, reason, actor), detail: { status, ...(reason === undefined ? {} : { reason }) } };
+    }),
+  );
 
   router.get('/ops/api/audit', auth.requireRole('admin'), async (_req: Request, res: Response) => {
     res.json({ items: await auth.audit.recent(500) });

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
 import { queuesBoardRoutes } from './queues-board.ts';
-import { opsViewRoutes } from './views.ts';
+import { opsViewRoutes } from './views/index.ts';
 import { problem } from '../problem.ts';
 
 /**
@@ -41,8 +41,8 @@ function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
 
 /**
  * Everything of the dashboard after login and the actions: the data endpoints
- * (views.ts), bull-board (/ops/queues), and the pages: /ops/ is one page whose
- * views are hash routes (#/overview, #/rooms, #/messages, #/dead-letters,
+ * (views/), bull-board (/ops/queues), and the pages: /ops/ is one page whose
+ * views are hash routes (#/overview, #/rooms, #/hosting, #/messages, #/dead-letters,
  * #/security, #/actions, #/audit, #/login); its files are under /ops/static/.
  * The page itself needs no login (it shows the login form); all data does.
  */

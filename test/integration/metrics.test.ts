@@ -4,7 +4,7 @@ import type { Job, Worker } from 'bullmq';
 import { CircuitState } from 'cockatiel';
 import type { Clock } from '../../kernel/clock.ts';
 import { type SecurityEvent } from '../../telemetry/statistics.ts';
-import { overview } from '../../gateway/dashboard/views.ts';
+import { overview } from '../../gateway/dashboard/views/overview.ts';
 import { startWorkers, type WorkerSet } from '../../workers/index.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';

@@ -185,6 +185,81 @@ describe('dashboard pages and their data (real Redis, real HTTP)', () => {
     expect((await viewer.get<{ items: unknown[] }>('/ops/api/reconciliations')).items).to.be.an('array');
   });
 
+  it('host evaluations: a viewer reads those of a day, one with its trace, and a guest center\'s free seats, the agent masked; a viewer may not plan; an operator\'s plan that breaks the rules answers every violation; both are audited', async () => {
+    const hostDay = futureDay({ open: true, skip: 1 });
+    const hostIsoDay = `${hostDay.slice(0, 4)}-${hostDay.slice(4, 6)}-${hostDay.slice(6, 8)}`;
+    const start = `${hostIsoDay}T09:00:00+08:00`;
+    const end = `${hostIsoDay}T12:00:00+08:00`;
+    const window = `start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`;
+    const anonymous = new OpsClient(gateway.url);
+    for (const path of [`/ops/api/host-evaluations?date=${hostIsoDay}`, '/ops/api/host-evaluations/HE1', `/ops/api/seat-check?center=430300&${window}&seats=2`]) {
+      expect((await anonymous.request('GET', path)).status, path).to.equal(401);
+    }
+    const plan = {
+      projectCode: 'M4302000260018837001',
+      sectionCode: 'M4302000260018837001001',
+      projectName: '株洲市某道路改造工程',
+      tradeType: 'GCJS',
+      projectType: 'A03',
+      start,
+      end,
+      hostSeats: 3,
+      guests: [{ center: '430300', seats: 2 }],
+      agentContact: '王小明',
+      agentPhone: '13800138000',
+    };
+    // a viewer may not plan; an operator may
+    expect((await viewer.request('POST', '/ops/api/host-evaluations', plan)).status).to.equal(403);
+    const planned = await operator.request('POST', '/ops/api/host-evaluations', plan);
+    expect(planned.status, JSON.stringify(planned.data)).to.equal(201);
+    const id = (planned.data as { id: string }).id;
+    expect(planned.data).to.include({ sectionCode: plan.sectionCode, agentContact: '王**', agentPhone: '138****8000' });
+
+    type Day = { date: string; items: { id: string; sectionCode: string; legs: { center: string; partner: string }[] }[]; centers: { center: string; partner: string | null }[]; host: string };
+    const listed = await viewer.get<Day>(`/ops/api/host-evaluations?date=${hostIsoDay}`);
+    expect(listed.date).to.equal(hostIsoDay);
+    expect(listed.items.map((item) => item.id)).to.deep.equal([id]);
+    expect(listed.items[0]?.legs.map((leg) => [leg.center, leg.partner])).to.deep.equal([['430300', 'province']]);
+    // every Hunan center but the host, with the partner that reaches it
+    expect(listed.host).to.equal('430200');
+    expect(listed.centers).to.have.length(14);
+    expect(listed.centers).to.deep.include({ center: '430100', partner: 'changsha' }).and.deep.include({ center: '430300', partner: 'province' });
+    expect((await viewer.get<Day>(`/ops/api/host-evaluations?date=${isoDay}`)).items).to.deep.equal([]);
+    const one = await viewer.get<{ id: string; trace: { stage: string }[]; traceTotal: number }>(`/ops/api/host-evaluations/${id}`);
+    expect(one.id).to.equal(id);
+    expect(one.trace.length).to.be.at.least(1).and.equal(one.traceTotal);
+    for (const body of [JSON.stringify(listed), JSON.stringify(one)]) expect(body).to.not.include('王小明').and.not.include('13800138000');
+    expect((await viewer.request('GET', '/ops/api/host-evaluations/HE-nothing')).status).to.equal(404);
+    expect((await viewer.request('GET', '/ops/api/host-evaluations?date=2026-1-5')).status).to.equal(400);
+
+    // the province's seat-check, through the dashboard session
+    gateway.simulator.host.setFreeSeats('430400', [{ name: 'HY-PBS-01', freeSeats: 7 }, { name: 'HY-PBS-02', freeSeats: 1 }]);
+    const free = await viewer.get<{ center: string; source: string; meets: boolean; rooms: { name: string; freeSeats: number; meets: boolean }[] }>(`/ops/api/seat-check?center=430400&${window}&seats=3`);
+    expect(free).to.deep.include({ center: '430400', source: 'seat-check', meets: true });
+    expect(free.rooms).to.deep.equal([{ name: 'HY-PBS-01', freeSeats: 7, meets: true }, { name: 'HY-PBS-02', freeSeats: 1, meets: false }]);
+    const badCheck = await viewer.request('GET', `/ops/api/seat-check?center=43&${window}&seats=x`);
+    expect(badCheck.status).to.equal(400);
+    expect((badCheck.data as { errors: { path: string }[] }).errors.map((error) => error.path)).to.include.members(['/center', '/seats']);
+    expect((await viewer.request('GET', `/ops/api/seat-check?center=430200&${window}&seats=2`)).status).to.equal(422);
+
+    // every violation at once, nothing planned
+    const refused = await operator.request('POST', '/ops/api/host-evaluations', { ...plan, sectionCode: 'M4302000260018837099001', end: start, guests: [{ center: '430200', seats: 1 }] });
+    expect(refused.status, JSON.stringify(refused.data)).to.equal(422);
+    expect((refused.data as { errors: { path: string }[] }).errors.map((error) => error.path)).to.include.members(['/end', '/sectionCode', '/guests/0/center']);
+    const malformed = await operator.request('POST', '/ops/api/host-evaluations', { ...plan, hostSeats: 'three' });
+    expect(malformed.status).to.equal(400);
+    expect((await viewer.get<Day>(`/ops/api/host-evaluations?date=${hostIsoDay}`)).items).to.have.length(1);
+
+    const admin = await loggedIn(gateway, 'wei', 'admin');
+    const audit = await admin.get<{ items: { actor: string; action: string; target?: string; result: string; detail?: Record<string, unknown> }[] }>('/ops/api/audit');
+    const entries = audit.items.filter((entry) => entry.action === 'host-evaluation.plan');
+    expect(entries.find((entry) => entry.result === 'ok')).to.deep.include({ actor: 'chen', target: id });
+    expect(entries.find((entry) => entry.result === 'ok')?.detail).to.deep.include({ section: plan.sectionCode, guests: '430300:2' });
+    expect(entries.filter((entry) => entry.result === 'failed').map((entry) => entry.detail?.['code'])).to.have.members(['SEMANTIC_INVALID', 'SCHEMA_INVALID']);
+    expect(audit.items.some((entry) => entry.actor === 'lin' && entry.action === 'POST /ops/api/host-evaluations' && entry.result === 'denied')).to.equal(true);
+    expect(JSON.stringify(audit.items)).to.not.include('13800138000').and.not.include('王小明');
+  });
+
   it('bull-board at /ops/queues: a viewer reads it, read-only; not logged in is sent to the login page', async () => {
     const anonymous = new OpsClient(gateway.url);
     const page = await anonymous.request('GET', '/ops/queues/', undefined, { Accept: 'text/html' });
@@ -294,7 +369,7 @@ describe('dashboard pages and their data (real Redis, real HTTP)', () => {
     expect((await anonymous.request('GET', '/ops/static/views/overview.js')).status).to.equal(200);
     expect((await anonymous.request('GET', '/ops/static/app.css')).headers['content-type']).to.match(/^text\/css/);
     expect((await anonymous.request('GET', '/ops/static/tsconfig.json')).status).to.equal(404);
-    expect((await anonymous.request('GET', '/ops/static/../views.ts')).status).to.equal(404);
+    expect((await anonymous.request('GET', '/ops/static/../views/index.ts')).status).to.equal(404);
 
     // what the policy would refuse: inline handlers, eval, markup built from strings, other hosts
     const publicDir = join(import.meta.dirname, '..', '..', 'gateway', 'dashboard', 'public');

@@ -1,7 +1,7 @@
 import axios from 'axios';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
-import { overview } from '../../gateway/dashboard/views.ts';
+import { overview } from '../../gateway/dashboard/views/overview.ts';
 import { fixedClock } from '../../kernel/clock.ts';
 import type { OutboundJobs } from '../../queues/catalog.ts';
 import { enqueueDelivery } from '../../usecases/delivery/queue.ts';

@@ -3,7 +3,7 @@ import axios, { type AxiosResponse } from 'axios';
 import type { Job } from 'bullmq';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { overview } from '../../gateway/dashboard/views.ts';
+import { overview } from '../../gateway/dashboard/views/overview.ts';
 import { startPrivateSentinel, untilReplicated, type PrivateSentinel } from '../../scripts/lib/private-sentinel.ts';
 import { at, futureDay } from '../helpers/dates.ts';
 import { CLOSE_BOUND_MS, closeWithin, startSentinelGateway, startTestGateway, type SentinelGateway, type TestGateway } from '../helpers/gateway.ts';

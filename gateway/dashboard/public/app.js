@@ -1,5 +1,5 @@
 /* global window, document, location, console, HTMLInputElement, setInterval, clearInterval, addEventListener */
-// The dashboard: one page, views as hash routes (#/overview, #/rooms, ...).
+// The dashboard: one page, views as hash routes (#/overview, #/rooms, #/hosting, ...).
 // Without a session every route shows the login form.
 import * as api from './api.js';
 import { byId, h, replace, time } from './dom.js';
@@ -12,6 +12,7 @@ import * as deadLetters from './views/dead-letters.js';
 import * as security from './views/security.js';
 import * as actions from './views/actions.js';
 import * as audit from './views/audit.js';
+import * as hosting from './views/hosting.js';
 
 /**
  * @typedef {object} ViewContext
@@ -33,6 +34,7 @@ import * as audit from './views/audit.js';
 const VIEWS = {
   overview: { title: () => tr('总览', 'Overview'), role: 'viewer', render: overview.render },
   rooms: { title: () => tr('房间看板', 'Room board'), role: 'viewer', render: rooms.render },
+  hosting: { title: () => tr('主场评标', 'Host evaluations'), role: 'viewer', render: hosting.render },
   messages: { title: () => tr('消息查询', 'Messages'), role: 'viewer', render: messages.render },
   'dead-letters': { title: () => tr('死信', 'Dead letters'), role: 'viewer', render: deadLetters.render },
   security: { title: () => tr('安全事件', 'Security'), role: 'viewer', render: security.render },
@@ -40,7 +42,7 @@ const VIEWS = {
   audit: { title: () => tr('审计日志', 'Audit log'), role: 'admin', render: audit.render },
 };
 
-const NAV_ORDER = ['overview', 'rooms', 'messages', 'dead-letters', 'security', 'actions', 'queues', 'audit'];
+const NAV_ORDER = ['overview', 'rooms', 'hosting', 'messages', 'dead-letters', 'security', 'actions', 'queues', 'audit'];
 
 // ---------------------------------------------------------------- routing
 

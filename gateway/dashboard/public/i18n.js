@@ -56,6 +56,8 @@ export function pick(text) {
 const PARTNERS = /** @type {Record<string, [string, string]>} */ ({
   province: ['省平台', 'Province'],
   changsha: ['长沙', 'Changsha'],
+  // Zhuzhou's own host room in the ledger (owner host:<evaluation>)
+  host: ['主场', 'Host'],
 });
 
 /** @param {string | null | undefined} partner */
@@ -96,6 +98,7 @@ const STATES = /** @type {Record<string, [string, string]>} */ ({
 
 // the host's evaluation of a booking (Zhuzhou as guest)
 const LIFECYCLE = /** @type {Record<string, [string, string]>} */ ({
+  'not-started': ['未开始', 'not started'],
   started: ['评标中', 'in session'],
   paused: ['已暂停', 'paused'],
   resumed: ['评标中（已恢复）', 'in session (resumed)'],
@@ -111,6 +114,73 @@ export function lifecycleName(status) {
 /** A state word of the ledger, a queue or a dead letter, in the current language. @param {string | null | undefined} state */
 export function stateName(state) {
   return named(STATES, state);
+}
+
+// a host evaluation (Zhuzhou as host), its guest legs and its host room
+const HOST_STATES = /** @type {Record<string, [string, string]>} */ ({
+  requested: ['申请中', 'requested'],
+  'in-force': ['已生效', 'in force'],
+  failed: ['已失败', 'failed'],
+  changing: ['变更中', 'changing'],
+  cancelled: ['已取消', 'cancelled'],
+});
+
+const LEG_STATES = /** @type {Record<string, [string, string]>} */ ({
+  requested: ['已请求', 'requested'],
+  offered: ['已保留（待确认）', 'offered (held)'],
+  approved: ['已同意', 'approved'],
+  confirmed: ['已确认', 'confirmed'],
+  declined: ['已谢绝', 'declined'],
+  released: ['已释放', 'released'],
+  cancelled: ['已取消', 'cancelled'],
+});
+
+const HOST_ROOM_STATES = /** @type {Record<string, [string, string]>} */ ({
+  holding: ['保留中', 'holding'],
+  held: ['已保留', 'held'],
+  booked: ['已预订', 'booked'],
+  freed: ['已释放', 'freed'],
+  refused: ['无可用房间', 'none free'],
+});
+
+// domain.md, "Center codes"
+const CENTERS = /** @type {Record<string, [string, string]>} */ ({
+  '430000': ['湖南省', 'Hunan province'],
+  '430100': ['长沙', 'Changsha'],
+  '430200': ['株洲', 'Zhuzhou'],
+  '430300': ['湘潭', 'Xiangtan'],
+  '430400': ['衡阳', 'Hengyang'],
+  '430500': ['邵阳', 'Shaoyang'],
+  '430600': ['岳阳', 'Yueyang'],
+  '430700': ['常德', 'Changde'],
+  '430800': ['张家界', 'Zhangjiajie'],
+  '430900': ['益阳', 'Yiyang'],
+  '431000': ['郴州', 'Chenzhou'],
+  '431100': ['永州', 'Yongzhou'],
+  '431200': ['怀化', 'Huaihua'],
+  '431300': ['娄底', 'Loudi'],
+  '433100': ['湘西', 'Xiangxi'],
+});
+
+/** A host evaluation's state. @param {string | null | undefined} state */
+export function hostStateName(state) {
+  return named(HOST_STATES, state);
+}
+
+/** A guest leg's state. @param {string | null | undefined} state */
+export function legStateName(state) {
+  return named(LEG_STATES, state);
+}
+
+/** The host room's state. @param {string | null | undefined} state */
+export function hostRoomStateName(state) {
+  return named(HOST_ROOM_STATES, state);
+}
+
+/** A center by its area code, the code kept: 湘潭（430300）. @param {string} code */
+export function centerName(code) {
+  const known = CENTERS[code];
+  return known ? tr(`${known[0]}（${code}）`, `${known[1]} (${code})`) : code;
 }
 
 const OUTCOMES = /** @type {Record<string, [string, string]>} */ ({
@@ -134,6 +204,8 @@ const REASONS = /** @type {Record<string, [string, string]>} */ ({
   PROJECT_POSTPONED: ['项目延期', 'project postponed'],
   PROJECT_CANCELLED: ['项目取消', 'project cancelled'],
   OTHER: ['其他', 'other'],
+  DEADLINE: ['超时未决', 'undecided at the deadline'],
+  STATE_CONFLICT: ['与当前状态冲突', 'conflicts with the state'],
 });
 
 const OPERATIONS = /** @type {Record<string, [string, string]>} */ ({
@@ -209,6 +281,10 @@ const AUDIT_ACTIONS = /** @type {Record<string, [string, string]>} */ ({
   'exception.raise': ['上报异常', 'raise an exception'],
   'seat-request.create': ['发起席位请求', 'request guest seats'],
   'seat-request.release': ['释放席位请求', 'release a seat request'],
+  'host-evaluation.plan': ['发起主场评标', 'plan a host evaluation'],
+  'host-evaluation.change': ['变更主场评标', 'change a host evaluation'],
+  'host-evaluation.cancel': ['取消主场评标', 'cancel a host evaluation'],
+  'host-evaluation.status': ['报告主场评标状态', 'report a host evaluation\'s status'],
   'account.add': ['新建或替换账户', 'add or replace an account'],
   'account.role': ['变更账户角色', 'change an account\'s role'],
   'account.disable': ['停用账户', 'disable an account'],
@@ -341,6 +417,10 @@ const DETAIL_KEYS = /** @type {Record<string, [string, string]>} */ ({
   sources: ['来源地址', 'addresses'],
   otherSources: ['其他地址', 'other addresses'],
   overflow: ['积压时未单独记录', 'not chained one by one (backlog full)'],
+  section: ['标段', 'section'],
+  guests: ['客场', 'guests'],
+  start: ['开始', 'start'],
+  end: ['结束', 'end'],
 });
 
 const DETAIL_VALUES = /** @type {Record<string, [string, string]>} */ ({

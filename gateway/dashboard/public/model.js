@@ -1,4 +1,4 @@
-// Types of the data the pages read (gateway/dashboard/views.ts), for the editor and
+// Types of the data the pages read (gateway/dashboard/views/), for the editor and
 // ESLint only: no page loads this file.
 
 /** @typedef {'green' | 'amber' | 'red'} Health */
@@ -119,6 +119,7 @@
  * @property {Record<string, string>} ids
  * @property {{ status: string, at: string } | null} lifecycle the host's evaluation, once reported
  * @property {string | null} bookedEnd the end as booked, when the host's end freed the room earlier
+ * @property {string | null} hostEvaluationId Zhuzhou's own host room: the evaluation it serves
  */
 
 /**
@@ -227,6 +228,65 @@
  * @property {string[]} pending
  * @property {string[]} errors
  * @property {{ missed: number, different: number, extra: number, pending: number, errors: number }} counts
+ */
+
+/**
+ * @typedef {object} HostLegView
+ * @property {string} center
+ * @property {string} partner
+ * @property {'requested' | 'offered' | 'approved' | 'confirmed' | 'declined' | 'released' | 'cancelled'} state
+ * @property {number} seats
+ * @property {string | null} roomName
+ * @property {string | null} roomAddress
+ * @property {string[]} seatNumbers
+ * @property {string} [seriesNumber]
+ * @property {string} [requestId]
+ * @property {string | null} reason
+ */
+
+/** @typedef {{ roomId: string | null, seats: number, seatIds: string[], state: string }} HostRoomView */
+
+/**
+ * @typedef {object} HostEvaluationView
+ * @property {string} id
+ * @property {'requested' | 'in-force' | 'failed' | 'changing' | 'cancelled'} state
+ * @property {string | null} reason
+ * @property {'not-started' | 'started' | 'paused' | 'ended' | 'archived'} lifecycle
+ * @property {{ start: string, end: string }} window
+ * @property {HostRoomView} hostRoom
+ * @property {HostLegView[]} legs
+ * @property {null | { number: number, reason: string, window: { start: string, end: string }, hostRoom: HostRoomView, legs: HostLegView[] }} change
+ * @property {string | null} needsOperator
+ * @property {string | null} lastChangeFailure
+ * @property {string} projectCode
+ * @property {string} sectionCode
+ * @property {string} projectName
+ * @property {string} tradeType
+ * @property {string | null} [projectType]
+ * @property {string} agentContact masked
+ * @property {string} agentPhone masked
+ * @property {string} createdAt
+ * @property {TraceEntry[]} trace
+ * @property {number} traceTotal
+ */
+
+/**
+ * @typedef {object} HostDay
+ * @property {string} date
+ * @property {string} generatedAt
+ * @property {HostEvaluationView[]} items
+ * @property {{ center: string, partner: string | null }[]} centers the guest centers a plan may name
+ * @property {string} host this center's area code
+ */
+
+/**
+ * @typedef {object} SeatCheckView
+ * @property {string} center
+ * @property {string} partner
+ * @property {'seat-check' | 'availability'} source
+ * @property {boolean} meets
+ * @property {{ name: string, freeSeats: number, meets: boolean }[]} rooms
+ * @property {string | null} [receivedAt] Changsha's availability: when it was published (null: never)
  */
 
 export {};

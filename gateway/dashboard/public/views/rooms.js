@@ -47,8 +47,17 @@ function axis(board) {
   return { start, end };
 }
 
+/** Zhuzhou's own host room: its evaluation's page. @param {string} id */
+function hostHash(id) {
+  return `#/hosting/${encodeURIComponent(id)}`;
+}
+
 /** @param {BoardBooking} booking */
 function openBooking(booking) {
+  if (booking.hostEvaluationId) {
+    location.hash = hostHash(booking.hostEvaluationId);
+    return;
+  }
   location.hash = booking.trackingNo ? `#/messages/${encodeURIComponent(booking.trackingNo)}` : `#/messages?q=${encodeURIComponent(booking.requestId)}`;
 }
 
@@ -79,13 +88,13 @@ function block(booking, date, span, wide) {
     'button',
     {
       type: 'button',
-      class: `block block-${booking.kind}${booking.holdExpired ? ' block-expired' : ''}`,
+      class: `block block-${booking.kind}${booking.holdExpired ? ' block-expired' : ''}${booking.hostEvaluationId ? ' block-host' : ''}`,
       title: describe(booking),
       testid: 'booking-block',
-      dataset: { kind: booking.kind, request: booking.requestId, resource: booking.resource, partner: booking.partner, trackingNo: booking.trackingNo ?? '', state: booking.state, lifecycle: booking.lifecycle?.status ?? '' },
+      dataset: { kind: booking.kind, request: booking.requestId, resource: booking.resource, partner: booking.partner, trackingNo: booking.trackingNo ?? '', state: booking.state, lifecycle: booking.lifecycle?.status ?? '', hostEvaluation: booking.hostEvaluationId ?? '' },
       onclick: () => openBooking(booking),
     },
-    wide ? h('span', { class: 'block-label' }, booking.requestId.slice(-8)) : null,
+    wide ? h('span', { class: 'block-label' }, booking.hostEvaluationId ? `${tr('主场', 'Host')} ${booking.requestId.slice(-8)}` : booking.requestId.slice(-8)) : null,
     wide ? h('span', { class: 'block-time' }, `${clock(booking.start)}–${clock(booking.end)}`) : null,
     wide && booking.holdUntil ? h('span', { class: 'block-time' }, tr(`保留至 ${clock(booking.holdUntil)}`, `held to ${clock(booking.holdUntil)}`)) : null,
     wide && booking.lifecycle ? h('span', { class: 'block-time', testid: 'block-lifecycle' }, lifecycleName(booking.lifecycle.status)) : null,
@@ -176,17 +185,23 @@ function list(board) {
   const rows = [...owners.values()].map(({ booking, resources }) =>
     h(
       'tr',
-      { testid: 'booking-row', dataset: { kind: booking.kind, request: booking.requestId, room: booking.roomId ?? '', trackingNo: booking.trackingNo ?? '', lifecycle: booking.lifecycle?.status ?? '' } },
+      { testid: 'booking-row', dataset: { kind: booking.kind, request: booking.requestId, room: booking.roomId ?? '', trackingNo: booking.trackingNo ?? '', lifecycle: booking.lifecycle?.status ?? '', hostEvaluation: booking.hostEvaluationId ?? '' } },
       h('td', null, badge(booking.kind === 'hold' ? (booking.holdExpired ? 'red' : 'amber') : 'blue', stateName(booking.kind))),
       h('td', { class: 'mono' }, booking.requestId),
-      h('td', null, partnerName(booking.partner)),
+      h('td', { testid: 'booking-partner' }, booking.hostEvaluationId ? h('span', { class: 'tag tag-host' }, partnerName(booking.partner)) : partnerName(booking.partner)),
       h('td', null, booking.roomId ?? '', resources.length > 1 || resources[0] !== booking.roomId ? h('div', { class: 'muted small' }, resources.join(', ')) : null),
       h('td', null, `${time(booking.start)} – ${clock(booking.end)}`, booking.bookedEnd ? h('div', { class: 'muted small' }, tr(`原定至 ${clock(booking.bookedEnd)}`, `booked to ${clock(booking.bookedEnd)}`)) : null),
       h('td', null, stateName(booking.state)),
       h('td', { testid: 'booking-lifecycle' }, booking.lifecycle ? h('span', { title: time(booking.lifecycle.at) }, lifecycleName(booking.lifecycle.status)) : '—'),
       h('td', { testid: 'hold-until' }, booking.holdUntil ? time(booking.holdUntil) : '—', booking.holdExpired ? h('span', { class: 'tag tag-red' }, tr('已到期', 'lapsed')) : null),
       h('td', null, booking.ids['section'] ?? '—'),
-      h('td', null, h('a', { href: booking.trackingNo ? `#/messages/${encodeURIComponent(booking.trackingNo)}` : `#/messages?q=${encodeURIComponent(booking.requestId)}`, testid: 'booking-trace-link' }, tr('消息轨迹', 'Trace'))),
+      h(
+        'td',
+        null,
+        booking.hostEvaluationId
+          ? h('a', { href: hostHash(booking.hostEvaluationId), class: 'mono', testid: 'booking-host-link', title: tr('主场评标', 'Host evaluation') }, booking.hostEvaluationId)
+          : h('a', { href: booking.trackingNo ? `#/messages/${encodeURIComponent(booking.trackingNo)}` : `#/messages?q=${encodeURIComponent(booking.requestId)}`, testid: 'booking-trace-link' }, tr('消息轨迹', 'Trace')),
+      ),
     ),
   );
   return rows.length > 0
@@ -223,10 +238,11 @@ export async function render(context) {
       h('span', { class: 'legend-item legend-booking' }, tr('预订', 'Booking')),
       h('span', { class: 'legend-item legend-hold' }, tr('保留（待确认）', 'Hold (unconfirmed)')),
       h('span', { class: 'legend-item legend-closed' }, tr('休息日', 'Closed day')),
+      h('span', { class: 'legend-item legend-host' }, tr('主场评标室', 'Host room')),
     ),
   );
   const content = h('div', { class: 'stack' });
-  replace(context.root, h('div', { class: 'page-head' }, h('h1', null, tr('房间看板', 'Room board')), h('span', { class: 'muted' }, tr('北京时间；点击预订查看其消息轨迹', 'Beijing time; click a booking for its message trace'))), controls, content);
+  replace(context.root, h('div', { class: 'page-head' }, h('h1', null, tr('房间看板', 'Room board')), h('span', { class: 'muted' }, tr('北京时间；点击预订查看其消息轨迹（主场评标室：其主场评标）', 'Beijing time; click a booking for its message trace (a host room: its host evaluation)'))), controls, content);
 
   const refresh = async () => {
     const board = /** @type {RoomBoard} */ (await api.get('/ops/api/rooms', { from, days }));
