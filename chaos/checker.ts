@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/index.ts';
 import { Keys } from '../kernel/redis/keys.ts';
-import { RoomLedger, type Booking } from '../ledger/index.ts';
+import { HOST_PARTNER, RoomLedger, type Booking } from '../ledger/index.ts';
 import type { DeadLetter } from '../stores/dead-letters.ts';
 import { INBOUND_QUEUE, outboundQueue, PERIODIC_QUEUE } from '../queues/names.ts';
 import type { Answer, AnswerLog, FaultWindow, Operation, PartnerKind } from './history.ts';
@@ -72,6 +72,8 @@ export interface CheckResult {
     doubleBookings: number;
     /** two bookings closer than the turnover buffer: must be 0 */
     bufferViolations: number;
+    /** a host evaluation's change hold beside its own booking, overlapping or within the buffer (ledger rule 7): allowed */
+    makeBeforeBreak: number;
     /** a request booked in more than one room: must be 0 */
     requestsInSeveralRooms: number;
     /** answers that disagree with the ledger (approved without a booking, rejected with one, other room or seats): must be 0 */
@@ -148,6 +150,65 @@ async function recordStates(redis: Redis, keys: Keys): Promise<Map<string, strin
 
 function overlaps(a: Booking, b: Booking, margin = 0): boolean {
   return a.start < b.end + margin && b.start < a.end + margin;
+}
+
+/** `host:<evaluation>` or `host:<evaluation>:C<n>`: the evaluation and its change (0 for its first plan); undefined for any other owner. */
+function hostOwnerParts(owner: string): { evaluationId: string; change: number } | undefined {
+  const match = new RegExp(`^${HOST_PARTNER}:([^:]+)(?::C([1-9][0-9]*))?$`).exec(owner);
+  if (!match?.[1]) return undefined;
+  return { evaluationId: match[1], change: match[2] === undefined ? 0 : Number(match[2]) };
+}
+
+/**
+ * Whether two owners on one resource are make before break (ledger rule 7):
+ * a host evaluation's change hold (`host:<evaluation>:C<n>`) beside that same
+ * evaluation's own booking (`host:<evaluation>`, or another of its changes).
+ * Its old booking counts as free for the change, so the two may overlap; the
+ * owners of two evaluations, or of any partner, may not.
+ */
+export function isMakeBeforeBreak(a: string, b: string): boolean {
+  const first = hostOwnerParts(a);
+  const second = hostOwnerParts(b);
+  if (!first || !second || first.evaluationId !== second.evaluationId) return false;
+  return first.change !== second.change && (first.change > 0 || second.change > 0);
+}
+
+export interface LedgerClashes {
+  /** pairs overlapping on one resource, make before break aside */
+  doubleBookings: number;
+  /** pairs closer than the buffer, make before break aside */
+  bufferViolations: number;
+  /** pairs of a host evaluation's change hold and its own booking overlapping or within the buffer: allowed */
+  makeBeforeBreak: number;
+  examples: string[];
+}
+
+/** Bookings of one resource that overlap, or come closer than the turnover buffer. */
+export function ledgerClashes(bookings: readonly Booking[], bufferMs: number): LedgerClashes {
+  const byResource = new Map<string, Booking[]>();
+  for (const booking of bookings) byResource.set(booking.resource, [...(byResource.get(booking.resource) ?? []), booking]);
+  const result: LedgerClashes = { doubleBookings: 0, bufferViolations: 0, makeBeforeBreak: 0, examples: [] };
+  for (const [resource, list] of byResource) {
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const a = list[i] as Booking;
+        const b = list[j] as Booking;
+        if (b.start >= a.end + bufferMs) break;
+        if (!overlaps(a, b, bufferMs)) continue;
+        if (isMakeBeforeBreak(a.owner, b.owner)) {
+          result.makeBeforeBreak++;
+        } else if (overlaps(a, b)) {
+          result.doubleBookings++;
+          if (result.examples.length < 10) result.examples.push(`${resource} booked twice: ${a.owner} and ${b.owner}`);
+        } else {
+          result.bufferViolations++;
+          if (result.examples.length < 10) result.examples.push(`${resource}: ${a.owner} and ${b.owner} closer than the buffer`);
+        }
+      }
+    }
+  }
+  return result;
 }
 
 /** Jobs left in each queue, and failed jobs that never reached the dead letters. */
@@ -265,33 +326,10 @@ export async function check(input: CheckInput): Promise<CheckResult> {
   if (unexpectedAnswers > 0) violations.push(`${unexpectedAnswers} answer(s) for requests never sent`);
 
   // --- the ledger: no resource booked twice, no request in two rooms, answers agree with it
-  const examples: string[] = [];
-  const byResource = new Map<string, Booking[]>();
+  // a host evaluation's change hold beside its own booking is make before break (ledger rule 7), not a clash
+  const { doubleBookings, bufferViolations, makeBeforeBreak, examples } = ledgerClashes(bookings, config.ledger.bufferMinutes * 60 * 1000);
   const byOwner = new Map<string, Booking[]>();
-  for (const booking of bookings) {
-    byResource.set(booking.resource, [...(byResource.get(booking.resource) ?? []), booking]);
-    byOwner.set(booking.owner, [...(byOwner.get(booking.owner) ?? []), booking]);
-  }
-  const bufferMs = config.ledger.bufferMinutes * 60 * 1000;
-  let doubleBookings = 0;
-  let bufferViolations = 0;
-  for (const [resource, list] of byResource) {
-    list.sort((a, b) => a.start - b.start);
-    for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length; j++) {
-        const a = list[i] as Booking;
-        const b = list[j] as Booking;
-        if (b.start >= a.end + bufferMs) break;
-        if (overlaps(a, b)) {
-          doubleBookings++;
-          if (examples.length < 10) examples.push(`${resource} booked twice: ${a.owner} and ${b.owner}`);
-        } else if (overlaps(a, b, bufferMs)) {
-          bufferViolations++;
-          if (examples.length < 10) examples.push(`${resource}: ${a.owner} and ${b.owner} closer than the buffer`);
-        }
-      }
-    }
-  }
+  for (const booking of bookings) byOwner.set(booking.owner, [...(byOwner.get(booking.owner) ?? []), booking]);
   const roomOf = (resource: string) => config.ledger.rooms.find((room) => resource === room.id || resource.startsWith(`${room.id}-`))?.id ?? resource;
   let requestsInSeveralRooms = 0;
   for (const [owner, list] of byOwner) {
@@ -380,7 +418,7 @@ export async function check(input: CheckInput): Promise<CheckResult> {
       offered: outcomes['offered'] ?? 0,
       declined: outcomes['declined'] ?? 0,
     },
-    ledger: { bookings: bookings.length, doubleBookings, bufferViolations, requestsInSeveralRooms, answerLedgerMismatches, examples },
+    ledger: { bookings: bookings.length, doubleBookings, bufferViolations, makeBeforeBreak, requestsInSeveralRooms, answerLedgerMismatches, examples },
     stuck: { jobs: queues.jobs, scheduledJobs: queues.scheduledJobs, records, stuckRecords, stuckRecordsProcessed, examples: stuckExamples },
     deadLetters: { total: letters.length, byReason, notRefusals, failedWithoutDeadLetter: queues.failedWithoutDeadLetter },
     lost,

@@ -11,8 +11,17 @@ const config = loadConfig({ env: testEnv('contract', 'http://127.0.0.1:9', 'redi
 const NOW = Date.parse('2026-12-01T09:00:00+08:00');
 const client = new ChangshaClient({ gatewayUrl: 'http://127.0.0.1:9', keyId: CHANGSHA.inboundKeyId, secret: CHANGSHA.inboundSecret, now: () => NOW });
 
+/** An example of ../shared/partners/examples (copied beside the tests, so the suite runs wherever the clone is). */
+function readExample(name: string): { eventId: string; eventType: string; occurredAt: string; data: Record<string, unknown> } {
+  return JSON.parse(readFileSync(new URL(`../fixtures/partners/${name}`, import.meta.url), 'utf8')) as { eventId: string; eventType: string; occurredAt: string; data: Record<string, unknown> };
+}
+
 // examples/changsha-session-status.json: the host's pause, in the direction Zhuzhou hosts
-const sessionStatusExample = JSON.parse(readFileSync(new URL('../fixtures/partners/changsha-session-status.json', import.meta.url), 'utf8')) as { eventId: string; data: Record<string, string> };
+const sessionStatusExample = readExample('changsha-session-status.json') as { eventId: string; data: Record<string, string> };
+const slotReleasedExample = readExample('changsha-slot-released.json');
+
+/** The request id Zhuzhou, as host, chose for its seats at Changsha (as in examples/changsha-session-status.json). */
+const ZZ_REQUEST = 'ZZR-20261130-0012';
 
 function sign(operation: string, body: unknown, options: { at?: number; wrongKey?: boolean } = {}) {
   const raw = JSON.stringify(body);
@@ -55,6 +64,30 @@ describeAdapterContract({
       canonical: { kind: 'status', partner: 'changsha', requestId: 'CSR-2026-1125-007', lifecycle: { status: 'paused', at: '2026-12-05T15:10:00+08:00', reason: '专家申请回避，暂停评标' } },
     },
     {
+      name: 'a slot.offered from Changsha for Zhuzhou\'s request (as examples/changsha-slot-offered.json), its hold expiry given in UTC',
+      operation: 'events',
+      body: client.event('slot.offered', { requestId: ZZ_REQUEST, offerId: 'CSO-20261201-0031', roomId: 'CS-PBS-A1', seatNumbers: ['CS-PBS-A1-01', 'CS-PBS-A1-02'], holdExpiresAt: '2026-12-01T01:30:00Z' }),
+      canonical: { kind: 'offered', partner: 'changsha', requestId: ZZ_REQUEST, offerId: 'CSO-20261201-0031', roomId: 'CS-PBS-A1', seatIds: ['CS-PBS-A1-01', 'CS-PBS-A1-02'], holdExpiresAt: '2026-12-01T09:30:00+08:00' },
+    },
+    {
+      name: 'a slot.declined from Changsha for Zhuzhou\'s request, with its reason',
+      operation: 'events',
+      body: client.event('slot.declined', { requestId: ZZ_REQUEST, reason: 'NO_CAPACITY' }),
+      canonical: { kind: 'declined', partner: 'changsha', requestId: ZZ_REQUEST, reason: 'NO_CAPACITY' },
+    },
+    {
+      name: 'the slot.released example (Changsha as host releases its request)',
+      operation: 'events',
+      body: slotReleasedExample,
+      canonical: { kind: 'release', partner: 'changsha', requestId: 'CSR-2026-1125-007', reason: 'PROJECT_POSTPONED' },
+    },
+    {
+      name: 'a slot.released of the seats Changsha offered for Zhuzhou\'s request',
+      operation: 'events',
+      body: client.event('slot.released', { requestId: ZZ_REQUEST, reason: 'OTHER' }),
+      canonical: { kind: 'release', partner: 'changsha', requestId: ZZ_REQUEST, reason: 'OTHER' },
+    },
+    {
       name: 'a session.status ended given in UTC, to Beijing time',
       operation: 'events',
       body: client.event('session.status', { requestId: 'CSR-2026-1125-007', status: 'ended', at: '2026-12-05T08:30:00Z' }),
@@ -70,22 +103,73 @@ describeAdapterContract({
       paths: ['/data/status', '/data/reason', '/data'],
     },
   ],
-  hostMessages: [
-    {
-      name: 'a pause of Zhuzhou\'s evaluation (session.status, the contract example)',
-      message: { kind: 'status', requestId: sessionStatusExample.data['requestId'] ?? '', lifecycle: { status: 'paused', at: '2026-12-09T02:40:00.000Z', reason: sessionStatusExample.data['reason'] ?? '' } },
-      messageId: sessionStatusExample.eventId,
-      operation: 'session.status',
-      body: { eventId: sessionStatusExample.eventId, eventType: 'session.status', data: sessionStatusExample.data },
-    },
-    {
-      name: 'the end of Zhuzhou\'s evaluation (session.status without a reason)',
-      message: { kind: 'status', requestId: 'ZZR-20261130-0012', lifecycle: { status: 'ended', at: '2026-12-09T15:05:00+08:00' } },
-      messageId: 'zz_evt_20261209_0110',
-      operation: 'session.status',
-      body: { eventId: 'zz_evt_20261209_0110', eventType: 'session.status', data: { requestId: 'ZZR-20261130-0012', status: 'ended', at: '2026-12-09T15:05:00+08:00' } },
-    },
-  ],
+  sentAtFields: ['occurredAt'],
+  host: {
+    messages: [
+      {
+        name: 'Zhuzhou\'s seat request (slot.requested, as examples/changsha-slot-requested.json), its window given in UTC written in Beijing time',
+        message: {
+          kind: 'request',
+          requestId: ZZ_REQUEST,
+          request: {
+            tenderProjectCode: 'M4302000260004521001',
+            bidSectionCode: 'M4302000260004521001001',
+            projectName: '株洲市芦淞区建设南路市政道路提质改造工程',
+            category: 'municipal',
+            start: '2026-12-08T01:00:00.000Z',
+            end: '2026-12-08T09:30:00.000Z',
+            seats: 2,
+            hostCenter: '430200',
+          },
+        },
+        messageId: 'zz_evt_20261201_0101',
+        operation: 'slot.requested',
+        body: {
+          eventId: 'zz_evt_20261201_0101',
+          eventType: 'slot.requested',
+          data: {
+            requestId: ZZ_REQUEST,
+            projectCode: 'M4302000260004521001',
+            sectionCode: 'M4302000260004521001001',
+            projectName: '株洲市芦淞区建设南路市政道路提质改造工程',
+            category: 'municipal',
+            start: '2026-12-08T09:00:00+08:00',
+            end: '2026-12-08T17:30:00+08:00',
+            seats: 2,
+            hostCenter: '430200',
+          },
+        },
+      },
+      {
+        name: 'Zhuzhou\'s confirm of Changsha\'s offer (slot.confirmed, as examples/changsha-slot-confirmed.json)',
+        message: { kind: 'confirm', requestId: ZZ_REQUEST, offerId: 'CSO-20261201-0031' },
+        messageId: 'zz_evt_20261201_0102',
+        operation: 'slot.confirmed',
+        body: { eventId: 'zz_evt_20261201_0102', eventType: 'slot.confirmed', data: { requestId: ZZ_REQUEST, offerId: 'CSO-20261201-0031' } },
+      },
+      {
+        name: 'Zhuzhou\'s release of its request (slot.released, the reason of examples/changsha-slot-released.json)',
+        message: { kind: 'release', requestId: ZZ_REQUEST, reason: 'PROJECT_POSTPONED' },
+        messageId: 'zz_evt_20261201_0103',
+        operation: 'slot.released',
+        body: { eventId: 'zz_evt_20261201_0103', eventType: 'slot.released', data: { requestId: ZZ_REQUEST, reason: slotReleasedExample.data['reason'] } },
+      },
+      {
+        name: 'a pause of Zhuzhou\'s evaluation (session.status, the contract example)',
+        message: { kind: 'status', requestId: sessionStatusExample.data['requestId'] ?? '', lifecycle: { status: 'paused', at: '2026-12-09T02:40:00.000Z', reason: sessionStatusExample.data['reason'] ?? '' } },
+        messageId: sessionStatusExample.eventId,
+        operation: 'session.status',
+        body: { eventId: sessionStatusExample.eventId, eventType: 'session.status', data: sessionStatusExample.data },
+      },
+      {
+        name: 'the end of Zhuzhou\'s evaluation (session.status without a reason)',
+        message: { kind: 'status', requestId: 'ZZR-20261130-0012', lifecycle: { status: 'ended', at: '2026-12-09T15:05:00+08:00' } },
+        messageId: 'zz_evt_20261209_0110',
+        operation: 'session.status',
+        body: { eventId: 'zz_evt_20261209_0110', eventType: 'session.status', data: { requestId: 'ZZR-20261130-0012', status: 'ended', at: '2026-12-09T15:05:00+08:00' } },
+      },
+    ],
+  },
   acceptedStatus: 202,
   trackingNoOf: (answer) => (answer as { trackingId: string }).trackingId,
 });

@@ -1,11 +1,38 @@
 import axios from 'axios';
 import { expect } from 'chai';
-import type { InboundHttp, PartnerAdapter, PartnerId } from '../../adapters/types.ts';
+import type { HostApplicationMessage } from '../../adapters/host-applications.ts';
+import type { InboundHttp, OutboundMessage, PartnerAdapter, PartnerId } from '../../adapters/types.ts';
 import { fixedClock } from '../../kernel/clock.ts';
 import { asGatewayError, GatewayError } from '../../kernel/errors.ts';
 import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
 import type { BookingDecision, HostMessage } from '../../schemas/types.generated.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+/** A message Zhuzhou sends through a facet, and the exact wire message the adapter must make of it. */
+export interface WireExpectation<Message> {
+  name: string;
+  message: Message;
+  messageId: string;
+  operation: string;
+  /** the exact body, the fields stamped at sending (`sentAtFields`) excepted */
+  body: Record<string, unknown>;
+}
+
+/** Required of a partner whose adapter has `host` (Zhuzhou asks it for seats). */
+export interface HostFacetFixture {
+  /** every kind of HostMessage at least once */
+  messages: WireExpectation<HostMessage>[];
+}
+
+/** Required of a partner whose adapter has `hostApplications` (Zhuzhou applies through it for several guests). */
+export interface HostApplicationsFacetFixture {
+  /** every kind of HostApplicationMessage at least once */
+  messages: WireExpectation<HostApplicationMessage>[];
+  /** at least one message breaking the partner's rules, and the JSON Pointers of every violation it must be refused with */
+  refused: { name: string; message: HostApplicationMessage; paths: string[] }[];
+  /** the partner's answers to delivered messages and the id each names; at least one naming one and one of the wrong kind (undefined) */
+  answers: { name: string; operation: string; answer: unknown; applicationId: string | undefined }[];
+}
 
 /** What one partner gives the shared suite: messages, how it signs them, and what they mean. */
 export interface AdapterFixture {
@@ -30,8 +57,20 @@ export interface AdapterFixture {
   moreMessages?: { name: string; operation: string; body: unknown; canonical: Record<string, unknown> }[];
   /** more bodies breaking the schema, each with the JSON Pointers its violations must be reported at */
   moreInvalid?: { name: string; operation: string; body: unknown; paths: string[] }[];
-  /** what Zhuzhou as host tells the partner, each with the exact wire body (its time field excepted) */
-  hostMessages?: { name: string; message: HostMessage; messageId: string; operation: string; body: Record<string, unknown> }[];
+  /** fields of an outbound body the adapter stamps with the time of sending, left out of the exact comparisons */
+  sentAtFields: string[];
+  /**
+   * What Zhuzhou as host tells the partner; required when the adapter has `host`.
+   * The partner's pushes about it (its answers to the request, its releases, and
+   * its own lifecycle as host) are among `moreMessages`.
+   */
+  host?: HostFacetFixture;
+  /**
+   * What Zhuzhou as host applies for through the partner; required when the
+   * adapter has `hostApplications`. The partner's pushes about it (each guest's
+   * result, the outcome, the forwarded lifecycle) are among `moreMessages`.
+   */
+  hostApplications?: HostApplicationsFacetFixture;
   /** answers the gateway gives a partner for acceptance, as partner format */
   acceptedStatus: number;
   trackingNoOf(answer: unknown): string;
@@ -44,10 +83,41 @@ const canonicalSchemas: Record<string, (input: unknown) => ValidationResult<unkn
   hostApplication: validatorFor('canonical/host-application-event.json'),
 };
 
+/** Every kind of message of each facet: a Record, so that a kind added to the port fails to compile here until it is covered. */
+const HOST_MESSAGE_KINDS: Record<HostMessage['kind'], true> = { request: true, confirm: true, release: true, status: true };
+const HOST_APPLICATION_KINDS: Record<HostApplicationMessage['kind'], true> = { apply: true, change: true, cancel: true, status: true };
+/**
+ * The canonical events a partner of each facet pushes, which `moreMessages`
+ * must decode to. `host`: its offer or decline of Zhuzhou's request, a
+ * release, and its own evaluation's lifecycle as host. `hostApplications`:
+ * a guest's result, the application's outcome, and the host's lifecycle it
+ * forwards to Zhuzhou as guest.
+ */
+const HOST_PUSH_KINDS = ['offered', 'declined', 'release', 'status'];
+const HOST_APPLICATION_PUSH_KINDS = ['guest-result', 'application-outcome', 'status'];
+
 function canonicalSchemaOf(kind: string): string {
   if (kind === 'offered' || kind === 'declined') return 'host';
   if (kind === 'guest-result' || kind === 'application-outcome') return 'hostApplication';
   return kind === 'availability' ? 'availability' : 'booking';
+}
+
+/** What a test compares of an outbound message: all of it, the fields stamped at sending aside. */
+function comparable(fixture: AdapterFixture, message: OutboundMessage | undefined): { operation?: string; messageId?: string; body: Record<string, unknown> } {
+  const body = { ...(message?.body ?? {}) };
+  for (const field of fixture.sentAtFields) delete body[field];
+  return { ...(message === undefined ? {} : { operation: message.operation, messageId: message.messageId }), body };
+}
+
+function expectWire(fixture: AdapterFixture, message: OutboundMessage | undefined, expected: { messageId: string; operation: string; body: Record<string, unknown> }): void {
+  expect(message?.partner).to.equal(fixture.partner);
+  expect(comparable(fixture, message)).to.deep.equal({ operation: expected.operation, messageId: expected.messageId, body: expected.body });
+}
+
+/** The kinds of canonical event the fixture's messages decode to. */
+function pushedKinds(fixture: AdapterFixture, adapter: PartnerAdapter): string[] {
+  const messages = [fixture.message(), ...(fixture.moreMessages ?? [])];
+  return [...new Set(messages.map(({ operation, body }) => adapter.decode(operation, body, { trackingNo: 'T-contract', receivedAt: fixture.now }).kind))];
 }
 
 /** Every partner adapter passes this suite; a third partner will too. */
@@ -149,26 +219,9 @@ export function describeAdapterContract(fixture: AdapterFixture): void {
         });
       }
 
-      for (const host of fixture.hostMessages ?? []) {
-        it(`encodes ${host.name} to exactly the partner wire message`, () => {
-          expect(validatorFor('canonical/host-message.json')(host.message).ok).to.equal(true);
-          const message = adapter.host?.encode(host.message, host.messageId);
-          expect(message?.operation).to.equal(host.operation);
-          expect(message?.messageId).to.equal(host.messageId);
-          const sent = { ...(message?.body ?? {}) };
-          delete sent['occurredAt'];
-          expect(sent).to.deep.equal(host.body);
-        });
-      }
-
       it('encodes a ledger decision to exactly the partner wire message', () => {
         const { decision, messageId, operation, body } = fixture.decision;
-        const message = adapter.encodeDecision(decision, messageId);
-        expect(message?.operation).to.equal(operation);
-        expect(message?.messageId).to.equal(messageId);
-        const sent = { ...(message?.body ?? {}) };
-        delete sent['occurredAt'];
-        expect(sent).to.deep.equal(body);
+        expectWire(fixture, adapter.encodeDecision(decision, messageId), { messageId, operation, body });
       });
 
       it('derives the same message id from the same cause, and another from another', () => {
@@ -176,6 +229,66 @@ export function describeAdapterContract(fixture: AdapterFixture): void {
         expect(adapter.messageIdFor('decision:A')).to.not.equal(adapter.messageIdFor('decision:B'));
       });
     });
+
+    if (adapter.host !== undefined || fixture.host !== undefined) {
+      describe('host facet: Zhuzhou as host asks the partner for seats', () => {
+        it('when the adapter has the facet, the fixture declares every host message kind and pushes decoding to each of offered, declined, release, status', () => {
+          expect(adapter.host, 'the fixture declares `host` but the adapter has no host facet').to.not.equal(undefined);
+          expect(fixture.host, 'the adapter has a host facet: its fixture must declare `host`').to.not.equal(undefined);
+          expect((fixture.host?.messages ?? []).map((host) => host.message.kind)).to.include.members(Object.keys(HOST_MESSAGE_KINDS));
+          expect(pushedKinds(fixture, adapter)).to.include.members(HOST_PUSH_KINDS);
+        });
+
+        for (const host of fixture.host?.messages ?? []) {
+          it(`encodes ${host.name}, a valid host message, to exactly the partner wire message`, () => {
+            const checked = validatorFor('canonical/host-message.json')(host.message);
+            expect(checked.ok, JSON.stringify(checked)).to.equal(true);
+            expectWire(fixture, adapter.host?.encode(host.message, host.messageId), host);
+          });
+        }
+      });
+    }
+
+    if (adapter.hostApplications !== undefined || fixture.hostApplications !== undefined) {
+      describe('host applications facet: Zhuzhou as host applies through the partner for several guests', () => {
+        const facet = fixture.hostApplications;
+
+        it('when the adapter has the facet, the fixture declares every message kind, a refusal, answers naming an id and not, and pushes decoding to each of guest-result, application-outcome, status', () => {
+          expect(adapter.hostApplications, 'the fixture declares `hostApplications` but the adapter has no such facet').to.not.equal(undefined);
+          expect(facet, 'the adapter has a hostApplications facet: its fixture must declare `hostApplications`').to.not.equal(undefined);
+          expect((facet?.messages ?? []).map((host) => host.message.kind)).to.include.members(Object.keys(HOST_APPLICATION_KINDS));
+          expect(facet?.refused ?? []).to.have.length.greaterThan(0);
+          expect((facet?.answers ?? []).some((answer) => answer.applicationId !== undefined), 'an answer naming the id').to.equal(true);
+          expect((facet?.answers ?? []).some((answer) => answer.applicationId === undefined), 'an answer of the wrong kind').to.equal(true);
+          expect(pushedKinds(fixture, adapter)).to.include.members(HOST_APPLICATION_PUSH_KINDS);
+        });
+
+        for (const host of facet?.messages ?? []) {
+          it(`encodes ${host.name} to exactly the partner wire message`, () => {
+            const result = adapter.hostApplications?.encode(host.message, host.messageId);
+            if (!result?.ok) expect.fail(`refused: ${JSON.stringify(result?.error.violations)}`);
+            expectWire(fixture, result.value, host);
+          });
+        }
+
+        for (const refused of facet?.refused ?? []) {
+          it(`when ${refused.name}, refuses it unsent with SEMANTIC_INVALID listing every violation, at ${refused.paths.join(', ')}`, () => {
+            const result = adapter.hostApplications?.encode(refused.message, 'f'.repeat(32));
+            if (result === undefined || result.ok) return expect.fail('the message was encoded');
+            expect(result.error.code).to.equal('SEMANTIC_INVALID');
+            expect([...new Set(result.error.violations.map((violation) => violation.path))]).to.have.members(refused.paths);
+            const answer = adapter.rejected(result.error);
+            for (const path of refused.paths) expect(JSON.stringify(answer.body)).to.include(JSON.stringify(path));
+          });
+        }
+
+        for (const answer of facet?.answers ?? []) {
+          it(`when ${answer.name}, the application id is ${answer.applicationId ?? 'undefined'}`, () => {
+            expect(adapter.hostApplications?.applicationIdOf(answer.operation, answer.answer)).to.equal(answer.applicationId);
+          });
+        }
+      });
+    }
 
     describe('duplicates, through the gateway on real Redis', () => {
       let gateway: TestGateway;

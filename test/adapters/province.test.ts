@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { HostPlan } from '../../adapters/host-applications.ts';
 import { createProvinceAdapter } from '../../adapters/province/index.ts';
 import { buildEnvelope, type Envelope } from '../../adapters/province/signature.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -17,9 +18,39 @@ const EXAMPLES = new URL('../fixtures/partners', import.meta.url).pathname;
 
 /** An example pushed by the province, signed as the province would (its TOKEN there is a placeholder). */
 function example(name: string, operation: string): { operation: string; body: Envelope<Record<string, unknown>> } {
-  const { validation, data } = JSON.parse(readFileSync(`${EXAMPLES}/${name}`, 'utf8')) as Envelope<Record<string, unknown>>;
+  const { validation, data } = readExample(name);
   return { operation, body: buildEnvelope({ secret: INBOUND_SECRET, method: 'HMAC-SM3', systemNo: 'HNSDD', dataUuid: validation.DATAUUID, time: validation.TIME, interfaceCode: operation as 'apply' }, data) };
 }
+
+/** An example as the gateway reads it: what Zhuzhou sends, or what the province answers. */
+function readExample(name: string): Envelope<Record<string, unknown>> {
+  return JSON.parse(readFileSync(`${EXAMPLES}/${name}`, 'utf8')) as Envelope<Record<string, unknown>>;
+}
+
+// examples/province-host-apply.json and province-eval-status.json, as Zhuzhou sends them
+const HOST_APPLY = readExample('province-host-apply.json');
+const EVAL_STATUS = readExample('province-eval-status.json');
+
+/** The plan of examples/province-host-apply.json in the port's own terms. */
+const PLAN: HostPlan = {
+  tenderProjectCode: 'M4302000260004521001',
+  bidSectionCode: 'M4302000260004521001001',
+  projectName: '株洲市芦淞区建设南路市政道路提质改造工程',
+  sector: 'GCJS',
+  projectType: 'A02',
+  start: '2026-12-08T09:00:00+08:00',
+  end: '2026-12-08T17:30:00+08:00',
+  hostRoomId: 'ZZ-PBS-03',
+  hostSeats: 5,
+  contact: { name: '王芳', phone: '0731-22681234' },
+  guests: [
+    { center: '430300', seats: 2 },
+    { center: '430400', seats: 2 },
+  ],
+};
+
+/** province.md: the answer to host-apply, host-change and host-cancel names the SERIES_NUMBER assigned. */
+const assigned = (series: string) => ({ State: '200', Success: true, Msg: '成功', Data: { SERIES_NUMBER: series } });
 
 function withData(message: { operation: string; body: Envelope<Record<string, unknown>> }, data: Record<string, unknown>) {
   return { operation: message.operation, body: { ...message.body, data: { ...message.body.data, ...data } } };
@@ -119,6 +150,89 @@ describeAdapterContract({
     { name: 'a host-result names a QX number', ...withData(example('province-host-result-approved.json', 'host-result'), { SERIES_NUMBER: 'QX20261202100001000250' }), paths: ['/data/SERIES_NUMBER'] },
     { name: 'an eval-status has an EVAL_STATUS outside "1", "4", "2", "3" and a bad STATUS_TIME', ...withData(example('province-eval-status.json', 'eval-status'), { EVAL_STATUS: '5', STATUS_TIME: '2026-12-09 10:40' }), paths: ['/data/EVAL_STATUS', '/data/STATUS_TIME'] },
   ],
+  sentAtFields: [],
+  hostApplications: {
+    messages: [
+      {
+        name: 'the host-apply of the example plan (examples/province-host-apply.json)',
+        message: { kind: 'apply', plan: PLAN },
+        messageId: HOST_APPLY.validation.DATAUUID,
+        operation: 'host-apply',
+        body: HOST_APPLY.data,
+      },
+      {
+        name: 'a host-change: the complete new plan, the application it replaces and the reason',
+        message: { kind: 'change', plan: { ...PLAN, start: '2026-12-09T01:00:00Z', end: '2026-12-09T09:30:00Z', guests: [{ center: '430300', seats: 3 }] }, replaces: 'SQ20261201100001000245', reason: '评标顺延一天，湘潭副场专家增至3人，衡阳副场取消' },
+        messageId: 'a'.repeat(32),
+        operation: 'host-change',
+        body: {
+          ...HOST_APPLY.data,
+          ORIGINAL_SERIES_NUMBER: 'SQ20261201100001000245',
+          BID_EVAL_START_TIME: '20261209090000',
+          BID_EVAL_END_TIME: '20261209173000',
+          SUB_DETAIL: [{ SUB_AREA_CODE: '430300', SEAT_COUNT: 3 }],
+          REMARK: '评标顺延一天，湘潭副场专家增至3人，衡阳副场取消',
+        },
+      },
+      {
+        name: 'a host-cancel: the application and the reason, no other field',
+        message: { kind: 'cancel', replaces: 'BG20261202100001000247', reason: '招标人申请终止' },
+        messageId: 'b'.repeat(32),
+        operation: 'host-cancel',
+        body: { ORIGINAL_SERIES_NUMBER: 'BG20261202100001000247', REMARK: '招标人申请终止' },
+      },
+      {
+        name: 'the eval-status of a pause (examples/province-eval-status.json)',
+        message: { kind: 'status', applicationId: 'SQ20261130143002000198', status: 'paused', at: '2026-12-09T10:40:00+08:00', reason: '专家申请回避，暂停评标，等待补抽专家' },
+        messageId: EVAL_STATUS.validation.DATAUUID,
+        operation: 'eval-status',
+        body: EVAL_STATUS.data,
+      },
+      {
+        name: 'the eval-status of a resume, which goes as "1" like a start',
+        message: { kind: 'status', applicationId: 'SQ20261130143002000198', status: 'resumed', at: '2026-12-09T03:30:00.000Z' },
+        messageId: 'c'.repeat(32),
+        operation: 'eval-status',
+        body: { SERIES_NUMBER: 'SQ20261130143002000198', EVAL_STATUS: '1', STATUS_TIME: '20261209113000', REMARK: '' },
+      },
+      {
+        name: 'the eval-status of the archive ("3")',
+        message: { kind: 'status', applicationId: 'BG20261202100001000247', status: 'archived', at: '2026-12-10T09:00:00+08:00' },
+        messageId: 'd'.repeat(32),
+        operation: 'eval-status',
+        body: { SERIES_NUMBER: 'BG20261202100001000247', EVAL_STATUS: '3', STATUS_TIME: '20261210090000', REMARK: '' },
+      },
+    ],
+    refused: [
+      {
+        name: 'a host-apply ends before it starts, its section is not of its project, and a guest is Zhuzhou itself or named twice',
+        message: {
+          kind: 'apply',
+          plan: {
+            ...PLAN,
+            start: '2026-12-08T17:30:00+08:00',
+            end: '2026-12-08T09:00:00+08:00',
+            bidSectionCode: 'M4302000260004529999001',
+            guests: [{ center: '430200', seats: 1 }, { center: '430300', seats: 1 }, { center: '430300', seats: 2 }],
+          },
+        },
+        paths: ['/data/BID_EVAL_END_TIME', '/data/BID_SECTION_CODE', '/data/SUB_DETAIL/0/SUB_AREA_CODE', '/data/SUB_DETAIL/2/SUB_AREA_CODE'],
+      },
+      {
+        name: 'a host-change ends on the next day (Beijing time) and names a guest outside domain.md',
+        message: { kind: 'change', plan: { ...PLAN, end: '2026-12-09T09:00:00+08:00', guests: [{ center: '439900', seats: 2 }] }, replaces: 'SQ20261201100001000245', reason: '顺延' },
+        paths: ['/data/BID_EVAL_END_TIME', '/data/SUB_DETAIL/0/SUB_AREA_CODE'],
+      },
+    ],
+    answers: [
+      { name: 'a host-apply is answered with its SQ number (province.md)', operation: 'host-apply', answer: assigned('SQ20261201100001000245'), applicationId: 'SQ20261201100001000245' },
+      { name: 'a host-change is answered with its BG number', operation: 'host-change', answer: assigned('BG20261202100001000247'), applicationId: 'BG20261202100001000247' },
+      { name: 'a host-cancel is answered with its QX number', operation: 'host-cancel', answer: assigned('QX20261202100001000250'), applicationId: 'QX20261202100001000250' },
+      { name: 'a host-change is answered with an SQ number, not a BG one', operation: 'host-change', answer: assigned('SQ20261201100001000245'), applicationId: undefined },
+      { name: 'a host-apply is answered with a TRACKING_NO (examples/province-response-200.json, the answer to a push)', operation: 'host-apply', answer: readExample('province-response-200.json'), applicationId: undefined },
+      { name: 'an eval-status is answered, which names no application', operation: 'eval-status', answer: assigned('SQ20261130143002000198'), applicationId: undefined },
+    ],
+  },
   acceptedStatus: 200,
   trackingNoOf: (answer) => (answer as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO,
 });
