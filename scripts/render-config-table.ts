@@ -28,6 +28,7 @@ export function renderConfigTable(): string {
     '| `GATEWAY_CONFIG` | a JSON file merged over `config/default.json` | — |',
     ...rows,
     '| `SIMULATOR_INTERVAL_MS` | `npm start` only: pause between simulated partner messages | 3000 |',
+    '| `SIMULATOR_SEED` | `npm start` only: seed of what the simulated guest centers and Changsha decide (approve, reject, answer slowly, out of order; offer or decline), to see a run\'s decisions again | drawn and printed at start |',
     `| \`GATEWAY_NODE_OPTIONS\` | \`npm start\` (and the bench): node options of the gateway process; give them to \`node server/main.ts\` yourself when you start it another way | \`${DEFAULT_GATEWAY_NODE_OPTIONS}\` |`,
     END,
   ].join('\n');

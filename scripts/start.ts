@@ -14,8 +14,11 @@ import { Keys } from '../kernel/redis/keys.ts';
 import { AccountStore } from '../stores/accounts.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
 import { ProvinceSimulator } from '../test/simulators/province.ts';
+import { ProvinceClient } from '../test/simulators/province-traffic.ts';
 import { ChangshaSimulator } from '../test/simulators/changsha.ts';
 import { startChangshaTraffic, startProvinceTraffic } from '../test/simulators/demo-traffic.ts';
+import { narrateProvinceHost, startHostPlanning } from '../test/simulators/host-planning.ts';
+import { freshSeed, SeededRandom } from '../test/simulators/prng.ts';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, '.data');
@@ -59,9 +62,13 @@ if (!launch.redisUrl) {
   writeFileSync(TRIAL_REDIS_URL_FILE, `${redis.url}\n`, { mode: 0o600 });
   say(`private Redis (AOF everysec, noeviction) on ${redis.url}, data in .data/redis (npm run user:add and audit:verify find it while this runs)`);
 }
+// what the simulated partners decide repeats given this seed (SIMULATOR_SEED)
+const seed = launch.simulatorSeed ?? freshSeed();
+if (!launch.provinceBaseUrl || !launch.changshaBaseUrl) say(`simulator seed ${seed} (SIMULATOR_SEED=${seed} replays the partners' decisions)`);
 if (!launch.provinceBaseUrl) {
   const outboundSecret = launch.provinceOutboundSecret ?? additions['PROVINCE_OUTBOUND_SECRET'] ?? '';
-  simulator = await new ProvinceSimulator({ secret: outboundSecret }).start();
+  // it also plays the dispatcher of Zhuzhou's host applications: each guest approves, rejects or answers slowly
+  simulator = (await new ProvinceSimulator({ secret: outboundSecret }).start()).dispatch({ seed });
   additions['PROVINCE_BASE_URL'] = simulator.url;
   say(`province simulator on ${simulator.url} (no PROVINCE_BASE_URL given)`);
 }
@@ -125,14 +132,21 @@ gateway.on('message', (message: { type?: string; port?: number }) => {
     say(`dashboard ${url}/ops/ — create an account first: npm run user:add -- --username <name> --role admin`);
   }
   const inboundSecret = launch.provinceInboundSecret ?? additions['PROVINCE_INBOUND_SECRET'];
+  const apiKey = launch.localApiKey ?? additions['LOCAL_API_KEY'];
   if (simulator && inboundSecret) {
+    // the dispatcher pushes host results and outcomes to this gateway
+    simulator.attach(new ProvinceClient({ gatewayUrl: url, secret: inboundSecret }));
+    stopTraffic.push(narrateProvinceHost(simulator, say));
     stopTraffic.push(startProvinceTraffic({ gatewayUrl: url, secret: inboundSecret, simulator, intervalMs: launch.trafficIntervalMs, log: say }));
   }
   if (changshaSimulator) {
     const keyId = additions['CHANGSHA_INBOUND_KEY_ID'] ?? launch.changsha.inboundKeyId ?? '';
     const secret = launch.changsha.inboundSecret ?? additions['CHANGSHA_INBOUND_SECRET'] ?? '';
-    const apiKey = launch.localApiKey ?? additions['LOCAL_API_KEY'];
-    stopTraffic.push(startChangshaTraffic({ gatewayUrl: url, keyId, secret, simulator: changshaSimulator, intervalMs: launch.trafficIntervalMs * 2, log: say, ...(apiKey ? { apiKey } : {}) }));
+    stopTraffic.push(startChangshaTraffic({ gatewayUrl: url, keyId, secret, simulator: changshaSimulator, intervalMs: launch.trafficIntervalMs * 2, log: say, seed: seed + 1, ...(apiKey ? { apiKey } : {}) }));
+  }
+  // now and then the center hosts: a gateway without /api/v1/host-evaluations (404) is left alone
+  if (simulator && changshaSimulator && apiKey) {
+    stopTraffic.push(startHostPlanning({ gatewayUrl: url, apiKey, random: new SeededRandom(seed + 2), intervalMs: launch.trafficIntervalMs * 5, log: say }));
   }
 });
 

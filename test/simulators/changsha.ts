@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { parseSignatureHeader, signatureHeaders, verifySignature } from '../../adapters/changsha/signature.ts';
 import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import type { AvailabilityRoom } from '../../schemas/types.generated.ts';
+import { SeededRandom } from './prng.ts';
 
 /** One event on the wire, either direction (changsha.md). */
 export interface ChangshaWireEvent<Data extends object = Record<string, unknown>> {
@@ -52,7 +53,29 @@ export type SessionStatusValue = 'started' | 'paused' | 'resumed' | 'ended';
 /** How the next /open-api/v2/events calls fail: a queue, then normal answers. */
 export type ChangshaBehaviour = 'http-500' | 'http-429' | 'http-400' | 'unauthorized' | 'hang';
 
-export type AutoRespondMode = 'off' | 'offer' | 'offer-mismatch' | 'decline';
+/** `trial`: offers most requests and declines some, as `ChangshaTrialSettings` say (npm start's trial) */
+export type AutoRespondMode = 'off' | 'offer' | 'offer-mismatch' | 'decline' | 'trial';
+
+export type DeclineReason = 'NO_CAPACITY' | 'INVALID_WINDOW' | 'CENTER_CLOSED';
+
+/** How the `trial` counterpart answers: chances drawn from a PRNG seeded with `seed`. */
+export interface ChangshaTrialSettings {
+  seed: number;
+  /** chance a `slot.requested` is declined (with one of `declineReasons`) instead of offered */
+  declineRate: number;
+  declineReasons: readonly DeclineReason[];
+  /** how long an offer holds its seats (holdExpiresAt) */
+  holdMinutes: number;
+  /** how long after the request the answer goes (0: at once) */
+  answerMs: number;
+}
+
+export const DEFAULT_CHANGSHA_TRIAL: Readonly<Omit<ChangshaTrialSettings, 'seed'>> = {
+  declineRate: 0.2,
+  declineReasons: ['NO_CAPACITY'],
+  holdMinutes: 30,
+  answerMs: 2000,
+};
 
 export interface ChangshaSimulatorOptions {
   clientId: string;
@@ -128,6 +151,9 @@ export class ChangshaSimulator extends EventEmitter {
   readonly #eventIds = new Set<string>();
   readonly #hanging = new Set<ServerResponse>();
   #autoRespond: { mode: AutoRespondMode; gatewayUrl?: string } = { mode: 'off' };
+  /** the `trial` counterpart's settings and generator */
+  #trial: { settings: Omit<ChangshaTrialSettings, 'seed'>; random: SeededRandom } | undefined;
+  readonly #answerTimers = new Set<NodeJS.Timeout>();
   #rooms: AvailabilityRoom[] | undefined;
 
   constructor(options: ChangshaSimulatorOptions) {
@@ -152,6 +178,8 @@ export class ChangshaSimulator extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.#answerTimers) clearTimeout(timer);
+    this.#answerTimers.clear();
     for (const res of this.#hanging) res.destroy();
     this.#hanging.clear();
     this.#server?.closeAllConnections();
@@ -178,10 +206,24 @@ export class ChangshaSimulator extends EventEmitter {
     this.#rooms = rooms;
   }
 
-  /** How the simulator answers a `slot.requested` from the gateway (the gateway hosting). */
-  autoRespond(mode: AutoRespondMode, gatewayUrl?: string): void {
+  /**
+   * How the simulator answers a `slot.requested` from the gateway (the gateway
+   * hosting). `trial` offers most and declines some, deterministically given
+   * `trial.seed` (required for that mode); the other modes answer every
+   * request alike, at once.
+   */
+  autoRespond(mode: AutoRespondMode, gatewayUrl?: string, trial?: Partial<ChangshaTrialSettings> & { seed: number }): void {
     if (mode !== 'off' && gatewayUrl === undefined) throw new Error(`autoRespond('${mode}') needs the gateway's URL`);
+    if (mode === 'trial' && trial === undefined) throw new Error("autoRespond('trial') needs its settings (a seed at least)");
     this.#autoRespond = gatewayUrl === undefined ? { mode } : { mode, gatewayUrl };
+    if (mode === 'trial' && trial !== undefined) {
+      const { seed, ...rest } = trial;
+      this.#trial = { settings: { ...DEFAULT_CHANGSHA_TRIAL, ...rest }, random: new SeededRandom(seed) };
+    }
+    if (mode === 'off') {
+      for (const timer of this.#answerTimers) clearTimeout(timer);
+      this.#answerTimers.clear();
+    }
   }
 
   /** Resolves with the first received event that matches, received already or later. */
@@ -326,6 +368,8 @@ export class ChangshaSimulator extends EventEmitter {
       case 'hang':
         this.#hanging.add(reply.res);
         reply.res.once('close', () => this.#hanging.delete(reply.res));
+        // the event held unanswered, for a test that acts while it is in flight
+        this.emit('hanging', JSON.parse(text) as ChangshaWireEvent);
         return;
       case 'http-500':
         reply.problem(500, 'Internal error', 'injected failure');
@@ -415,6 +459,10 @@ export class ChangshaSimulator extends EventEmitter {
     if (mode === 'off' || gatewayUrl === undefined) return;
     const requestId = request.data['requestId'];
     const asked = typeof request.data['seats'] === 'number' ? request.data['seats'] : 1;
+    if (mode === 'trial') {
+      this.#trialAnswer(gatewayUrl, requestId, asked);
+      return;
+    }
     let reply: ChangshaWireEvent;
     switch (mode) {
       case 'decline':
@@ -434,6 +482,39 @@ export class ChangshaSimulator extends EventEmitter {
       }
     }
     setImmediate(() => void this.#sendToGateway(gatewayUrl, reply));
+  }
+
+  /** The trial counterpart: an offer of the seats asked for, or now and then a decline, after `answerMs`. */
+  #trialAnswer(gatewayUrl: string, requestId: unknown, asked: number): void {
+    const trial = this.#trial;
+    if (!trial) return;
+    const { settings, random } = trial;
+    const declined = random.chance(settings.declineRate);
+    const reason = declined ? random.pick(settings.declineReasons) : undefined;
+    const room = `CS-PBS-A${1 + random.int(2)}`;
+    const send = () => {
+      // built when it goes: holdExpiresAt counts from the offer, not from the request
+      const reply =
+        reason !== undefined
+          ? this.#event('slot.declined', { requestId, reason })
+          : this.#event('slot.offered', {
+              requestId,
+              offerId: `CSO-${hex(8).toUpperCase()}`,
+              roomId: room,
+              seatNumbers: Array.from({ length: asked }, (_, n) => `${room}-${String(n + 1).padStart(2, '0')}`),
+              holdExpiresAt: formatIsoBeijing(this.#now() + settings.holdMinutes * 60 * 1000),
+            });
+      void this.#sendToGateway(gatewayUrl, reply);
+    };
+    if (settings.answerMs <= 0) {
+      setImmediate(send);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#answerTimers.delete(timer);
+      send();
+    }, settings.answerMs);
+    this.#answerTimers.add(timer);
   }
 
   #event(eventType: string, data: Record<string, unknown>): ChangshaWireEvent {

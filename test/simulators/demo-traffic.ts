@@ -4,7 +4,7 @@ import { beijingDate } from '../../kernel/beijing-time.ts';
 import { WorkCalendar } from '../../ledger/calendar.ts';
 import type { ProvinceSimulator, ReceivedMessage } from './province.ts';
 import { applyData, ProvinceClient, seriesNumber } from './province-traffic.ts';
-import type { ChangshaSimulator, ChangshaWireEvent } from './changsha.ts';
+import type { ChangshaSimulator, ChangshaWireEvent, SentEvent } from './changsha.ts';
 import { ChangshaClient, slotRequestedData } from './changsha-client.ts';
 
 const CENTERS: readonly [string, string][] = [
@@ -27,6 +27,8 @@ export function startProvinceTraffic(options: { gatewayUrl: string; secret: stri
   const pending = new Map<string, ReturnType<typeof applyData>>();
 
   const onNotify = (message: ReceivedMessage) => {
+    // host calls (host-apply and the like) are printed by narrateProvinceHost
+    if (message.operation !== 'notify') return;
     const series = String(message.data['SERIES_NUMBER']);
     const remark = String(message.data['REMARK']);
     const verdict =
@@ -91,10 +93,20 @@ export function startChangshaTraffic(options: {
   simulator: ChangshaSimulator;
   intervalMs: number;
   log: (line: string) => void;
+  /** Zhuzhou's seat requests are offered most of the time and declined now and then, as this seed draws it */
+  seed: number;
 }): () => void {
   const client = new ChangshaClient({ gatewayUrl: options.gatewayUrl, keyId: options.keyId, secret: options.secret });
   const calendar = new WorkCalendar([]);
-  options.simulator.autoRespond('offer', options.gatewayUrl);
+  options.simulator.autoRespond('trial', options.gatewayUrl, { seed: options.seed, answerMs: Math.round(options.intervalMs / 4) });
+
+  // what Changsha answers Zhuzhou's own requests (seat requests and host evaluation legs)
+  const onSent = (sent: SentEvent) => {
+    const data = sent.event.data as { requestId?: string; roomId?: string; seatNumbers?: string[]; reason?: string; holdExpiresAt?: string };
+    const describe = sent.event.eventType === 'slot.offered' ? `${data.roomId ?? ''} ${(data.seatNumbers ?? []).length} seats, held until ${(data.holdExpiresAt ?? '').slice(11, 16)}` : (data.reason ?? '');
+    options.log(`changsha -> ${sent.event.eventType} ${data.requestId ?? ''} ${describe}: ${sent.status === undefined ? `failed: ${sent.error ?? ''}` : `HTTP ${sent.status}`}`);
+  };
+  options.simulator.on('sent', onSent);
 
   const onEvent = (event: ChangshaWireEvent) => {
     const data = event.data as { requestId?: string; offerId?: string; roomId?: string; seatNumbers?: string[]; reason?: string };
@@ -139,6 +151,7 @@ export function startChangshaTraffic(options: {
   return () => {
     clearInterval(timer);
     options.simulator.off('event', onEvent);
+    options.simulator.off('sent', onSent);
     options.simulator.autoRespond('off');
   };
 }

@@ -2,6 +2,7 @@ import { hostPlanViolations, seatCheckViolations } from '../../adapters/province
 import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
 import { validatorFor, type ValidationResult, type Violation } from '../../schemas/registry.ts';
 import type { ProvinceHostApplyData, ProvinceSeatCheckData } from '../../schemas/types.generated.ts';
+import type { SeededRandom } from './prng.ts';
 
 /** The province's dispatcher of host applications, as far as the simulator plays it. */
 export type HostApplicationState = 'undecided' | 'in-force' | 'failed' | 'cancelled' | 'expired' | 'replaced' | 'withdrawn';
@@ -98,6 +99,8 @@ export class ProvinceHostDispatcher {
       original.state = 'replaced';
       record.lifecycle = original.lifecycle;
     }
+    // a cancel applied cancels what it names
+    if (outcome === '5' && record.operation === 'host-cancel' && original) original.state = 'cancelled';
   }
 
   /** The answer to a signed host call; the caller has checked the signature. */
@@ -164,4 +167,95 @@ export class ProvinceHostDispatcher {
     this.applications.set(series, { series, operation, data, state: 'undecided', lifecycle: 'not-started', ...(replaces === undefined ? {} : { replaces }) });
     return series;
   }
+}
+
+/**
+ * How the dispatcher plays the guest centers of a host application (npm start's
+ * trial, and tests of the gateway's host flow): rates are probabilities drawn
+ * from a PRNG seeded with `seed`, times are milliseconds (0: at once).
+ */
+export interface DispatcherSettings {
+  seed: number;
+  /** chance a guest approves; otherwise it rejects with one of `rejectReasons` */
+  approveRate: number;
+  /** chance a guest answers slowly: `slowMs` later than the others */
+  slowRate: number;
+  /** chance the outcome overtakes the result that decided it */
+  outcomeFirstRate: number;
+  /** chance the first result is pushed before the host-apply (host-change) is even answered */
+  earlyResultRate: number;
+  /** a guest's usual answer time: each answers within [answerMs, 2 × answerMs) */
+  answerMs: number;
+  /** added to the answer time of a slow guest */
+  slowMs: number;
+  /** how long after a host-cancel its outcome "5" comes */
+  cancelMs: number;
+  rejectReasons: readonly string[];
+}
+
+export const DEFAULT_DISPATCHER_SETTINGS: Readonly<Omit<DispatcherSettings, 'seed'>> = {
+  approveRate: 0.8,
+  slowRate: 0.2,
+  outcomeFirstRate: 0.2,
+  earlyResultRate: 0.15,
+  answerMs: 1500,
+  slowMs: 12_000,
+  cancelMs: 1000,
+  rejectReasons: ['NO_CAPACITY', 'NO_CAPACITY', 'CENTER_CLOSED'],
+};
+
+/** A guest's decision as the dispatcher relays it. */
+export type GuestDecision = { approve: true; roomNumber: number } | { approve: false; reason: string };
+
+/** One push of a play, after waiting `waitMs` from the push before it (or from the answer). */
+export type PlayStep =
+  | { kind: 'result'; waitMs: number; center: string; decision: GuestDecision; slow: boolean; beforeAnswer: boolean }
+  /** `series`: the application it is about, when not the one played (a cancel also reports what it withdrew) */
+  | { kind: 'outcome'; waitMs: number; outcome: '1' | '3' | '5'; remark: string; series?: string };
+
+/**
+ * What the guests of one host-apply or host-change answer, and in which order
+ * the province relays it: results by answer time; the outcome once the last
+ * guest approved ("1") or as soon as one rejected ("3": the others are
+ * cancelled, their results never come); now and then the outcome before the
+ * result that decided it, or the first result before the application's answer.
+ */
+export function planGuestAnswers(guests: readonly { SUB_AREA_CODE: string; SEAT_COUNT: number }[], random: SeededRandom, settings: Omit<DispatcherSettings, 'seed'>): PlayStep[] {
+  const answers = guests.map((guest) => {
+    const approve = random.chance(settings.approveRate);
+    const decision: GuestDecision = approve ? { approve: true, roomNumber: 1 + random.int(3) } : { approve: false, reason: random.pick(settings.rejectReasons) };
+    const slow = random.chance(settings.slowRate);
+    const at = Math.round(settings.answerMs * (1 + random.next())) + (slow ? settings.slowMs : 0);
+    return { center: guest.SUB_AREA_CODE, decision, slow, at };
+  });
+  // by answer time; a tie keeps SUB_DETAIL's order
+  answers.sort((a, b) => a.at - b.at);
+  const deciding = answers.findIndex((answer) => !answer.decision.approve);
+  const relayed = deciding === -1 ? answers : answers.slice(0, deciding + 1);
+  const rejected = deciding === -1 ? undefined : answers[deciding];
+  const outcome: PlayStep & { kind: 'outcome' } =
+    rejected && !rejected.decision.approve
+      ? { kind: 'outcome', waitMs: 0, outcome: '3', remark: `${CENTER_NAMES[rejected.center] ?? rejected.center}(${rejected.center})不同意：${rejected.decision.reason}` }
+      : { kind: 'outcome', waitMs: 0, outcome: '1', remark: '' };
+  let previous = 0;
+  const steps: PlayStep[] = relayed.map((answer) => {
+    const waitMs = answer.at - previous;
+    previous = answer.at;
+    return { kind: 'result', waitMs, center: answer.center, decision: answer.decision, slow: answer.slow, beforeAnswer: false };
+  });
+  if (relayed.length > 0 && random.chance(settings.outcomeFirstRate)) {
+    // the outcome overtakes the result that decided it: it goes at that result's time, the result right after
+    const last = steps.pop();
+    if (last) steps.push({ ...outcome, waitMs: last.waitMs }, { ...last, waitMs: 0 });
+  } else {
+    steps.push(outcome);
+  }
+  const first = steps[0];
+  if (first?.kind === 'result' && random.chance(settings.earlyResultRate)) {
+    steps[0] = { ...first, waitMs: 0, beforeAnswer: true };
+    // the push after it keeps its own time
+    const second = steps[1];
+    if (second) steps[1] = { ...second, waitMs: second.waitMs + first.waitMs };
+  }
+  return steps;
 }

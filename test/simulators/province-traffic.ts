@@ -77,16 +77,18 @@ export function applyData(overrides: Partial<ProvinceApplyData> & { start: strin
 }
 
 /** A guest's decision on Zhuzhou's host application, as the province relays it (host-result). */
-export function hostResultData(options: { series: string; center: string; seats: number } & ({ approve: true } | { approve: false; reason: string })): ProvinceHostResultData {
+export function hostResultData(options: { series: string; center: string; seats: number } & ({ approve: true; roomNumber?: number } | { approve: false; reason: string })): ProvinceHostResultData {
   const { series, center, seats } = options;
-  const room = `${center}-PBS-01`;
+  // the guest's room: its first unless told otherwise
+  const number = String(options.approve ? (options.roomNumber ?? 1) : 1).padStart(2, '0');
+  const room = `${center}-PBS-${number}`;
   return {
     SERIES_NUMBER: series,
     SUB_AREA_CODE: center,
     CENTER_NAME: CENTER_NAMES[center] ?? center,
     STATUS: options.approve ? '1' : '2',
     EVAL_ROOM_NAME: options.approve ? room : '',
-    EVAL_ROOM_ADDR: options.approve ? `${CENTER_NAMES[center] ?? center}评标室01` : '',
+    EVAL_ROOM_ADDR: options.approve ? `${CENTER_NAMES[center] ?? center}评标室${number}` : '',
     SEAT_NUMBER: options.approve ? Array.from({ length: seats }, (_, index) => `${room}-${String(index + 1).padStart(2, '0')}`) : [],
     REMARK: options.approve ? '' : options.reason,
   };

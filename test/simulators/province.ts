@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { verifyToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
 import type { HmacMethod } from '../../kernel/crypto/digest.ts';
-import { ProvinceHostDispatcher, type SimulatedAnswer } from './province-host.ts';
+import { DEFAULT_DISPATCHER_SETTINGS, planGuestAnswers, ProvinceHostDispatcher, type DispatcherSettings, type PlayStep, type SimulatedAnswer } from './province-host.ts';
+import { SeededRandom } from './prng.ts';
 import { evalStatusData, hostOutcomeData, hostResultData, type ProvinceClient } from './province-traffic.ts';
 
 export interface ReceivedMessage {
@@ -15,6 +16,30 @@ export interface ReceivedMessage {
 
 /** How the simulator answers the next calls: a queue of behaviours, then `ok`. */
 export type Behaviour = 'ok' | 'http-500' | 'state-503' | 'state-429' | 'refuse' | 'hang' | 'slow';
+
+/** A push the dispatcher made to the gateway while playing the guests, with the gateway's answer. */
+export interface HostPush {
+  operation: 'host-result' | 'host-outcome';
+  /** the host application (or change, or cancel) the push is about */
+  series: string;
+  data: Record<string, unknown>;
+  /** the gateway's HTTP status; undefined when it could not be reached */
+  status: number | undefined;
+  answer?: unknown;
+  error?: string;
+  /** pushed before the simulator answered the host-apply or host-change it is about */
+  beforeAnswer: boolean;
+  /** the guest answered slowly */
+  slow: boolean;
+}
+
+/** A host call the simulator answered, with the SERIES_NUMBER it assigned (if any). */
+export interface HostAnswered {
+  operation: string;
+  data: Record<string, unknown>;
+  status: number;
+  series: string | undefined;
+}
 
 export interface ProvinceSimulatorOptions {
   /** the secret Zhuzhou signs with (the gateway's outbound secret) */
@@ -48,6 +73,14 @@ export class ProvinceSimulator extends EventEmitter {
   /** the dispatcher of Zhuzhou's host applications: seat-check, host-apply, host-change, host-cancel, eval-status */
   readonly host: ProvinceHostDispatcher;
   #gateway: ProvinceClient | undefined;
+  /** set by dispatch(): the simulator plays the guest centers of every host application */
+  #dispatcher: { settings: Omit<DispatcherSettings, 'seed'>; random: SeededRandom } | undefined;
+  /** pushes made while playing the guests, in the order they were made */
+  readonly hostPushes: HostPush[] = [];
+  /** series whose play has started, and whether it has finished */
+  readonly #plays = new Map<string, { done: boolean }>();
+  /** waits of plays in progress: stopDispatching() ends them */
+  readonly #waits = new Map<NodeJS.Timeout, () => void>();
 
   constructor(options: ProvinceSimulatorOptions) {
     super();
@@ -68,17 +101,73 @@ export class ProvinceSimulator extends EventEmitter {
     return this.#gateway;
   }
 
+  /**
+   * Dispatcher mode (npm start's trial): every host-apply and host-change
+   * answered with a SERIES_NUMBER is then played out as its guests would,
+   * deterministically given `settings.seed` (see planGuestAnswers): results
+   * and outcome pushed to the attached gateway, signed, through its province
+   * routes; a host-cancel gets its outcome "5" (and so does an undecided
+   * application it withdraws). Without it, a test pushes by hand.
+   */
+  dispatch(settings: Partial<DispatcherSettings> & { seed: number }): this {
+    const { seed, ...rest } = settings;
+    this.#dispatcher = { settings: { ...DEFAULT_DISPATCHER_SETTINGS, ...rest }, random: new SeededRandom(seed) };
+    return this;
+  }
+
+  /** Ends dispatcher mode: plays in progress push nothing more. */
+  stopDispatching(): void {
+    this.#dispatcher = undefined;
+    for (const [timer, resolve] of this.#waits) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.#waits.clear();
+  }
+
+  /** Resolves with the pushes about `series` once its play has finished (played already or later). */
+  async waitForPlay(series: string): Promise<HostPush[]> {
+    const pushes = () => this.hostPushes.filter((push) => push.series === series);
+    if (this.#plays.get(series)?.done) return pushes();
+    return new Promise((resolve) => {
+      const listener = (played: string) => {
+        if (played === series) {
+          this.off('host-played', listener);
+          resolve(pushes());
+        }
+      };
+      this.on('host-played', listener);
+    });
+  }
+
+  /** Resolves with the next answered host call to `operation` that matches, answered already or later. */
+  async waitForHostAnswer(operation: string, predicate: (answered: HostAnswered) => boolean = () => true): Promise<HostAnswered> {
+    return new Promise((resolve) => {
+      const listener = (answered: HostAnswered) => {
+        if (answered.operation === operation && predicate(answered)) {
+          this.off('host-answered', listener);
+          resolve(answered);
+        }
+      };
+      this.on('host-answered', listener);
+    });
+  }
+
   /** A guest's decision on a host application, pushed as host-result: an approval names as many seats as the guest was asked for. */
-  async pushResult(series: string, center: string, decision: { approve: true } | { approve: false; reason: string }) {
+  async pushResult(series: string, center: string, decision: { approve: true; roomNumber?: number } | { approve: false; reason: string }, sending?: (data: Record<string, unknown>) => void) {
     const guests = (this.host.applications.get(series)?.data['SUB_DETAIL'] ?? []) as { SUB_AREA_CODE: string; SEAT_COUNT: number }[];
     const seats = guests.find((guest) => guest.SUB_AREA_CODE === center)?.SEAT_COUNT ?? 1;
-    return this.#pushTo().send('host-result', hostResultData({ series, center, seats, ...decision }));
+    const data = hostResultData({ series, center, seats, ...decision });
+    sending?.({ ...data });
+    return this.#pushTo().send('host-result', data);
   }
 
   /** The outcome of a whole host application, pushed as host-outcome; the dispatcher's state follows it. */
-  async pushOutcome(series: string, outcome: '1' | '3' | '5' | '6', remark = '') {
+  async pushOutcome(series: string, outcome: '1' | '3' | '5' | '6', remark = '', sending?: (data: Record<string, unknown>) => void) {
     this.host.decide(series, outcome);
-    return this.#pushTo().send('host-outcome', hostOutcomeData({ series, outcome, remark }));
+    const data = hostOutcomeData({ series, outcome, remark });
+    sending?.({ ...data });
+    return this.#pushTo().send('host-outcome', data);
   }
 
   /** A host's lifecycle forwarded to Zhuzhou as guest (eval-status). */
@@ -126,6 +215,7 @@ export class ProvinceSimulator extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    this.stopDispatching();
     for (const res of this.#hanging) res.destroy();
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
@@ -219,7 +309,81 @@ export class ProvinceSimulator extends EventEmitter {
     const hostAnswer: SimulatedAnswer | undefined = ProvinceHostDispatcher.handles(operation) ? this.host.answer(operation, message.validation, message.data) : undefined;
     this.received.push(message);
     this.emit('message', message);
-    if (hostAnswer) answer(hostAnswer.status, hostAnswer.body);
-    else answer(200, { State: '200', Success: true, Msg: '成功', Data: {} });
+    if (!hostAnswer) {
+      answer(200, { State: '200', Success: true, Msg: '成功', Data: {} });
+      return;
+    }
+    const series = hostAnswer.status === 200 ? ((hostAnswer.body as { Data?: { SERIES_NUMBER?: unknown } }).Data?.SERIES_NUMBER as string | undefined) : undefined;
+    const play = series === undefined ? undefined : this.#planPlay(operation, series, message.data);
+    // a result that overtakes the answer: the gateway has it before it could record the SERIES_NUMBER
+    const early = play?.[0]?.kind === 'result' && play[0].beforeAnswer ? play.shift() : undefined;
+    if (early && series !== undefined) await this.#playStep(series, early);
+    answer(hostAnswer.status, hostAnswer.body);
+    this.emit('host-answered', { operation, data: message.data, status: hostAnswer.status, series } satisfies HostAnswered);
+    if (play && series !== undefined) void this.#play(series, operation === 'host-cancel' ? undefined : series, play);
+  }
+
+  /** The pushes that follow a new SERIES_NUMBER in dispatcher mode; undefined when there is nothing to play. */
+  #planPlay(operation: string, series: string, data: Record<string, unknown>): PlayStep[] | undefined {
+    const dispatcher = this.#dispatcher;
+    // a repeated DATAUUID gets the first answer again: its play has started already
+    if (!dispatcher || this.#plays.has(series)) return undefined;
+    if (operation === 'host-apply' || operation === 'host-change') {
+      this.#plays.set(series, { done: false });
+      return planGuestAnswers((data['SUB_DETAIL'] ?? []) as { SUB_AREA_CODE: string; SEAT_COUNT: number }[], dispatcher.random, dispatcher.settings);
+    }
+    if (operation === 'host-cancel') {
+      this.#plays.set(series, { done: false });
+      // the cancel's own "5", and one for each undecided application it withdrew
+      const original = String(data['ORIGINAL_SERIES_NUMBER']);
+      const withdrawn = [...this.host.applications.values()]
+        .filter((record) => (record.series === original && record.state === 'undecided') || (record.replaces === original && record.operation === 'host-change' && record.state === 'withdrawn'))
+        .map((record) => record.series);
+      return [...withdrawn, series].map((target, index): PlayStep => ({ kind: 'outcome', waitMs: index === 0 ? dispatcher.settings.cancelMs : 0, outcome: '5', remark: '主场取消', series: target }));
+    }
+    return undefined;
+  }
+
+  /** Plays the steps of `series` in order, each after its wait; stops when the application was cancelled or withdrawn meanwhile. */
+  async #play(series: string, application: string | undefined, steps: PlayStep[]): Promise<void> {
+    for (const step of steps) {
+      if (!(await this.#wait(step.waitMs))) break;
+      const state = application === undefined ? undefined : this.host.applications.get(application)?.state;
+      if (state === 'withdrawn' || state === 'cancelled') break;
+      await this.#playStep(step.kind === 'outcome' ? (step.series ?? series) : series, step);
+    }
+    this.#plays.set(series, { done: true });
+    this.emit('host-played', series);
+  }
+
+  /** Waits `ms` (none for 0); false when dispatching stopped meanwhile. */
+  async #wait(ms: number): Promise<boolean> {
+    if (!this.#dispatcher) return false;
+    if (ms <= 0) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waits.delete(timer);
+        resolve(this.#dispatcher !== undefined);
+      }, ms);
+      this.#waits.set(timer, () => resolve(false));
+    });
+  }
+
+  async #playStep(series: string, step: PlayStep): Promise<void> {
+    const base = { series, beforeAnswer: step.kind === 'result' && step.beforeAnswer, slow: step.kind === 'result' && step.slow };
+    const operation = step.kind === 'result' ? 'host-result' : 'host-outcome';
+    let data: Record<string, unknown> = {};
+    let push: HostPush;
+    try {
+      const response =
+        step.kind === 'result'
+          ? await this.pushResult(series, step.center, step.decision, (sent) => (data = sent))
+          : await this.pushOutcome(series, step.outcome, step.remark, (sent) => (data = sent));
+      push = { ...base, operation, data, status: response.status, answer: response.data };
+    } catch (error) {
+      push = { ...base, operation, data, status: undefined, error: error instanceof Error ? error.message : String(error) };
+    }
+    this.hostPushes.push(push);
+    this.emit('host-push', push);
   }
 }
