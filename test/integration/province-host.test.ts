@@ -56,26 +56,27 @@ describe('province host interfaces through a real gateway (real Redis, province 
     return port;
   }
 
-  it('when a host-result arrives and no host evaluation is known, answers 200, and the worker traces "no host evaluation known" and marks it processed, with no dead letter', async () => {
+  it('when a host-result arrives before any answer named its application, answers 200, and the worker holds it for that answer, with no dead letter', async () => {
     const series = seriesNumber('SQ');
     const answer = await gateway.province.send('host-result', hostResultData({ series, center: '430300', seats: 2, approve: true }));
     expect(answer.status).to.equal(200);
     expect(answer.data).to.include({ State: '200', Success: true, Msg: '成功' });
     const trackingNo = trackingNoOf(answer);
-    await waitForStage(gateway.runtime, trackingNo, 'no-host-evaluation');
-    expect(await settled(gateway, trackingNo)).to.equal('processed');
+    await waitForStage(gateway.runtime, trackingNo, 'held');
+    expect(await settled(gateway, trackingNo)).to.equal('held');
     const trace = await gateway.runtime.traces.read(trackingNo);
-    expect(trace.find((entry) => entry.stage === 'no-host-evaluation')).to.deep.include({ kind: 'guest-result', applicationId: series, note: 'no host evaluation known' });
+    expect(trace.find((entry) => entry.stage === 'held')).to.deep.include({ waitingFor: series });
     expect(trace.find((entry) => entry.stage === 'canonical')).to.not.equal(undefined);
+    expect(await gateway.runtime.redis.llen(gateway.runtime.keys.hostApplicationHeld(series))).to.equal(1);
     expect(await gateway.runtime.deadLetters.list()).to.deep.equal([]);
   });
 
-  it('when a host-outcome arrives and no host evaluation is known, answers 200 and is processed without a dead letter', async () => {
+  it('when a host-outcome arrives before any answer named its application, answers 200 and is held without a dead letter', async () => {
     const answer = await gateway.province.send('host-outcome', hostOutcomeData({ series: seriesNumber('SQ'), outcome: '3', remark: '衡阳市公共资源交易中心(430400)不同意：NO_CAPACITY' }));
     expect(answer.status).to.equal(200);
     const trackingNo = trackingNoOf(answer);
-    await waitForStage(gateway.runtime, trackingNo, 'no-host-evaluation');
-    expect(await settled(gateway, trackingNo)).to.equal('processed');
+    await waitForStage(gateway.runtime, trackingNo, 'held');
+    expect(await settled(gateway, trackingNo)).to.equal('held');
     expect(await gateway.runtime.deadLetters.list()).to.deep.equal([]);
   });
 
@@ -140,7 +141,7 @@ describe('province host interfaces through a real gateway (real Redis, province 
     expect(asked.data).to.deep.equal({ AREA_CODE: '430300', BID_EVAL_START_TIME: at(day, '09:00'), BID_EVAL_END_TIME: at(day, '17:30'), SEAT_COUNT: 4 });
   });
 
-  it('host-apply gets its SERIES_NUMBER; the province\'s results for both guests and the outcome in force are accepted and processed without a dead letter; eval-status is then accepted, and a jump to archived is refused STATE_CONFLICT', async () => {
+  it('host-apply gets its SERIES_NUMBER; the province\'s results for both guests and the outcome in force are accepted and held for the evaluation (none recorded this answer) without a dead letter; eval-status is then accepted, and a jump to archived is refused STATE_CONFLICT', async () => {
     const adapter = gateway.runtime.adapters.province;
     const applied = await adapter.deliver((() => {
       const encoded = hostPort().encode({ kind: 'apply', plan: plan() }, adapter.messageIdFor('host:E-int-1:apply'));
@@ -157,7 +158,8 @@ describe('province host interfaces through a real gateway (real Redis, province 
       await gateway.simulator.pushOutcome(series, '1'),
     ];
     expect(pushes.map((push) => push.status)).to.deep.equal([200, 200, 200]);
-    for (const push of pushes) expect(await settled(gateway, trackingNoOf(push))).to.equal('processed');
+    // sent past the flow (straight through the adapter), the answer was recorded by no evaluation: the pushes wait for it
+    for (const push of pushes) expect(await settled(gateway, trackingNoOf(push))).to.equal('held');
     expect(await gateway.runtime.deadLetters.list()).to.deep.equal([]);
 
     const status = (state: 'started' | 'archived') => {

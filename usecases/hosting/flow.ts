@@ -449,7 +449,10 @@ export async function applicationAnswered(runtime: Runtime, partner: PartnerId, 
 /** The partner refused an application for good (or never took it within the retry horizon). */
 export async function applicationRefused(runtime: Runtime, answerTo: ApplicationAnswerTo, reason: string): Promise<void> {
   if (answerTo.cancel) {
-    await flagOperator(runtime, answerTo.evaluationId, `host-cancel refused: ${reason}`);
+    const record = await runtime.hostEvaluations.get(answerTo.evaluationId);
+    // the province ended the application itself meanwhile (a guest rejected, it expired): nothing is left to cancel
+    if (record?.state === 'failed' || record?.state === 'cancelled') await runtime.traces.append(answerTo.evaluationId, 'host-cancel-refused', { reason, note: 'the evaluation had ended already' });
+    else await flagOperator(runtime, answerTo.evaluationId, `host-cancel refused: ${reason}`);
     return;
   }
   await applyHostEvent(runtime, answerTo.evaluationId, { kind: 'host-apply-refused', reason: `REFUSED ${reason}`, ...(answerTo.change === undefined ? {} : { change: answerTo.change }) });
