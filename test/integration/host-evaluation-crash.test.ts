@@ -10,7 +10,7 @@ import { spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestG
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
 
 /** Waits for a condition that a worker brings about, checking again after each turn of the event loop. */
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+async function waitFor(condition: () => Promise<boolean> | boolean): Promise<void> {
   while (!(await condition())) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
@@ -40,7 +40,7 @@ function idsByMeaning(gateway: TestGateway, evaluationId: string): Map<string, S
   for (const message of gateway.simulator.received) if (message.operation.startsWith('host-')) add(message.operation, message.validation.DATAUUID);
   for (const received of gateway.changshaSimulator.received) {
     const event = received.event;
-    const requestId = String(event.data['requestId'] ?? '');
+    const requestId = typeof event.data['requestId'] === 'string' ? event.data['requestId'] : '';
     if (requestId.startsWith(evaluationId)) add(`${event.eventType}:${requestId}`, event.eventId);
   }
   return ids;

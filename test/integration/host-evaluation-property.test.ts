@@ -48,7 +48,7 @@ function pushesOf(scenario: Scenario): Push[] {
 }
 
 /** Waits for a condition that the workers bring about, checking again after each turn of the event loop. */
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+async function waitFor(condition: () => Promise<boolean> | boolean): Promise<void> {
   while (!(await condition())) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 

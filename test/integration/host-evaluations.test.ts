@@ -9,7 +9,7 @@ import type { HostEvaluationView } from '../../usecases/hosting/service.ts';
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
 
 /** Waits for a condition that a worker brings about, checking again after each turn of the event loop. */
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+async function waitFor(condition: () => Promise<boolean> | boolean): Promise<void> {
   while (!(await condition())) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
@@ -264,7 +264,7 @@ describe('host evaluations (Zhuzhou as host) through the API, the flow and both 
     expect(cancel.data['ORIGINAL_SERIES_NUMBER']).to.equal(series);
     // an offer that comes after the cancel is released at once
     await offer(requestId, 'OF-late', 2);
-    await waitFor(async () => gateway.changshaSimulator.eventsOf('slot.released', requestId).length >= 1);
+    await waitFor(() => gateway.changshaSimulator.eventsOf('slot.released', requestId).length >= 1);
     expect((await view(id)).legs.every((leg) => leg.state === 'cancelled' || leg.state === 'declined')).to.equal(true);
   });
 });
