@@ -140,6 +140,46 @@ describe('host evaluations (Zhuzhou as host) through the API, the flow and both 
     expect(gateway.simulator.received.filter((message) => message.operation === 'host-cancel')).to.have.length(0);
   });
 
+  it('when a change is rejected by a province guest while its Changsha hold is open, the hold is released and the evaluation stays in force as it was', async () => {
+    const { id, requestId } = await inForce();
+    expect((await api().post(`/api/v1/host-evaluations/${id}/change`, plan({ hostSeats: 4, guests: [{ center: '430300', seats: 3 }, { center: '430100', seats: 3 }], reason: '增加专家' }))).status).to.equal(202);
+    const newRequest = `${id}-430100-C1`;
+    await gateway.changshaSimulator.waitForEvent(of('slot.requested', newRequest));
+    await waitFor(async () => (await gateway.runtime.hostEvaluations.get(id))?.change?.province?.seriesNumber !== undefined);
+    const changeSeries = (await gateway.runtime.hostEvaluations.get(id))?.change?.province?.seriesNumber ?? '';
+    await offer(newRequest, 'OF-C1-open', 3);
+    await waitFor(async () => (await view(id)).change?.legs.some((leg) => leg.state === 'offered') ?? false);
+    await gateway.simulator.pushResult(changeSeries, '430300', { approve: false, reason: 'NO_CAPACITY' });
+    await waitFor(async () => (await view(id)).state === 'in-force');
+    const after = await view(id);
+    expect(after.lastChangeFailure).to.equal('430300 NO_CAPACITY');
+    expect(after.change).to.equal(null);
+    expect(after.legs.map((leg) => [leg.center, leg.state, leg.requestId ?? leg.seriesNumber])).to.deep.equal([
+      ['430300', 'approved', after.legs[0]?.seriesNumber],
+      ['430100', 'confirmed', requestId],
+    ]);
+    expect((await gateway.changshaSimulator.waitForEvent(of('slot.released', newRequest))).data['reason']).to.equal('PROJECT_CANCELLED');
+    expect(gateway.changshaSimulator.eventsOf('slot.released', requestId)).to.have.length(0);
+    // the change's host room hold is let go; the booking in force stays
+    await waitFor(async () => (await gateway.runtime.ledger.bookings()).filter((booking) => booking.owner.startsWith(`host:${id}`)).every((booking) => booking.owner === `host:${id}`));
+  });
+
+  it('when cancelled while a change is undecided, the change and the evaluation in force are both let go: it ends cancelled', async () => {
+    const { id, series, requestId } = await inForce();
+    await api().post(`/api/v1/host-evaluations/${id}/change`, plan({ start: iso(day, '14:00'), end: iso(day, '17:00'), reason: '改期' }));
+    const newRequest = `${id}-430100-C1`;
+    await gateway.changshaSimulator.waitForEvent(of('slot.requested', newRequest));
+    await offer(newRequest, 'OF-C1-cancel', 2);
+    const cancelled = await api().delete(`/api/v1/host-evaluations/${id}`, { data: { reason: '项目终止' } });
+    expect(cancelled.data).to.deep.equal({ id, state: 'cancelled' });
+    await gateway.changshaSimulator.waitForEvent(of('slot.released', newRequest));
+    await gateway.changshaSimulator.waitForEvent(of('slot.released', requestId));
+    const cancel = await gateway.simulator.waitFor('host-cancel');
+    // the host-cancel of the application in force withdraws its undecided change at the province
+    expect(cancel.data['ORIGINAL_SERIES_NUMBER']).to.equal(series);
+    await waitFor(async () => (await gateway.runtime.ledger.bookings()).every((booking) => !booking.owner.startsWith(`host:${id}`)));
+  });
+
   it('when the lifecycle is reported, the province gets eval-status and Changsha session.status; a pause needs its reason; end frees the host room early', async () => {
     const { id, series, requestId } = await inForce();
     const started = await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'started' });
@@ -154,6 +194,8 @@ describe('host evaluations (Zhuzhou as host) through the API, the flow and both 
     expect((await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'paused', reason: '专家临时离席' })).status).to.equal(200);
     await gateway.simulator.waitFor('eval-status', (message) => message.data['EVAL_STATUS'] === '4');
     expect((await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'resumed' })).status).to.equal(200);
+    // the host room carries the lifecycle on the room board, as a guest booking does
+    expect((await gateway.runtime.ledger.lifecycle('host', id)).map((entry) => entry.status)).to.deep.equal(['started', 'paused', 'resumed']);
     const booked = (await gateway.runtime.ledger.bookings()).find((booking) => booking.owner === `host:${id}`);
     clock.set(Date.parse(iso(day, '10:00')));
     const ended = await api().post(`/api/v1/host-evaluations/${id}/status`, { status: 'ended' });

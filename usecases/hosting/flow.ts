@@ -10,6 +10,7 @@ import type { PartnerId } from '../../adapters/types.ts';
 import type { HostApplicationMessage } from '../../adapters/host-applications.ts';
 import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import { GatewayError } from '../../kernel/errors.ts';
+import { HOST_PARTNER, hostRequestId } from '../../ledger/index.ts';
 import { INBOUND_JOB_OPTIONS } from '../../queues/catalog.ts';
 import { jobId } from '../../queues/names.ts';
 import type { BookingRequest, HostApplicationEvent, HostEvent as PartnerHostEvent, HostMessage } from '../../schemas/types.generated.ts';
@@ -180,7 +181,7 @@ export async function advance(
   id: string,
   stage: string,
   compute: (record: HostEvaluationRecord) => Step | undefined,
-  options: { drain?: boolean; detail?: HostEvent | { kind: string } } = {},
+  options: { drain?: boolean; detail?: HostEvent | { kind: string }; alsoDo?: (record: HostEvaluationRecord) => OutboxEntry[] } = {},
 ): Promise<HostEvaluationRecord | undefined> {
   let added: OutboxEntry[] = [];
   let changed = false;
@@ -190,6 +191,8 @@ export async function advance(
     const step = compute(record);
     if (!step) return undefined;
     const next = withCommands(runtime, record, step);
+    const known = new Set(next.outbox.map((entry) => entry.key));
+    next.outbox.push(...(options.alsoDo?.(next) ?? []).filter((entry) => !known.has(entry.key)));
     added = next.outbox.slice(record.outbox.length);
     changed = true;
     return next;
@@ -274,7 +277,7 @@ export async function sweepHostEvaluations(runtime: Runtime, limit = 200): Promi
 async function perform(runtime: Runtime, record: HostEvaluationRecord, entry: OutboxEntry): Promise<void> {
   const id = record.id;
   const action: HostAction = entry.action;
-  const optionalChange = action.type !== 'slot' && action.type !== 'application' && action.change !== undefined ? { change: action.change } : {};
+  const optionalChange = action.type !== 'slot' && action.type !== 'application' && action.type !== 'room-lifecycle' && action.change !== undefined ? { change: action.change } : {};
   const now = runtime.clock.now();
   switch (action.type) {
     case 'hold': {
@@ -292,6 +295,17 @@ async function perform(runtime: Runtime, record: HostEvaluationRecord, entry: Ou
     }
     case 'free':
       await runtime.ledger.freeHostRoom({ evaluationId: id, ...optionalChange, ...(action.from === undefined ? {} : { from: action.from }), now });
+      return;
+    case 'room-lifecycle':
+      await runtime.ledger.recordLifecycle({
+        partner: HOST_PARTNER,
+        id: hostRequestId(id, action.change),
+        status: action.status,
+        at: action.at,
+        ...(action.reason === undefined ? {} : { reason: action.reason }),
+        // the report names itself: the same one carried out twice is a repeat
+        trackingNo: `host-status:${action.status}:${action.at}`,
+      });
       return;
     case 'application': {
       const adapter = runtime.adapters[action.partner];

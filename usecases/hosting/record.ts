@@ -30,6 +30,8 @@ export type HostAction =
   | { type: 'hold'; change?: number; start: number; end: number; seats: number }
   | { type: 'book'; change?: number }
   | { type: 'free'; change?: number; from?: number }
+  /** the host's lifecycle kept with the host room's booking, for the room board (`ended` is a `free` from the end) */
+  | { type: 'room-lifecycle'; change?: number; status: 'started' | 'paused' | 'resumed' | 'archived'; at: number; reason?: string }
   /** `answer`: what the partner's answer (its application id) feeds back: an apply or change answered, or only where a cancel's pushes go */
   | { type: 'application'; partner: PartnerId; message: HostApplicationMessage; answer?: { change?: number; cancel?: boolean } }
   | { type: 'slot'; partner: PartnerId; message: HostMessage };

@@ -177,7 +177,19 @@ export async function reportHostLifecycle(runtime: Runtime, id: string, status: 
   await requireRecord(runtime, id);
   const at = runtime.clock.now();
   const event = { kind: 'lifecycle' as const, status, at, ...(reason === undefined ? {} : { reason }) };
-  await advance(runtime, id, 'lifecycle', (record) => stepEvaluation(record, event, at, machineSettings(runtime)), { detail: { ...event, by: actor } as { kind: string } });
+  await advance(runtime, id, 'lifecycle', (record) => stepEvaluation(record, event, at, machineSettings(runtime)), {
+    detail: { ...event, by: actor } as { kind: string },
+    // the room board shows the host room's lifecycle as it shows a guest booking's (`ended` frees it from the end)
+    alsoDo: (next) =>
+      status === 'ended'
+        ? []
+        : [
+            {
+              key: `room-status:${status}:${at}`,
+              action: { type: 'room-lifecycle', status, at, ...(next.hostRoom.change === undefined ? {} : { change: next.hostRoom.change }), ...(reason === undefined ? {} : { reason }) },
+            },
+          ],
+  });
   return requireView(runtime, id);
 }
 
