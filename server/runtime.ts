@@ -58,6 +58,8 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     onError: (error) => logger.warn('audit summaries not written yet', { error: error instanceof Error ? error.message : String(error) }),
   });
   audit.start();
+  // one key for every sealed field: the raw messages and the personal data of host evaluations
+  const cipher = new FieldCipher(config.dataEncryptionKey);
   const telemetry = new Telemetry({ redis, keys, clock, logger, counters, audit, partners: Object.keys(adapters) as PartnerId[], retentionDays: config.periodic.retentionDays });
   return {
     config,
@@ -70,7 +72,8 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
     calendar: new WorkCalendar(config.ledger.closedDates),
     seatRequests: new SeatRequestStore(redis, keys),
-    messages: new MessageStore(redis, keys, new FieldCipher(config.dataEncryptionKey)),
+    messages: new MessageStore(redis, keys, cipher),
+    personalData: cipher,
     audit,
     availability: new AvailabilitySnapshotStore(redis, keys, now),
     reconciliations: new ReconciliationRunStore(redis, keys),

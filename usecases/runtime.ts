@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/index.ts';
 import type { AdapterRegistry } from '../adapters/registry.ts';
 import type { PartnerId } from '../adapters/types.ts';
 import type { Clock } from '../kernel/clock.ts';
+import type { FieldCipher } from '../kernel/crypto/field-cipher.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { Keys } from '../kernel/redis/keys.ts';
 import type { ReplicaAcknowledgement } from '../kernel/redis/replication.ts';
@@ -39,6 +40,8 @@ export interface Runtime {
   seatRequests: SeatRequestStore;
   /** the partners' messages as received (records, idempotency keys) */
   messages: MessageStore;
+  /** seals personal data kept at rest outside the raw messages (a host evaluation's agent contact and phone) */
+  personalData: FieldCipher;
   audit: AuditLog;
   /** each partner's latest availability */
   availability: AvailabilitySnapshotStore;

@@ -96,7 +96,12 @@ describe('host evaluations (Zhuzhou as host) through the API, the flow and both 
     ]);
     expect(inForce.legs[0]?.seriesNumber).to.equal(series);
     expect(inForce.legs[0]?.seatNumbers).to.have.length(2);
-    expect(inForce.agentPhone).to.not.equal('13800138000');
+    expect(inForce.agentPhone).to.equal('138****8000');
+    // sealed at rest, in clear only on the wire to the province
+    const stored = (await gateway.runtime.redis.get(gateway.runtime.keys.hostEvaluation(id))) ?? '';
+    expect(stored).to.not.include('13800138000');
+    expect(stored).to.not.include('王小明');
+    expect(gateway.simulator.received.find((message) => message.operation === 'host-apply')?.data).to.include({ TENDER_AGENT_CONTRACT: '王小明', TENDER_AGENT_PHONE: '13800138000' });
     expect((await gateway.runtime.ledger.lookup('host', id))?.state).to.equal('in-force');
     expect((await gateway.runtime.ledger.bookings()).filter((booking) => booking.owner === `host:${id}`).map((booking) => booking.resource)).to.deep.equal([inForce.hostRoom.roomId]);
   });

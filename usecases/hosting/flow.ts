@@ -81,7 +81,7 @@ function toEntry(runtime: Runtime, record: HostEvaluationRecord, command: Comman
         end: formatIsoBeijing(track.plan.end),
         hostRoomId: track.hostRoom.roomId ?? '',
         hostSeats: track.plan.hostSeats,
-        contact: { name: details.agentContact, phone: details.agentPhone },
+        contact: { name: runtime.personalData.decrypt(details.agentContact), phone: runtime.personalData.decrypt(details.agentPhone) },
         guests: command.guests.map((guest) => ({ center: guest.center, seats: guest.seats })),
         ...(details.remark ? { remark: details.remark } : {}),
       };

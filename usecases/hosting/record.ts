@@ -14,9 +14,9 @@ export interface HostRequestDetails {
   projectName: string;
   tradeType: 'GCJS' | 'ZFCG';
   projectType?: string;
-  /** personal data: never traced or logged */
+  /** personal data, sealed at rest (runtime.personalData): never traced or logged */
   agentContact: string;
-  /** personal data: never traced or logged */
+  /** personal data, sealed at rest (runtime.personalData): never traced or logged */
   agentPhone: string;
   remark?: string;
 }

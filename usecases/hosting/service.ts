@@ -100,15 +100,15 @@ function planOf(input: HostEvaluationInput): Plan {
   return { start: Date.parse(input.start), end: Date.parse(input.end), hostSeats: input.hostSeats, guests: input.guests.map((guest) => ({ center: guest.center, seats: guest.seats })) };
 }
 
-function detailsOf(input: HostEvaluationInput): HostRequestDetails {
+function detailsOf(runtime: Runtime, input: HostEvaluationInput): HostRequestDetails {
   return {
     projectCode: input.projectCode,
     sectionCode: input.sectionCode,
     projectName: input.projectName,
     tradeType: input.tradeType,
     ...(input.projectType === undefined ? {} : { projectType: input.projectType }),
-    agentContact: input.agentContact,
-    agentPhone: input.agentPhone,
+    agentContact: runtime.personalData.encrypt(input.agentContact),
+    agentPhone: runtime.personalData.encrypt(input.agentPhone),
     ...(input.remark === undefined ? {} : { remark: input.remark }),
   };
 }
@@ -139,7 +139,7 @@ export async function planHostEvaluation(runtime: Runtime, input: unknown, actor
   const id = `HE${nextId(now)}`;
   await claimSection(runtime, checked.sectionCode, id);
   const step = planEvaluation(id, planOf(checked), (center) => runtime.hostRoutes.partnerFor(center), now, machineSettings(runtime));
-  const record: HostEvaluationRecord = { ...step.evaluation, details: { '0': detailsOf(checked) }, outbox: [], createdAt: now, updatedAt: now };
+  const record: HostEvaluationRecord = { ...step.evaluation, details: { '0': detailsOf(runtime, checked) }, outbox: [], createdAt: now, updatedAt: now };
   await runtime.hostEvaluations.create(record);
   await runtime.traces.index(id, { section: checked.sectionCode });
   // the first step is stored like every other: its hold goes through the outbox
@@ -159,7 +159,7 @@ export async function changeHostEvaluation(runtime: Runtime, id: string, input: 
       if (record.details['0']?.sectionCode !== checked.sectionCode) throw refused([{ path: '/sectionCode', message: 'is not the evaluation\'s bid section' }]);
       const step = changeEvaluation(record, planOf(checked), checked.reason ?? '', (center) => runtime.hostRoutes.partnerFor(center), runtime.clock.now(), settings);
       const next = step.evaluation as HostEvaluationRecord;
-      next.details = { ...record.details, [String(next.changes)]: detailsOf(checked) };
+      next.details = { ...record.details, [String(next.changes)]: detailsOf(runtime, checked) };
       return step;
     },
     { detail: { kind: 'change', by: actor, reason: checked.reason, guests: checked.guests, hostSeats: checked.hostSeats, start: checked.start, end: checked.end } as { kind: string } },
@@ -220,7 +220,7 @@ async function requireView(runtime: Runtime, id: string): Promise<HostEvaluation
 export async function getHostEvaluation(runtime: Runtime, id: string): Promise<HostEvaluationView | undefined> {
   const record = await runtime.hostEvaluations.get(id);
   if (!record) return undefined;
-  return viewOf(record, await runtime.traces.read(id));
+  return viewOf(runtime, record, await runtime.traces.read(id));
 }
 
 /** The evaluations whose window starts on a Beijing day (`yyyy-MM-dd`), earliest first, without their traces. */
@@ -228,7 +228,7 @@ export async function hostEvaluationsOn(runtime: Runtime, date: string): Promise
   const from = Date.parse(`${date}T00:00:00+08:00`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(from)) throw new GatewayError('SCHEMA_INVALID', undefined, { violations: [{ path: '/date', message: 'must be yyyy-MM-dd' }] });
   const records = await runtime.hostEvaluations.startingBetween(from, from + 24 * 3600 * 1000);
-  return records.map((record) => viewOf(record, []));
+  return records.map((record) => viewOf(runtime, record, []));
 }
 
 function legView(leg: Leg, seriesNumber: string | undefined, cancelled: boolean): HostLegView {
@@ -251,7 +251,17 @@ function roomView(room: HostRoom, seats: number): HostRoomView {
   return { roomId: room.roomId ?? null, seats, seatIds: [...(room.seatIds ?? [])], state: room.state };
 }
 
-function viewOf(record: HostEvaluationRecord, trace: TraceEntry[]): HostEvaluationView {
+/** A sealed field opened and masked: enough to recognise the person, not to contact them. */
+function unsealMasked(runtime: Runtime, sealed: string | undefined, mask: (plain: string) => string): string {
+  if (!sealed) return '';
+  try {
+    return mask(runtime.personalData.decrypt(sealed));
+  } catch {
+    return '***';
+  }
+}
+
+function viewOf(runtime: Runtime, record: HostEvaluationRecord, trace: TraceEntry[]): HostEvaluationView {
   const details = record.details[String(record.hostRoom.change ?? 0)] ?? record.details['0'];
   const cancelled = record.state === 'cancelled';
   const change = record.change;
@@ -279,8 +289,8 @@ function viewOf(record: HostEvaluationRecord, trace: TraceEntry[]): HostEvaluati
     projectName: details?.projectName ?? '',
     tradeType: details?.tradeType ?? '',
     projectType: details?.projectType ?? null,
-    agentContact: maskName(details?.agentContact ?? ''),
-    agentPhone: maskPhone(details?.agentPhone ?? ''),
+    agentContact: unsealMasked(runtime, details?.agentContact, maskName),
+    agentPhone: unsealMasked(runtime, details?.agentPhone, maskPhone),
     createdAt: formatIsoBeijing(record.createdAt),
     trace,
   };
