@@ -39,6 +39,23 @@ export function testRedisUrl(): string {
   return url;
 }
 
+/**
+ * A worker process beside `gateway` (same namespace and simulators) that a test
+ * may kill mid-delivery: a call that hangs stays in flight until the process
+ * dies, and a dead worker's jobs are taken over within 2 + 1 s (the defaults,
+ * 10 + 5 s, would slow the suite down).
+ */
+export function killableWorkerEnv(gateway: TestGateway): Record<string, string> {
+  return {
+    ...testEnv(gateway.config.redis.namespace, gateway.simulator.url, undefined, gateway.changshaSimulator.url),
+    GATEWAY_ROLE: 'worker',
+    PROVINCE_TIMEOUT_MS: '60000',
+    CHANGSHA_TIMEOUT_MS: '60000',
+    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+  };
+}
+
 /** Environment of one isolated gateway: its own namespace, so its own keys and queues. */
 export function testEnv(namespace: string, provinceUrl: string, redisUrl = testRedisUrl(), changshaUrl = 'http://127.0.0.1:9'): Record<string, string> {
   return {

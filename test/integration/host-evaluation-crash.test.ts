@@ -6,7 +6,7 @@ import { fixedClock } from '../../kernel/clock.ts';
 import { applyHostEvent, drainOutbox, sweepHostEvaluations } from '../../usecases/hosting/flow.ts';
 import { planHostEvaluation } from '../../usecases/hosting/service.ts';
 import { futureDay } from '../helpers/dates.ts';
-import { spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestGateway } from '../helpers/gateway.ts';
+import { killableWorkerEnv, spawnGatewayProcess, startTestGateway, stopProcess, type TestGateway } from '../helpers/gateway.ts';
 import type { ChangshaWireEvent } from '../simulators/changsha.ts';
 
 /** Waits for a condition that a worker brings about, checking again after each turn of the event loop. */
@@ -54,14 +54,7 @@ describe('host evaluation: a worker killed at any step', function () {
 
   beforeEach(async () => {
     gateway = await startTestGateway({ workers: false });
-    env = {
-      ...testEnv(gateway.config.redis.namespace, gateway.simulator.url, undefined, gateway.changshaSimulator.url),
-      GATEWAY_ROLE: 'worker',
-      PROVINCE_TIMEOUT_MS: '60000',
-      CHANGSHA_TIMEOUT_MS: '60000',
-      WORKER_LOCK_DURATION_MS: '2000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    };
+    env = killableWorkerEnv(gateway);
   });
   afterEach(async () => {
     for (const worker of workers.splice(0)) await stopProcess(worker);

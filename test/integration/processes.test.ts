@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { at, futureDay } from '../helpers/dates.ts';
-import { spawnGatewayProcess, startTestGateway, stopProcess, testEnv, type TestGateway } from '../helpers/gateway.ts';
+import { killableWorkerEnv, spawnGatewayProcess, startTestGateway, stopProcess, type TestGateway } from '../helpers/gateway.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 
 describe('worker processes: crash and graceful stop', () => {
@@ -10,15 +10,7 @@ describe('worker processes: crash and graceful stop', () => {
 
   beforeEach(async () => {
     gateway = await startTestGateway({ workers: false });
-    env = {
-      ...testEnv(gateway.config.redis.namespace, gateway.simulator.url, undefined, gateway.changshaSimulator.url),
-      GATEWAY_ROLE: 'worker',
-      // a call that hangs stays in flight until the process dies
-      PROVINCE_TIMEOUT_MS: '60000',
-      // the defaults (10 s + 5 s) bound a takeover by 15 s; shorter here to keep the suite quick
-      WORKER_LOCK_DURATION_MS: '2000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    };
+    env = killableWorkerEnv(gateway);
   });
   afterEach(async () => {
     await gateway.close();

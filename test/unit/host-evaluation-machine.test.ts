@@ -218,6 +218,18 @@ describe('host evaluation: the all-or-nothing machine (domain.md, Life of a host
       expect(evaluation).to.deep.include({ state: 'in-force', lastChangeFailure: '430300 NO_CAPACITY', legs: before.legs, plan: before.plan, province: before.province });
     });
 
+    it('when cancelled after the province put a change in force but before the whole change is (its Changsha leg undecided), the change\'s application is what gets cancelled: it replaced the original there', () => {
+      let evaluation = changeEvaluation(inForce(), moved([{ center: '430300', seats: 2 }, { center: '430100', seats: 3 }]), '开标时间推迟', partnerFor, T0 + 10, SETTINGS).evaluation;
+      for (const event of [
+        { kind: 'host-room-held', roomId: 'ZZ-PBS-03', seatIds: [], change: 1 },
+        { kind: 'host-apply-answered', seriesNumber: 'BG1', change: 1 },
+        { kind: 'host-outcome', seriesNumber: 'BG1', outcome: '1' },
+      ] as HostEvent[]) evaluation = stepEvaluation(evaluation, event, T0 + 20, SETTINGS).evaluation;
+      const cancelled = stepEvaluation(evaluation, { kind: 'cancel', reason: '项目终止' }, T0 + 30, SETTINGS);
+      expect(cancelled.commands.filter((command) => command.kind === 'host-cancel')).to.deep.equal([{ kind: 'host-cancel', seriesNumber: 'BG1', reason: '项目终止' }]);
+      expect(cancelled.evaluation.state).to.equal('cancelled');
+    });
+
     it('when a change is still undecided, a second one is a conflict (409); when not in force, NOT_IN_FORCE', () => {
       const changing = changeEvaluation(inForce(), moved([{ center: '430300', seats: 2 }]), 'again', partnerFor, T0 + 10, SETTINGS).evaluation;
       expect(() => changeEvaluation(changing, plan([{ center: '430300', seats: 2 }]), 'twice', partnerFor, T0 + 11, SETTINGS)).to.throw(GatewayError).with.property('status', 409);

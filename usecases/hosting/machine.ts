@@ -539,10 +539,11 @@ class StepContext {
     const change = evaluation.change;
     evaluation.state = 'cancelled';
     evaluation.reason = reason;
-    // the host-cancel of the application in force withdraws an undecided change of it at the province
+    // the host-cancel of the application in force withdraws an undecided change of it at the province;
+    // a change the province put in force already replaced it there, and is what gets cancelled
     if (change) {
       const kept = new Set(evaluation.legs.map((leg) => leg.requestId).filter((id) => id !== undefined));
-      const withdrawn = change.province && evaluation.province?.seriesNumber !== undefined && change.provinceBy === 'host-change';
+      const withdrawn = change.province && evaluation.province?.seriesNumber !== undefined && change.provinceBy === 'host-change' && change.province.state !== 'in-force';
       if (withdrawn && change.province) change.province.state = 'cancelled';
       this.#release(change, 'PROJECT_CANCELLED', reason, change.number, kept);
       this.#forget(change);

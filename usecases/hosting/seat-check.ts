@@ -2,6 +2,29 @@ import type { PartnerId } from '../../adapters/types.ts';
 import { GatewayError } from '../../kernel/errors.ts';
 import type { Availability, SeatCheckApiQuery } from '../../schemas/types.generated.ts';
 import type { Runtime } from '../runtime.ts';
+import { validatorFor, type ValidationResult } from '../../schemas/registry.ts';
+
+const validateQuery = validatorFor<SeatCheckApiQuery>('api/seat-check-query.json');
+
+/** A query parameter as given once; repeated or absent ones are left for the schema to name. */
+function single(value: unknown): unknown {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The query string of a seat check (`center`, `start`, `end`, `seats`), checked by schema, every violation listed. */
+export function seatCheckQueryOf(query: Record<string, unknown>): ValidationResult<SeatCheckApiQuery> {
+  const seats = single(query['seats']);
+  const candidate = Object.fromEntries(
+    Object.entries({
+      center: single(query['center']),
+      start: single(query['start']),
+      end: single(query['end']),
+      // a number when it reads as one, else the text, so that the schema names it
+      seats: typeof seats === 'string' && /^\d{1,3}$/.test(seats) ? Number(seats) : seats,
+    }).filter(([, value]) => value !== undefined),
+  );
+  return validateQuery(candidate);
+}
 
 export interface SeatCheckRoomView {
   name: string;

@@ -3,10 +3,8 @@ import { HUNAN_AREA_CODES } from '../../../adapters/province/rules.ts';
 import { beijingDate } from '../../../kernel/beijing-time.ts';
 import { asGatewayError, type GatewayError } from '../../../kernel/errors.ts';
 import { redact } from '../../../kernel/pii.ts';
-import { validatorFor } from '../../../schemas/registry.ts';
-import type { SeatCheckApiQuery } from '../../../schemas/types.generated.ts';
 import type { TraceEntry } from '../../../stores/traces.ts';
-import { checkSeats } from '../../../usecases/hosting/seat-check.ts';
+import { checkSeats, seatCheckQueryOf } from '../../../usecases/hosting/seat-check.ts';
 import { getHostEvaluation, hostEvaluationsOn, type HostEvaluationView } from '../../../usecases/hosting/service.ts';
 import type { Runtime } from '../../../usecases/runtime.ts';
 import { problem } from '../../problem.ts';
@@ -20,7 +18,6 @@ import { LIMITS, json, text } from './shared.ts';
  */
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const validateSeatCheck = validatorFor<SeatCheckApiQuery>('api/seat-check-query.json');
 
 /** An evaluation as the page shows it: the use case's view (personal data masked), its trace masked and bounded. */
 export function hostPageView(view: HostEvaluationView): HostEvaluationView & { traceTotal: number } {
@@ -64,11 +61,6 @@ function guestCenters(runtime: Runtime): { center: string; partner: string | nul
     });
 }
 
-/** A query parameter given once (a repeated one is left for the schema to name). */
-function single(value: unknown): unknown {
-  return typeof value === 'string' ? value : undefined;
-}
-
 /** GET /ops/api/host-evaluations?date=, /ops/api/host-evaluations/:id, /ops/api/seat-check */
 export function hostingRoutes(runtime: Runtime, viewer: RequestHandler): Router {
   const router = express.Router();
@@ -105,16 +97,7 @@ export function hostingRoutes(runtime: Runtime, viewer: RequestHandler): Router 
     '/ops/api/seat-check',
     viewer,
     json(async (req, res) => {
-      const seats = single(req.query['seats']);
-      const candidate = Object.fromEntries(
-        Object.entries({
-          center: single(req.query['center']),
-          start: single(req.query['start']),
-          end: single(req.query['end']),
-          seats: typeof seats === 'string' && /^\d{1,3}$/.test(seats) ? Number(seats) : seats,
-        }).filter(([, value]) => value !== undefined),
-      );
-      const checked = validateSeatCheck(candidate);
+      const checked = seatCheckQueryOf(req.query);
       if (!checked.ok) {
         problem(res, 400, '查询条件无效 / Invalid seat-check query', { errors: checked.violations });
         return;
