@@ -55,24 +55,74 @@ elseif redis.call('HEXISTS', self, 'outcome') == 1 then
   return cjson.encode({ decision = decisionOf(self), already = true, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
--- `ignore`: owners whose occupancy counts as free (a set: owner -> true)
-local function isFree(resource, s, e, ignore)
-  local members = redis.call('ZRANGEBYSCORE', occupancyKey(resource), int(s - r.buffer - r.maxSpan), '(' .. int(e + r.buffer))
-  for _, member in ipairs(members) do
-    local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
-    if not ignore[owner] and tonumber(ms) < e + r.buffer and s - r.buffer < tonumber(me) then
-      return false
+-- The occupancy index: one member a booking, `<start>:<end>:<owner>|<resource>,<resource>...`,
+-- scored by its start, beside the per-resource sets (which the room board, retention and the
+-- checks read). A decision reads it once, over the window widened by the buffer and by the
+-- longest booking ever indexed, instead of reading every room and hall seat in turn.
+local indexKey = base .. ':occ-index'
+local indexSpanKey = base .. ':occ-index:span'
+local indexBuiltKey = base .. ':occ-index:built'
+
+local function indexMember(s, e, owner, resources)
+  return int(s) .. ':' .. int(e) .. ':' .. owner .. '|' .. table.concat(resources, ',')
+end
+
+local function indexAdd(s, e, owner, resources)
+  redis.call('ZADD', indexKey, int(s), indexMember(s, e, owner, resources))
+  local span = tonumber(redis.call('GET', indexSpanKey) or '0')
+  if e - s > span then redis.call('SET', indexSpanKey, int(e - s)) end
+end
+
+-- A ledger from before the index: built once, from the per-resource sets, by the first
+-- decision that needs it (one step, like every decision, so none reads a half-built index).
+local function ensureIndex()
+  if redis.call('EXISTS', indexBuiltKey) == 1 then return end
+  local byBooking = {}
+  local order = {}
+  for _, room in ipairs(r.rooms or {}) do
+    local resources = {}
+    if room.kind == 'room' then resources = { room.id } else
+      for n = 1, room.seats do resources[n] = room.id .. '-' .. string.format('%02d', n) end
+    end
+    for _, resource in ipairs(resources) do
+      for _, member in ipairs(redis.call('ZRANGE', occupancyKey(resource), 0, -1)) do
+        if not byBooking[member] then
+          byBooking[member] = {}
+          order[#order + 1] = member
+        end
+        table.insert(byBooking[member], resource)
+      end
     end
   end
-  return true
+  for _, member in ipairs(order) do
+    local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
+    indexAdd(tonumber(ms), tonumber(me), owner, byBooking[member])
+  end
+  redis.call('SET', indexBuiltKey, '1')
+end
+
+-- The resources taken over [s, e) plus the buffer on each side; `ignore`: owners whose
+-- occupancy counts as free (a set: owner -> true).
+local function busyResources(s, e, ignore)
+  ensureIndex()
+  local span = tonumber(redis.call('GET', indexSpanKey) or '0')
+  local members = redis.call('ZRANGEBYSCORE', indexKey, int(s - r.buffer - span), '(' .. int(e + r.buffer))
+  local busy = {}
+  for _, member in ipairs(members) do
+    local ms, me, owner, list = string.match(member, '^(%d+):(%d+):([^|]+)|(.*)$')
+    if not ignore[owner] and tonumber(ms) < e + r.buffer and s - r.buffer < tonumber(me) then
+      for resource in string.gmatch(list, '[^,]+') do busy[resource] = true end
+    end
+  end
+  return busy
 end
 
 local function seatName(room, n) return room.id .. '-' .. string.format('%02d', n) end
 
 -- A placement: the room, the seat ids the partner is told, the resources occupied.
-local function placeInRoom(room, ignore)
+local function placeInRoom(room, busy)
   if room.kind == 'room' then
-    if room.seats < r.seats or not isFree(room.id, r.start, r.finish, ignore) then return nil end
+    if room.seats < r.seats or busy[room.id] then return nil end
     local seats = {}
     for n = 1, r.seats do seats[n] = seatName(room, n) end
     return { room = room.id, seatIds = seats, resources = { room.id } }
@@ -80,7 +130,7 @@ local function placeInRoom(room, ignore)
   local seats = {}
   for n = 1, room.seats do
     local seat = seatName(room, n)
-    if isFree(seat, r.start, r.finish, ignore) then
+    if not busy[seat] then
       seats[#seats + 1] = seat
       if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats } end
     end
@@ -89,17 +139,18 @@ local function placeInRoom(room, ignore)
 end
 
 local function bestFit(ignore, preferredRoom)
+  local busy = busyResources(r.start, r.finish, ignore)
   if preferredRoom then
     for _, room in ipairs(r.rooms) do
       if room.id == preferredRoom then
-        local placement = placeInRoom(room, ignore)
+        local placement = placeInRoom(room, busy)
         if placement then return placement end
       end
     end
   end
   -- rooms come sorted: single-project rooms by size then id, then halls
   for _, room in ipairs(r.rooms) do
-    local placement = placeInRoom(room, ignore)
+    local placement = placeInRoom(room, busy)
     if placement then return placement end
   end
   return nil
@@ -111,16 +162,20 @@ local function release(key)
   local s = redis.call('HGET', key, 'start')
   local e = redis.call('HGET', key, 'finish')
   if not resources then return end
-  for _, resource in ipairs(cjson.decode(resources)) do
+  local list = cjson.decode(resources)
+  for _, resource in ipairs(list) do
     redis.call('ZREM', occupancyKey(resource), s .. ':' .. e .. ':' .. owner)
   end
+  redis.call('ZREM', indexKey, indexMember(tonumber(s), tonumber(e), owner, list))
 end
 
 local function book(placement)
   local owner = r.partner .. ':' .. r.id
+  ensureIndex()
   for _, resource in ipairs(placement.resources) do
     redis.call('ZADD', occupancyKey(resource), int(r.start), int(r.start) .. ':' .. int(r.finish) .. ':' .. owner)
   end
+  indexAdd(r.start, r.finish, owner, placement.resources)
   redis.call('HSET', self, 'resources', cjson.encode(placement.resources), 'owner', owner, 'start', int(r.start), 'finish', int(r.finish))
 end
 

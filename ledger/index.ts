@@ -460,6 +460,8 @@ export class RoomLedger {
     for (const resource of this.#resources()) {
       purged += await this.#redis.zremrangebyscore(this.#keys.ledger.occupancy(resource), '-inf', maxStart);
     }
+    // decide.lua's occupancy index (one member a booking) follows the sets it indexes
+    await this.#redis.zremrangebyscore(`${this.#keys.ledger.base}:occ-index`, '-inf', maxStart);
     return purged;
   }
 

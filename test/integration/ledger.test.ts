@@ -40,6 +40,23 @@ describe('room ledger on real Redis', () => {
     expect(await ledger.bookings()).to.have.length(1);
   });
 
+  it('when a ledger from before the occupancy index decides, the index is built from the rooms\' sets first and nothing is double-booked', async () => {
+    const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9') });
+    // every single-project room taken 09:00–12:00, then the index forgotten, as a ledger written before it
+    const rooms = config.ledger.rooms.filter((room) => room.kind === 'room');
+    for (const [n, room] of rooms.entries()) await ledger.decide(request({ op: 'apply', id: `SQ${n}`, seats: room.seats }));
+    const base = new Keys(namespace).ledger.base;
+    await redis.del(`${base}:occ-index`, `${base}:occ-index:span`, `${base}:occ-index:built`);
+    const after = await ledger.decide(request({ op: 'apply', id: 'SQ-late', seats: 2 }));
+    if (after.held) return expect.fail('an apply is never held');
+    // no room is free: the hall takes it, seat by seat
+    expect(after.decision.outcome).to.equal('approved');
+    expect(rooms.map((room) => room.id)).to.not.include(after.decision.roomId);
+    expect(await redis.zcard(`${base}:occ-index`)).to.equal(rooms.length + 1);
+    const clashes = (await ledger.bookings()).filter((booking, n, all) => all.some((other, m) => m !== n && other.resource === booking.resource && other.start < booking.end && booking.start < other.end));
+    expect(clashes).to.deep.equal([]);
+  });
+
   it('when asked for a window, bookings returns those overlapping it, ends excluded, and only those', async () => {
     const DAY = 24 * HOUR;
     // 09:00–12:00 today, 13:00–15:00 today, 09:00–12:00 two days on
