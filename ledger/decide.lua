@@ -6,8 +6,9 @@ host-book, host-free; partner `host`, id `<evaluation>` or `<evaluation>:C<n>`).
 All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
 transaction on one slot. Times are epoch seconds.
 
-ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed,
-buffer, maxSpan, rooms [{id, kind, seats}] in best-fit order, notifyId,
+ROOMS ({id, kind, seats} in best-fit order), BUFFER and MAX_SPAN (seconds) are
+constants RoomLedger writes before this text (ledger/index.ts, decideScriptFor).
+ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed, notifyId,
 trackingNo, decidedAt, now; for holds offerId and holdUntil; for confirms offerId;
 for host-hold sameEvaluation: the ids of the evaluation's other host rooms
 (whichever of them is booked counts as free, ledger rule 7).
@@ -79,7 +80,7 @@ local function ensureIndex()
   if redis.call('EXISTS', indexBuiltKey) == 1 then return end
   local byBooking = {}
   local order = {}
-  for _, room in ipairs(r.rooms or {}) do
+  for _, room in ipairs(ROOMS) do
     local resources = {}
     if room.kind == 'room' then resources = { room.id } else
       for n = 1, room.seats do resources[n] = room.id .. '-' .. string.format('%02d', n) end
@@ -106,11 +107,11 @@ end
 local function busyResources(s, e, ignore)
   ensureIndex()
   local span = tonumber(redis.call('GET', indexSpanKey) or '0')
-  local members = redis.call('ZRANGEBYSCORE', indexKey, int(s - r.buffer - span), '(' .. int(e + r.buffer))
+  local members = redis.call('ZRANGEBYSCORE', indexKey, int(s - BUFFER - span), '(' .. int(e + BUFFER))
   local busy = {}
   for _, member in ipairs(members) do
     local ms, me, owner, list = string.match(member, '^(%d+):(%d+):([^|]+)|(.*)$')
-    if not ignore[owner] and tonumber(ms) < e + r.buffer and s - r.buffer < tonumber(me) then
+    if not ignore[owner] and tonumber(ms) < e + BUFFER and s - BUFFER < tonumber(me) then
       for resource in string.gmatch(list, '[^,]+') do busy[resource] = true end
     end
   end
@@ -141,7 +142,7 @@ end
 local function bestFit(ignore, preferredRoom)
   local busy = busyResources(r.start, r.finish, ignore)
   if preferredRoom then
-    for _, room in ipairs(r.rooms) do
+    for _, room in ipairs(ROOMS) do
       if room.id == preferredRoom then
         local placement = placeInRoom(room, busy)
         if placement then return placement end
@@ -149,7 +150,7 @@ local function bestFit(ignore, preferredRoom)
     end
   end
   -- rooms come sorted: single-project rooms by size then id, then halls
-  for _, room in ipairs(r.rooms) do
+  for _, room in ipairs(ROOMS) do
     local placement = placeInRoom(room, busy)
     if placement then return placement end
   end
@@ -208,7 +209,7 @@ if r.op == 'host-hold' then
     return decide('released', '', 'released', nil)
   end
   if r.closed then return decide('rejected', 'CENTER_CLOSED', 'rejected', nil) end
-  if r.finish <= r.start or r.finish <= r.now or r.finish - r.start > r.maxSpan then
+  if r.finish <= r.start or r.finish <= r.now or r.finish - r.start > MAX_SPAN then
     return decide('rejected', 'INVALID_WINDOW', 'rejected', nil)
   end
   -- make before break: the evaluation's booking in force counts as free for its change,
@@ -220,7 +221,7 @@ if r.op == 'host-hold' then
     if redis.call('HGET', key, 'state') == 'in-force' then
       ignore[r.partner .. ':' .. id] = true
       local bookedRoom = redis.call('HGET', key, 'room')
-      for _, room in ipairs(r.rooms) do
+      for _, room in ipairs(ROOMS) do
         if room.id == bookedRoom and room.kind == 'room' then preferredRoom = bookedRoom end
       end
     end
@@ -348,7 +349,7 @@ if original then
   -- a change keeps its single-project room; from the hall it goes by best fit,
   -- since the hall is only for when no room fits (its own seats still count as free)
   local originalRoom = redis.call('HGET', original, 'room')
-  for _, room in ipairs(r.rooms) do
+  for _, room in ipairs(ROOMS) do
     if room.id == originalRoom and room.kind == 'room' then preferredRoom = originalRoom end
   end
 end
