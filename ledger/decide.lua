@@ -23,6 +23,7 @@ local function requestKey(id) return base .. ':req:' .. r.partner .. ':' .. id e
 -- every live hold by its expiry, for the sweep behind the delayed expiry jobs
 local holdsKey = base .. ':holds'
 local function holdMember() return r.partner .. ':' .. r.id end
+-- the sets of a ledger from before the occupancy index (ensureIndex)
 local function occupancyKey(resource) return base .. ':occ:' .. resource end
 local function waitingKey(id) return base .. ':wait:' .. r.partner .. ':' .. id end
 local function int(n) return string.format('%d', n) end
@@ -56,10 +57,9 @@ elseif redis.call('HEXISTS', self, 'outcome') == 1 then
   return cjson.encode({ decision = decisionOf(self), already = true, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
--- The occupancy index: one member a booking, `<start>:<end>:<owner>|<resource>,<resource>...`,
--- scored by its start, beside the per-resource sets (which the room board, retention and the
--- checks read). A decision reads it once, over the window widened by the buffer and by the
--- longest booking ever indexed, instead of reading every room and hall seat in turn.
+-- The occupancy: one member a booking, `<start>:<end>:<owner>|<resource>,<resource>...`,
+-- scored by its start. A decision reads it once, over the window widened by the buffer and
+-- by the longest booking ever kept, instead of one set a room and a hall seat.
 local indexKey = base .. ':occ-index'
 local indexSpanKey = base .. ':occ-index:span'
 local indexBuiltKey = base .. ':occ-index:built'
@@ -74,18 +74,20 @@ local function indexAdd(s, e, owner, resources)
   if e - s > span then redis.call('SET', indexSpanKey, int(e - s)) end
 end
 
--- A ledger from before the index: built once, from the per-resource sets, by the first
--- decision that needs it (one step, like every decision, so none reads a half-built index).
+-- A ledger from before the index kept one set a resource (`occ:<resource>`): the index is
+-- built from them once, by the first decision, in one step like every decision, and they go.
 local function ensureIndex()
   if redis.call('EXISTS', indexBuiltKey) == 1 then return end
   local byBooking = {}
   local order = {}
+  local legacy = {}
   for _, room in ipairs(ROOMS) do
     local resources = {}
     if room.kind == 'room' then resources = { room.id } else
       for n = 1, room.seats do resources[n] = room.id .. '-' .. string.format('%02d', n) end
     end
     for _, resource in ipairs(resources) do
+      legacy[#legacy + 1] = occupancyKey(resource)
       for _, member in ipairs(redis.call('ZRANGE', occupancyKey(resource), 0, -1)) do
         if not byBooking[member] then
           byBooking[member] = {}
@@ -99,6 +101,7 @@ local function ensureIndex()
     local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
     indexAdd(tonumber(ms), tonumber(me), owner, byBooking[member])
   end
+  for _, key in ipairs(legacy) do redis.call('DEL', key) end
   redis.call('SET', indexBuiltKey, '1')
 end
 
@@ -163,31 +166,44 @@ local function release(key)
   local s = redis.call('HGET', key, 'start')
   local e = redis.call('HGET', key, 'finish')
   if not resources then return end
-  local list = cjson.decode(resources)
-  for _, resource in ipairs(list) do
-    redis.call('ZREM', occupancyKey(resource), s .. ':' .. e .. ':' .. owner)
-  end
-  redis.call('ZREM', indexKey, indexMember(tonumber(s), tonumber(e), owner, list))
+  ensureIndex()
+  redis.call('ZREM', indexKey, indexMember(tonumber(s), tonumber(e), owner, cjson.decode(resources)))
 end
 
 local function book(placement)
-  local owner = r.partner .. ':' .. r.id
   ensureIndex()
-  for _, resource in ipairs(placement.resources) do
-    redis.call('ZADD', occupancyKey(resource), int(r.start), int(r.start) .. ':' .. int(r.finish) .. ':' .. owner)
-  end
-  indexAdd(r.start, r.finish, owner, placement.resources)
-  redis.call('HSET', self, 'resources', cjson.encode(placement.resources), 'owner', owner, 'start', int(r.start), 'finish', int(r.finish))
+  indexAdd(r.start, r.finish, r.partner .. ':' .. r.id, placement.resources)
 end
 
-local function decide(outcome, reason, state, placement)
-  local seatIds = placement and placement.seatIds or {}
-  redis.call('HSET', self,
+-- The decision, written in one HSET with the booking's fields (`placement`) and any `extra`
+-- ones, and answered from what was written rather than read back.
+local function decide(outcome, reason, state, placement, extra)
+  local seatIds = cjson.encode(placement and placement.seatIds or {})
+  local room = placement and placement.room or ''
+  local fields = {
     'kind', r.op, 'outcome', outcome, 'reason', reason, 'state', state,
-    'room', placement and placement.room or '', 'seatIds', cjson.encode(seatIds),
+    'room', room, 'seatIds', seatIds,
     'replaces', r.replaces or '', 'notifyId', r.notifyId, 'decidedAt', r.decidedAt,
-    'trackingNo', r.trackingNo, 'seats', r.seats or 0)
-  return cjson.encode({ decision = decisionOf(self), already = false, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
+    'trackingNo', r.trackingNo, 'seats', r.seats or 0,
+  }
+  if placement then
+    for _, value in ipairs({ 'resources', cjson.encode(placement.resources), 'owner', r.partner .. ':' .. r.id, 'start', int(r.start), 'finish', int(r.finish) }) do
+      fields[#fields + 1] = value
+    end
+  end
+  local more = {}
+  for n = 1, #(extra or {}), 2 do
+    fields[#fields + 1] = extra[n]
+    fields[#fields + 1] = extra[n + 1]
+    more[extra[n]] = extra[n + 1]
+  end
+  redis.call('HSET', self, unpack(fields))
+  local decision = {
+    outcome = outcome, reason = reason, room = room, seatIds = seatIds, notifyId = r.notifyId,
+    decidedAt = r.decidedAt, kind = r.op, state = state, offerId = more.offerId or '',
+    holdUntil = more.holdUntil or '', trackingNo = r.trackingNo,
+  }
+  return cjson.encode({ decision = decision, already = false, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
 end
 
 -- Zhuzhou's own host rooms are never Changsha's offers: no slot event may end one
@@ -230,8 +246,7 @@ if r.op == 'host-hold' then
   if not placement then return decide('rejected', 'NO_CAPACITY', 'rejected', nil) end
   book(placement)
   -- not in the holds zset: a host room hold lasts until it is booked or freed, no sweep lapses it
-  redis.call('HSET', self, 'evaluation', r.evaluation, 'change', int(r.change))
-  return decide('held', '', 'held', placement)
+  return decide('held', '', 'held', placement, { 'evaluation', r.evaluation, 'change', int(r.change) })
 end
 
 if r.op == 'host-book' then
@@ -313,9 +328,8 @@ if r.op == 'hold' then
   local placement = bestFit({}, nil)
   if not placement then return decide('rejected', 'NO_CAPACITY', 'rejected', nil) end
   book(placement)
-  redis.call('HSET', self, 'offerId', r.offerId, 'holdUntil', int(r.holdUntil))
   redis.call('ZADD', holdsKey, int(r.holdUntil), holdMember())
-  return decide('held', '', 'held', placement)
+  return decide('held', '', 'held', placement, { 'offerId', r.offerId, 'holdUntil', int(r.holdUntil) })
 end
 
 local original = nil

@@ -479,11 +479,13 @@ export class RoomLedger {
     let purged = 0;
     // members are scored by start, and no booking spans more than a day
     const maxStart = String(Math.floor(cutoff / 1000) - MAX_SPAN_SECONDS);
+    // a ledger from before the occupancy index keeps a set a resource until its next decision
     for (const resource of this.#resources()) {
       purged += await this.#redis.zremrangebyscore(this.#keys.ledger.occupancy(resource), '-inf', maxStart);
     }
-    // decide.lua's occupancy index (one member a booking) follows the sets it indexes
-    await this.#redis.zremrangebyscore(`${this.#keys.ledger.base}:occ-index`, '-inf', maxStart);
+    const bookings = await this.#redis.zrangebyscore(this.#keys.ledger.occupancyIndex, '-inf', maxStart);
+    purged += bookings.reduce((sum, member) => sum + (member.split('|')[1] ?? '').split(',').length, 0);
+    await this.#redis.zremrangebyscore(this.#keys.ledger.occupancyIndex, '-inf', maxStart);
     return purged;
   }
 
@@ -530,6 +532,26 @@ export class RoomLedger {
    * worth of the past, and the dashboard, /metrics and availability each want days.
    */
   async bookings(window?: { from: number; to: number }): Promise<Booking[]> {
+    const { occupancyIndex, occupancyIndexBuilt } = this.#keys.ledger;
+    // members are scored by start, and no booking spans more than a day
+    const from = window ? String(Math.floor(window.from / 1000) - MAX_SPAN_SECONDS) : '-inf';
+    const to = window ? `(${Math.ceil(window.to / 1000)}` : '+inf';
+    const [[, built], [, members]] = ((await this.#redis.multi().exists(occupancyIndexBuilt).zrangebyscore(occupancyIndex, from, to).exec()) ?? []) as [[unknown, number], [unknown, string[]]];
+    if (built !== 1) return this.#legacyBookings(window);
+    const result: Booking[] = [];
+    for (const member of members) {
+      const [head = '', list = ''] = member.split('|');
+      const [start, end, ...owner] = head.split(':');
+      for (const resource of list.split(',')) {
+        const booking = { resource, owner: owner.join(':'), start: Number(start) * 1000, end: Number(end) * 1000 };
+        if (!window || (booking.start < window.to && booking.end > window.from)) result.push(booking);
+      }
+    }
+    return result;
+  }
+
+  /** The bookings of a ledger from before the occupancy index, from its sets a resource. */
+  async #legacyBookings(window?: { from: number; to: number }): Promise<Booking[]> {
     const resources = this.#resources();
     const pipeline = this.#redis.pipeline();
     for (const resource of resources) {

@@ -49,15 +49,16 @@ if r.status == 'ended' then
   if resources and endsAt < e then
     local owner = redis.call('HGET', self, 'owner')
     local list = cjson.decode(resources)
-    for _, resource in ipairs(list) do
-      redis.call('ZREM', occupancyKey(resource), int(s) .. ':' .. int(e) .. ':' .. owner)
-      redis.call('ZADD', occupancyKey(resource), int(s), int(s) .. ':' .. int(endsAt) .. ':' .. owner)
-    end
-    -- decide.lua's occupancy index follows (once built: until then it is built from the sets above)
     if redis.call('EXISTS', base .. ':occ-index:built') == 1 then
       local joined = table.concat(list, ',')
       redis.call('ZREM', base .. ':occ-index', int(s) .. ':' .. int(e) .. ':' .. owner .. '|' .. joined)
       redis.call('ZADD', base .. ':occ-index', int(s), int(s) .. ':' .. int(endsAt) .. ':' .. owner .. '|' .. joined)
+    else
+      -- a ledger from before decide.lua's occupancy index: its sets, which the index is built from
+      for _, resource in ipairs(list) do
+        redis.call('ZREM', occupancyKey(resource), int(s) .. ':' .. int(e) .. ':' .. owner)
+        redis.call('ZADD', occupancyKey(resource), int(s), int(s) .. ':' .. int(endsAt) .. ':' .. owner)
+      end
     end
     if not redis.call('HGET', self, 'bookedFinish') then redis.call('HSET', self, 'bookedFinish', int(e)) end
     redis.call('HSET', self, 'finish', int(endsAt))

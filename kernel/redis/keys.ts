@@ -46,7 +46,12 @@ export class Keys {
     return {
       base,
       request: (partner: string, requestId: string) => `${base}:req:${partner}:${requestId}`,
+      /** a resource's bookings in a ledger from before the occupancy index (decide.lua builds the index from them) */
       occupancy: (resourceId: string) => `${base}:occ:${resourceId}`,
+      /** every booking, one member `<start>:<end>:<owner>|<resource>,...` scored by its start (decide.lua derives the same keys) */
+      occupancyIndex: `${base}:occ-index`,
+      /** set once the index holds every booking */
+      occupancyIndexBuilt: `${base}:occ-index:built`,
       waiting: (partner: string, originalId: string) => `${base}:wait:${partner}:${originalId}`,
       /** live holds by expiry (decide.lua derives the same key from `base`) */
       holds: `${base}:holds`,

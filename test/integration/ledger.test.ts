@@ -40,20 +40,24 @@ describe('room ledger on real Redis', () => {
     expect(await ledger.bookings()).to.have.length(1);
   });
 
-  it('when a ledger from before the occupancy index decides, the index is built from the rooms\' sets first and nothing is double-booked', async () => {
+  it('when a ledger from before the occupancy index decides, the index is built from its sets a resource first, they go, and nothing is double-booked', async () => {
     const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9') });
-    // every single-project room taken 09:00–12:00, then the index forgotten, as a ledger written before it
+    const keys = new Keys(namespace).ledger;
+    // every single-project room taken 09:00–12:00, written as the ledger wrote it before the index
     const rooms = config.ledger.rooms.filter((room) => room.kind === 'room');
-    for (const [n, room] of rooms.entries()) await ledger.decide(request({ op: 'apply', id: `SQ${n}`, seats: room.seats }));
-    const base = new Keys(namespace).ledger.base;
-    await redis.del(`${base}:occ-index`, `${base}:occ-index:span`, `${base}:occ-index:built`);
+    const [s, e] = [(DAY_START + HOUR) / 1000, (DAY_START + 4 * HOUR) / 1000];
+    for (const [n, room] of rooms.entries()) await redis.zadd(keys.occupancy(room.id), s, `${s}:${e}:province:SQ${n}`);
+    expect((await ledger.bookings()).map((booking) => booking.owner)).to.have.length(rooms.length);
     const after = await ledger.decide(request({ op: 'apply', id: 'SQ-late', seats: 2 }));
     if (after.held) return expect.fail('an apply is never held');
     // no room is free: the hall takes it, seat by seat
     expect(after.decision.outcome).to.equal('approved');
     expect(rooms.map((room) => room.id)).to.not.include(after.decision.roomId);
-    expect(await redis.zcard(`${base}:occ-index`)).to.equal(rooms.length + 1);
-    const clashes = (await ledger.bookings()).filter((booking, n, all) => all.some((other, m) => m !== n && other.resource === booking.resource && other.start < booking.end && booking.start < other.end));
+    expect(await redis.zcard(keys.occupancyIndex)).to.equal(rooms.length + 1);
+    expect(await redis.exists(...rooms.map((room) => keys.occupancy(room.id)))).to.equal(0);
+    const bookings = await ledger.bookings();
+    expect(new Set(bookings.map((booking) => booking.owner)).size).to.equal(rooms.length + 1);
+    const clashes = bookings.filter((booking, n, all) => all.some((other, m) => m !== n && other.resource === booking.resource && other.start < booking.end && booking.start < other.end));
     expect(clashes).to.deep.equal([]);
   });
 
