@@ -76,7 +76,10 @@ end
 
 -- A ledger from before the index kept one set a resource (`occ:<resource>`): the index is
 -- built from them once, by the first decision, in one step like every decision, and they go.
+local indexReady = false
 local function ensureIndex()
+  if indexReady then return end
+  indexReady = true
   if redis.call('EXISTS', indexBuiltKey) == 1 then return end
   local byBooking = {}
   local order = {}
