@@ -513,6 +513,170 @@ export interface HostEvaluationAction {
 }
 
 /**
+ * GET /api/v1/dead-letters: query parameters of the dead-letter list (newest first; the time range is when a letter was written); limit as a number.
+ */
+export interface DeadLetterListQuery {
+  /**
+   * a partner of the gateway (province, changsha)
+   */
+  partner?: string;
+  /**
+   * pending: neither replayed nor discarded
+   */
+  state?: "pending" | "replayed" | "discarded";
+  /**
+   * the error code the reason starts with (DELIVERY_REFUSED: ...), matched whole
+   */
+  code?: string;
+  /**
+   * the queue the job was on
+   */
+  queue?: string;
+  /**
+   * items a page, 100 unless given
+   */
+  limit?: number;
+  /**
+   * the `next` of the previous page, as it was given
+   */
+  cursor?: string;
+  /**
+   * from this instant (inclusive), ISO 8601 with an offset
+   */
+  from?: string;
+  /**
+   * until this instant (exclusive), ISO 8601 with an offset
+   */
+  to?: string;
+}
+
+/**
+ * GET /api/v1/messages: the messages with one id (trackingNo, dataUuid, series, section, messageId, eventId or requestId), or without one the messages received in a time range (the last 24 hours unless given); newest first; limit as a number.
+ */
+export interface MessageListQuery {
+  trackingNo?: string;
+  dataUuid?: string;
+  series?: string;
+  section?: string;
+  messageId?: string;
+  eventId?: string;
+  requestId?: string;
+  /**
+   * a partner of the gateway (province, changsha)
+   */
+  partner?: string;
+  state?: "received" | "processed" | "held" | "dead-lettered";
+  /**
+   * the partner's operation, e.g. apply
+   */
+  operation?: string;
+  /**
+   * items a page, 100 unless given
+   */
+  limit?: number;
+  /**
+   * the `next` of the previous page, as it was given
+   */
+  cursor?: string;
+  /**
+   * from this instant (inclusive), ISO 8601 with an offset
+   */
+  from?: string;
+  /**
+   * until this instant (exclusive), ISO 8601 with an offset
+   */
+  to?: string;
+}
+
+/**
+ * GET /api/v1/reconciliations: query parameters of the list of reconciliation runs (newest first; the time range is when a run started); limit as a number.
+ */
+export interface ReconciliationListQuery {
+  /**
+   * a partner of the gateway (province, changsha)
+   */
+  partner?: string;
+  /**
+   * errors: the run met errors; findings: no errors, but something missed, different or extra; clean: neither
+   */
+  state?: "clean" | "findings" | "errors";
+  /**
+   * items a page, 100 unless given
+   */
+  limit?: number;
+  /**
+   * the `next` of the previous page, as it was given
+   */
+  cursor?: string;
+  /**
+   * from this instant (inclusive), ISO 8601 with an offset
+   */
+  from?: string;
+  /**
+   * until this instant (exclusive), ISO 8601 with an offset
+   */
+  to?: string;
+}
+
+/**
+ * GET /api/v1/seat-requests: query parameters of the list of seat requests Zhuzhou made as host (earliest window first; the time range is when the window starts); limit as a number.
+ */
+export interface SeatRequestListQuery {
+  /**
+   * a partner of the gateway (province, changsha)
+   */
+  partner?: string;
+  state?: "requested" | "confirmed" | "declined" | "released";
+  /**
+   * items a page, 100 unless given
+   */
+  limit?: number;
+  /**
+   * the `next` of the previous page, as it was given
+   */
+  cursor?: string;
+  /**
+   * from this instant (inclusive), ISO 8601 with an offset
+   */
+  from?: string;
+  /**
+   * until this instant (exclusive), ISO 8601 with an offset
+   */
+  to?: string;
+}
+
+/**
+ * GET /api/v1/host-evaluations: query parameters of the list of host evaluations (earliest window first; the time range is when the window starts: a Beijing day by date, today unless date, from or to is given); limit as a number.
+ */
+export interface HostEvaluationListQuery {
+  /**
+   * a Beijing day yyyy-MM-dd: from its 00:00 to the next day's
+   */
+  date?: string;
+  /**
+   * evaluations with a guest leg through this partner
+   */
+  partner?: string;
+  state?: "requested" | "in-force" | "failed" | "changing" | "cancelled";
+  /**
+   * items a page, 100 unless given
+   */
+  limit?: number;
+  /**
+   * the `next` of the previous page, as it was given
+   */
+  cursor?: string;
+  /**
+   * from this instant (inclusive), ISO 8601 with an offset
+   */
+  from?: string;
+  /**
+   * until this instant (exclusive), ISO 8601 with an offset
+   */
+  to?: string;
+}
+
+/**
  * A problem at a guest venue with a booked request, to be told to the partner that booked it.
  */
 export interface ExceptionReport {

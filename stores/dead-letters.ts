@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import { RedisStore } from './redis-store.ts';
+import { pageOf, positionsBetween, type Page, type Position } from './keyset.ts';
 
 export interface DeadLetter {
   id: string;
@@ -24,6 +25,8 @@ export interface DeadLetterFilter {
   queue?: string;
   /** a substring of the reason, e.g. DELIVERY_REFUSED */
   reason?: string;
+  /** the error code the reason starts with (`DELIVERY_REFUSED: ...`), whole */
+  code?: string;
   /** pending: neither replayed nor discarded */
   status?: 'pending' | 'replayed' | 'discarded';
 }
@@ -34,9 +37,13 @@ export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
     (filter.partner === undefined || letter.partner === filter.partner) &&
     (filter.queue === undefined || letter.queue === filter.queue) &&
     (filter.reason === undefined || letter.reason.includes(filter.reason)) &&
+    (filter.code === undefined || letter.reason.startsWith(`${filter.code}:`)) &&
     (filter.status === undefined || status === filter.status)
   );
 }
+
+/** Letters read in one pipeline when a filter must look at each. */
+const LETTERS_READ_AT_ONCE = 500;
 
 /**
  * Messages the gateway could not deliver or process: a permanent refusal or
@@ -78,6 +85,50 @@ export class DeadLetterStore extends RedisStore {
       }
     }
     return { letters, total };
+  }
+
+  /**
+   * One page of the letters written in [from, to) that match `filter`, newest
+   * first (by time, then id), after the place `after`, and how many match in
+   * all. Without a filter only the page's letters are read; with one, every
+   * letter in the range is read (a pipeline of `LETTERS_READ_AT_ONCE`) to count
+   * them. An unreadable entry is skipped.
+   */
+  async page(query: { filter: DeadLetterFilter; from?: number | undefined; to?: number | undefined; after?: Position | undefined; limit: number }): Promise<Page<DeadLetter>> {
+    const positions = await positionsBetween(this.redis, this.keys.deadLetters.byTime, query.from, query.to);
+    if (Object.values(query.filter).every((value) => value === undefined)) {
+      const page = pageOf(positions, (position) => position, 'newest-first', query.after, query.limit);
+      const letters = await this.#read(page.items.map(({ id }) => id));
+      return { ...page, items: letters.filter((letter): letter is DeadLetter => letter !== undefined) };
+    }
+    const matching: { letter: DeadLetter; position: Position }[] = [];
+    for (let start = 0; start < positions.length; start += LETTERS_READ_AT_ONCE) {
+      const chunk = positions.slice(start, start + LETTERS_READ_AT_ONCE);
+      const letters = await this.#read(chunk.map(({ id }) => id));
+      letters.forEach((letter, n) => {
+        const position = chunk[n];
+        if (letter && position && matches(letter, query.filter)) matching.push({ letter, position });
+      });
+    }
+    const page = pageOf(matching, ({ position }) => position, 'newest-first', query.after, query.limit);
+    return { ...page, items: page.items.map(({ letter }) => letter) };
+  }
+
+  /** Letters by id in one pipeline (one hash tag), undefined where gone or unreadable. */
+  async #read(ids: readonly string[]): Promise<(DeadLetter | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.deadLetters.entry(id), 'json');
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.map((_, n) => {
+      const json = replies[n]?.[1];
+      if (typeof json !== 'string') return undefined;
+      try {
+        return JSON.parse(json) as DeadLetter;
+      } catch {
+        return undefined;
+      }
+    });
   }
 
   /** Removes letters written before `cutoffMs`, `batch` at a time; returns how many. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../kernel/redis/keys.ts';
 import { DAY_MS } from '../kernel/beijing-time.ts';
 import { JsonDocumentStore } from './json-documents.ts';
+import { positionsBetween } from './keyset.ts';
 
 /** What the store needs of a host evaluation to find it again: its id and when its window starts. */
 export interface HostEvaluationDocument {
@@ -37,6 +38,18 @@ export class HostEvaluationStore<T extends HostEvaluationDocument> extends JsonD
   async startingBetween(from: number, to: number, limit = 500): Promise<T[]> {
     const ids = await this.redis.zrangebyscore(this.#keys.hostEvaluationsByStart, String(from), `(${to}`, 'LIMIT', 0, limit);
     const found = await Promise.all(ids.map((id) => this.get(id)));
+    return found.filter((evaluation): evaluation is Awaited<T> => evaluation !== undefined);
+  }
+
+  /**
+   * Every evaluation whose window starts in [from, to) (either open when not
+   * given), in no order: the index read whole, then each document; an index
+   * entry without its document is skipped.
+   */
+  async startingWithin(from: number | undefined, to: number | undefined): Promise<T[]> {
+    const positions = await positionsBetween(this.redis, this.#keys.hostEvaluationsByStart, from, to);
+    // documents spread over the cluster: one command each
+    const found = await Promise.all(positions.map(({ id }) => this.get(id)));
     return found.filter((evaluation): evaluation is Awaited<T> => evaluation !== undefined);
   }
 

@@ -4,6 +4,10 @@ import type { HostSeatRequest } from '../schemas/types.generated.ts';
 import { ulidTime } from '../kernel/ids.ts';
 import { scanKeys } from '../kernel/redis/scan.ts';
 import { JsonDocumentStore } from './json-documents.ts';
+import { positionsBetween } from './keyset.ts';
+
+/** Keys a SCAN page when requests stored before the time index are looked for. */
+const UNINDEXED_BATCH = 500;
 
 /** Where a seat request Zhuzhou made as host stands. */
 export type SeatRequestState = 'requested' | 'confirmed' | 'declined' | 'released';
@@ -25,6 +29,8 @@ export interface SeatRequest {
  */
 export class SeatRequestStore extends JsonDocumentStore<SeatRequest> {
   readonly #keys: Keys;
+  /** the SCAN for requests stored before the time index, done once a process (listEndingFrom) */
+  #unindexedChecked: Promise<void> | undefined;
 
   constructor(redis: Redis, keys: Keys) {
     super(redis);
@@ -74,6 +80,24 @@ export class SeatRequestStore extends JsonDocumentStore<SeatRequest> {
       if (purged.length > 0) await this.redis.zrem(this.#keys.seatRequestsByEnd, ...purged.map(({ trackingNo }) => trackingNo));
       count += purged.length;
     }
+  }
+
+  /**
+   * Every seat request whose life ends at or after `endingFrom` (every one
+   * without it), in no order: the time index read whole, then each document.
+   * Requests stored before the index existed are indexed once a process first
+   * (as retention does), so that they are listed too.
+   */
+  async listEndingFrom(endingFrom?: number): Promise<SeatRequest[]> {
+    this.#unindexedChecked ??= this.#indexUnindexed(UNINDEXED_BATCH).catch((error: unknown) => {
+      this.#unindexedChecked = undefined;
+      throw error;
+    });
+    await this.#unindexedChecked;
+    const positions = await positionsBetween(this.redis, this.#keys.seatRequestsByEnd, endingFrom, undefined);
+    // documents spread over the cluster: one command each
+    const documents = await Promise.all(positions.map(({ id }) => this.get(id)));
+    return documents.filter((document): document is SeatRequest => document !== undefined);
   }
 
   async #indexUnindexed(batch: number): Promise<void> {

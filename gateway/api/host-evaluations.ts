@@ -6,14 +6,17 @@ import {
   changeHostEvaluation,
   checkHostAction,
   getHostEvaluation,
-  hostEvaluationsOn,
+  listHostEvaluations,
   planHostEvaluation,
   reportHostLifecycle,
   type HostEvaluationView,
 } from '../../usecases/hosting/service.ts';
-import { beijingDate } from '../../kernel/beijing-time.ts';
+import { DAY_MS, beijingDate } from '../../kernel/beijing-time.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { problem } from '../problem.ts';
+import { validatorFor } from '../../schemas/registry.ts';
+import type { HostEvaluationListQuery } from '../../schemas/types.generated.ts';
+import { listRequest, refuseListQuery, type Window } from './lists.ts';
 import { API_KEY_ACTOR, auditApiAction } from './audit.ts';
 
 /** The machine's refusals of a lifecycle report or a change, by the province's codes. */
@@ -25,6 +28,14 @@ const TITLES: Record<number, string> = {
   409: 'Host evaluation conflict',
   422: 'Host evaluation request breaks a rule',
 };
+
+const validateListQuery = validatorFor<HostEvaluationListQuery>('api/host-evaluation-list-query.json');
+
+/** A Beijing day (yyyy-MM-dd) as a range: from its 00:00 to the next day's. */
+function dayWindow(date: string): Window {
+  const from = Date.parse(`${date}T00:00:00+08:00`);
+  return { from, to: from + DAY_MS };
+}
 
 /** A refusal in the /api/v1 problem format, every violation listed; anything else is the error handler's. */
 function answerError(res: Response, thrown: unknown): void {
@@ -69,14 +80,25 @@ export function hostEvaluationRoutes(runtime: Runtime): Router {
     }),
   );
 
+  /**
+   * GET /api/v1/host-evaluations: earliest window first, a page at a time, by
+   * the day or range the window starts in (today unless date, from or to is
+   * given), state and a guest leg's partner; `date` is answered in a day's list.
+   */
   router.get(base, async (req: Request, res: Response) => {
-    const date = req.query['date'];
-    try {
-      const day = typeof date === 'string' ? date : beijingDate(runtime.clock.now());
-      res.json({ date: day, items: await hostEvaluationsOn(runtime, day) });
-    } catch (thrown) {
-      answerError(res, thrown);
+    const list = listRequest(runtime, req, 'host-evaluations', validateListQuery, {
+      window: (explicit, query, now) => (query.date !== undefined ? dayWindow(query.date) : explicit.from === undefined && explicit.to === undefined ? dayWindow(beijingDate(now)) : explicit),
+      violations: (query) => (query['date'] !== undefined && (query['from'] !== undefined || query['to'] !== undefined) ? [{ path: '/date', message: 'names a day: give date, or from and to, not both' }] : []),
+    });
+    if (!list.ok) {
+      refuseListQuery(res, TITLES[400] ?? 'Invalid request', list.violations);
+      return;
     }
+    const { query, window, after, limit } = list.value;
+    const page = await listHostEvaluations(runtime, { from: window.from, to: window.to, state: query.state, partner: query.partner, after, limit });
+    // a day's list (named, today's, or followed by its cursor) answers the day
+    const day = query.from === undefined && query.to === undefined && window.from !== undefined ? beijingDate(window.from) : undefined;
+    res.json({ ...(day === undefined ? {} : { date: day }), ...list.value.answer(page) });
   });
 
   router.get(`${base}/:id`, async (req: Request, res: Response) => {

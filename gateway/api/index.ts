@@ -3,6 +3,12 @@ import { hexEquals } from '../../kernel/crypto/digest.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { redact } from '../../kernel/pii.ts';
 import { SEARCH_KINDS } from '../../stores/traces.ts';
+import type { DeadLetterFilter } from '../../stores/dead-letters.ts';
+import { pageOf, type Page, type Position } from '../../stores/keyset.ts';
+import { DAY_MS } from '../../kernel/beijing-time.ts';
+import { validatorFor } from '../../schemas/registry.ts';
+import type { DeadLetterListQuery, MessageListQuery } from '../../schemas/types.generated.ts';
+import { listRequest, refuseListQuery, within, type ListAnswer, type ListRequest, type Window } from './lists.ts';
 import { replayDeadLetter } from '../../usecases/replay.ts';
 import { seatRequestRoutes } from './seat-requests.ts';
 import { seatCheckRoutes } from './seat-check.ts';
@@ -11,6 +17,8 @@ import { operationRoutes } from './operations.ts';
 import { auditApiAction } from './audit.ts';
 import { problem } from '../problem.ts';
 
+const validateDeadLetterQuery = validatorFor<DeadLetterListQuery>('api/dead-letter-list-query.json');
+const validateMessageQuery = validatorFor<MessageListQuery>('api/message-list-query.json');
 
 /** JSON API for the center's own systems and operators, behind X-Api-Key. */
 export function apiRoutes(runtime: Runtime): Router {
@@ -26,17 +34,18 @@ export function apiRoutes(runtime: Runtime): Router {
     next();
   });
 
-  /** GET /api/v1/messages?series=... (or dataUuid, section, trackingNo, messageId) */
+  /**
+   * GET /api/v1/messages?series=... (or dataUuid, section, trackingNo, messageId, eventId, requestId):
+   * the messages with that id; without one, those received in a time range
+   * (the last 24 hours unless from or to is given); newest first, a page at a time.
+   */
   router.get('/api/v1/messages', async (req: Request, res: Response) => {
-    const query = req.query as Record<string, unknown>;
-    const kind = SEARCH_KINDS.find((candidate) => typeof query[candidate] === 'string');
-    if (!kind) {
-      problem(res, 400, 'Name one id to search by', { detail: `one of ${SEARCH_KINDS.join(', ')}` });
+    const list = listRequest(runtime, req, 'messages', validateMessageQuery, { window: messageWindow });
+    if (!list.ok) {
+      refuseListQuery(res, 'Invalid message list query', list.violations);
       return;
     }
-    const trackingNos = await runtime.traces.find(kind, query[kind] as string);
-    const messages = await Promise.all(trackingNos.map((trackingNo) => readMessage(runtime, trackingNo)));
-    res.json({ items: messages.filter((message) => message !== undefined) });
+    res.json(await listMessages(runtime, list.value));
   });
 
   router.get('/api/v1/messages/:trackingNo', async (req: Request, res: Response) => {
@@ -62,8 +71,21 @@ export function apiRoutes(runtime: Runtime): Router {
   router.use(hostEvaluationRoutes(runtime));
   router.use(operationRoutes(runtime));
 
-  router.get('/api/v1/dead-letters', async (_req: Request, res: Response) => {
-    res.json({ items: await runtime.deadLetters.list(500) });
+  /** GET /api/v1/dead-letters: newest first, a page at a time, by partner, state, code, queue and time. */
+  router.get('/api/v1/dead-letters', async (req: Request, res: Response) => {
+    const list = listRequest(runtime, req, 'dead-letters', validateDeadLetterQuery);
+    if (!list.ok) {
+      refuseListQuery(res, 'Invalid dead-letter list query', list.violations);
+      return;
+    }
+    const { query, window, after, limit } = list.value;
+    const filter: DeadLetterFilter = {
+      ...(query.partner === undefined ? {} : { partner: query.partner }),
+      ...(query.queue === undefined ? {} : { queue: query.queue }),
+      ...(query.code === undefined ? {} : { code: query.code }),
+      ...(query.state === undefined ? {} : { status: query.state }),
+    };
+    res.json(list.value.answer(await runtime.deadLetters.page({ filter, from: window.from, to: window.to, after, limit })));
   });
 
   router.post('/api/v1/dead-letters/:id/replay', async (req: Request, res: Response) => {
@@ -94,4 +116,71 @@ async function readMessage(runtime: Runtime, trackingNo: string) {
     raw: redact(await runtime.messages.body(record.partner, trackingNo)),
     trace,
   };
+}
+
+type Message = NonNullable<Awaited<ReturnType<typeof readMessage>>>;
+
+/** The id a message search names (the first of SEARCH_KINDS given), if any. */
+function searchedId(query: MessageListQuery): { kind: (typeof SEARCH_KINDS)[number]; value: string } | undefined {
+  const kind = SEARCH_KINDS.find((candidate) => query[candidate] !== undefined);
+  const value = kind === undefined ? undefined : query[kind];
+  return kind === undefined || value === undefined ? undefined : { kind, value };
+}
+
+/** A search by id has no default range; a listing by time is of the last 24 hours unless an end is given. */
+function messageWindow(explicit: Window, query: MessageListQuery, now: number): Window {
+  if (searchedId(query)) return explicit;
+  const to = explicit.to ?? now + 1;
+  return { from: explicit.from ?? to - DAY_MS, to };
+}
+
+/**
+ * A page of messages, newest first (receipt time, then tracking number). By
+ * id: the messages the search index names, each read, then filtered. By time:
+ * the partners' receipt indexes over the range (MessageStore.receivedBetween,
+ * as the dashboard's search), filtered by state or operation from each record
+ * when asked; only the page's messages are read whole.
+ */
+async function listMessages(runtime: Runtime, list: ListRequest<MessageListQuery>): Promise<ListAnswer<Message>> {
+  const { query, window, after, limit } = list;
+  const searched = searchedId(query);
+  const fits = (message: { partner?: string | null; state?: string | null; operation?: string | null }) =>
+    (query.partner === undefined || message.partner === query.partner) && (query.state === undefined || message.state === query.state) && (query.operation === undefined || message.operation === query.operation);
+
+  if (searched) {
+    const trackingNos = await runtime.traces.find(searched.kind, searched.value);
+    const messages = (await Promise.all(trackingNos.map((trackingNo) => readMessage(runtime, trackingNo)))).filter((message): message is Message => message !== undefined);
+    const placed = messages.map((message) => ({ message, position: { at: messageTime(message), id: message.trackingNo } }));
+    const page = pageOf(
+      placed.filter(({ message, position }) => fits(message) && within(window, position.at)),
+      ({ position }) => position,
+      'newest-first',
+      after,
+      limit,
+    );
+    return list.answer({ ...page, items: page.items.map(({ message }) => message) });
+  }
+
+  const partners = query.partner === undefined ? Object.keys(runtime.adapters) : [query.partner];
+  // receivedBetween takes an inclusive range; a range here ends before `to`
+  const from = window.from ?? 0;
+  const to = (window.to ?? Number.MAX_SAFE_INTEGER) - 1;
+  const received = (await Promise.all(partners.map(async (partner) => (await runtime.messages.receivedBetween(partner, from, to, Number.MAX_SAFE_INTEGER)).map((pair) => ({ ...pair, partner }))))).flat();
+  let matching = received;
+  if (query.state !== undefined || query.operation !== undefined) {
+    const records = await Promise.all(received.map(({ partner, trackingNo }) => runtime.messages.summary([partner], trackingNo)));
+    matching = received.filter((_, n) => {
+      const record = records[n];
+      return record !== undefined && fits(record);
+    });
+  }
+  const page: Page<{ trackingNo: string; at: number }> = pageOf(matching, ({ at, trackingNo }): Position => ({ at, id: trackingNo }), 'newest-first', after, limit);
+  const messages = await Promise.all(page.items.map(({ trackingNo }) => readMessage(runtime, trackingNo)));
+  return list.answer({ ...page, items: messages.filter((message): message is Message => message !== undefined) });
+}
+
+/** When a message was received; one known only by its trace, when its trace began. */
+function messageTime(message: Message): number {
+  const at = Date.parse(('receivedAt' in message ? message.receivedAt : undefined) ?? message.trace[0]?.at ?? '');
+  return Number.isFinite(at) ? at : 0;
 }

@@ -2,14 +2,17 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { SeatRequest } from '../../stores/seat-requests.ts';
 import { sendHostMessage } from '../../usecases/host.ts';
 import { validatorFor, type Violation } from '../../schemas/registry.ts';
-import type { SeatRequestInput } from '../../schemas/types.generated.ts';
+import type { SeatRequestInput, SeatRequestListQuery } from '../../schemas/types.generated.ts';
+import { pageOf } from '../../stores/keyset.ts';
 import { beijingDate, formatIsoBeijing } from '../../kernel/beijing-time.ts';
 import type { Runtime } from '../../usecases/runtime.ts';
 import { idFactory } from '../../kernel/ids.ts';
 import { problem } from '../problem.ts';
 import { auditApiAction } from './audit.ts';
+import { listRequest, refuseListQuery, within } from './lists.ts';
 
 const validateInput = validatorFor<SeatRequestInput>('api/seat-request.json');
+const validateListQuery = validatorFor<SeatRequestListQuery>('api/seat-request-list-query.json');
 const nextRequestId = idFactory();
 
 
@@ -66,6 +69,24 @@ export function seatRequestRoutes(runtime: Runtime): Router {
     await runtime.traces.append(seatRequest.requestId, 'seat-request-created', { partner: seatRequest.partner, request: seatRequest.request });
     await sendHostMessage(runtime, seatRequest, { kind: 'request', requestId: seatRequest.requestId, request: seatRequest.request }, 'request');
     res.status(201).location(`/api/v1/seat-requests/${seatRequest.requestId}`).json(seatRequest);
+  });
+
+  /** GET /api/v1/seat-requests: earliest window first, a page at a time, by partner, state and when the window starts. */
+  router.get('/api/v1/seat-requests', async (req: Request, res: Response) => {
+    const list = listRequest(runtime, req, 'seat-requests', validateListQuery);
+    if (!list.ok) {
+      refuseListQuery(res, 'Invalid seat-request list query', list.violations);
+      return;
+    }
+    const { query, window, after, limit } = list.value;
+    // a window that starts at or after `from` ends after it: the store's index by the end of a request's life narrows the read
+    const placed = (await runtime.seatRequests.listEndingFrom(window.from)).map((seatRequest) => ({ seatRequest, position: { at: Date.parse(seatRequest.request.start), id: seatRequest.requestId } }));
+    const matching = placed.filter(
+      ({ seatRequest, position }) =>
+        (query.partner === undefined || seatRequest.partner === query.partner) && (query.state === undefined || seatRequest.state === query.state) && within(window, position.at),
+    );
+    const page = pageOf(matching, ({ position }) => position, 'earliest-first', after, limit);
+    res.json(list.value.answer({ ...page, items: page.items.map(({ seatRequest }) => seatRequest) }));
   });
 
   router.get('/api/v1/seat-requests/:id', async (req: Request, res: Response) => {

@@ -11,6 +11,7 @@ import { maskName, maskPhone } from '../../kernel/pii.ts';
 import { validatorFor, type Violation } from '../../schemas/registry.ts';
 import type { HostEvaluationAction, HostEvaluationInput } from '../../schemas/types.generated.ts';
 import type { TraceEntry } from '../../stores/traces.ts';
+import { pageOf, type Page, type Position } from '../../stores/keyset.ts';
 import type { Runtime } from '../runtime.ts';
 import { advance, machineSettings } from './flow.ts';
 import { changeEvaluation, planEvaluation, stepEvaluation, type EvaluationState, type HostRoom, type Leg, type Lifecycle, type LifecycleStatus, type Plan } from './machine.ts';
@@ -229,6 +230,32 @@ export async function hostEvaluationsOn(runtime: Runtime, date: string): Promise
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(from)) throw new GatewayError('SCHEMA_INVALID', undefined, { violations: [{ path: '/date', message: 'must be yyyy-MM-dd' }] });
   const records = await runtime.hostEvaluations.startingBetween(from, from + 24 * 3600 * 1000);
   return records.map((record) => viewOf(runtime, record, []));
+}
+
+/** Which evaluations a list names: their window starts in [from, to) (either end open), by state and by a guest leg's partner. */
+export interface HostEvaluationListQuery {
+  from?: number | undefined;
+  to?: number | undefined;
+  state?: EvaluationState | undefined;
+  partner?: string | undefined;
+  /** the page starts after this place (window start, id) */
+  after?: Position | undefined;
+  limit: number;
+}
+
+/**
+ * A page of the evaluations that match, earliest window first (its start,
+ * then the id), without their traces, and how many match in all. An
+ * evaluation whose window a change moves while a caller walks the pages moves
+ * in the list with it.
+ */
+export async function listHostEvaluations(runtime: Runtime, query: HostEvaluationListQuery): Promise<Page<HostEvaluationView>> {
+  const records = await runtime.hostEvaluations.startingWithin(query.from, query.to);
+  const matching = records.filter(
+    (record) => (query.state === undefined || record.state === query.state) && (query.partner === undefined || record.legs.some((leg) => leg.partner === query.partner)),
+  );
+  const page = pageOf(matching, (record) => ({ at: record.plan.start, id: record.id }), 'earliest-first', query.after, query.limit);
+  return { ...page, items: page.items.map((record) => viewOf(runtime, record, [])) };
 }
 
 function legView(leg: Leg, seriesNumber: string | undefined, cancelled: boolean): HostLegView {
