@@ -29,6 +29,8 @@ export interface LaunchEnvironment {
   simulatorSeed: number | undefined;
   /** node options of the gateway process (GATEWAY_NODE_OPTIONS) */
   nodeOptions: string[];
+  /** where a trial puts the gateway's JSON log lines (TRIAL_GATEWAY_LOGS); auto: a file when on a terminal */
+  trialGatewayLogs: 'auto' | GatewayLogs;
 }
 
 /**
@@ -74,6 +76,7 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),
     simulatorSeed: /^\d{1,9}$/.test(nonEmpty('SIMULATOR_SEED') ?? '') ? Number(env['SIMULATOR_SEED']) : undefined,
     nodeOptions: (env['GATEWAY_NODE_OPTIONS'] ?? DEFAULT_GATEWAY_NODE_OPTIONS).split(' ').filter(Boolean),
+    trialGatewayLogs: env['TRIAL_GATEWAY_LOGS'] === 'file' || env['TRIAL_GATEWAY_LOGS'] === 'stdout' ? env['TRIAL_GATEWAY_LOGS'] : 'auto',
   };
 }
 
@@ -111,4 +114,22 @@ export function launchPlan(launch: LaunchEnvironment, env: Readonly<Record<strin
   ];
   const warnings = launch.localApiKey === undefined ? ['LOCAL_API_KEY is not set: /api/v1 and /metrics will refuse everyone'] : [];
   return { trial, missing, warnings };
+}
+
+/**
+ * Where the gateway's JSON log lines go under npm start: standard output (as a
+ * deployment's log collector expects), or a file under .data/logs while the
+ * terminal shows the narrative and the warnings and errors in plain words.
+ */
+export type GatewayLogs = 'stdout' | 'file';
+
+/**
+ * A person at a terminal trying the gateway reads the narrative, not JSON: a
+ * trial on a terminal writes the JSON to a file (TRIAL_GATEWAY_LOGS=auto). A
+ * deployment, or output to a pipe (CI, a log collector), keeps JSON on stdout.
+ */
+export function gatewayLogOutput(plan: LaunchPlan, launch: LaunchEnvironment, terminal: boolean): GatewayLogs {
+  if (!plan.trial) return 'stdout';
+  if (launch.trialGatewayLogs !== 'auto') return launch.trialGatewayLogs;
+  return terminal ? 'file' : 'stdout';
 }

@@ -7,12 +7,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { childEnvironment, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
+import { join, relative } from 'node:path';
+import { childEnvironment, gatewayLogOutput, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
 import { Redis } from 'ioredis';
 import { Keys } from '../kernel/redis/keys.ts';
 import { AccountStore } from '../stores/accounts.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
+import { GatewayLogFile, gatewayLogPath } from './lib/gateway-log.ts';
 import { ProvinceSimulator } from '../test/simulators/province.ts';
 import { ProvinceClient } from '../test/simulators/province-traffic.ts';
 import { ChangshaSimulator } from '../test/simulators/changsha.ts';
@@ -97,13 +98,18 @@ if (!launch.changshaBaseUrl) {
   say(`Changsha simulator (token endpoint, events, availability) on ${changshaSimulator.url} (no CHANGSHA_BASE_URL given)`);
 }
 
+// a person at a terminal reads the narrative; the gateway's JSON goes to a file (TRIAL_GATEWAY_LOGS)
+const logFile = gatewayLogOutput(plan, launch, process.stdout.isTTY === true) === 'file' ? new GatewayLogFile(gatewayLogPath(join(dataDir, 'logs'), new Date())) : undefined;
+if (logFile) say(`the gateway's JSON logs go to ${relative(process.cwd(), logFile.path)}; its warnings and errors are told here`);
+
 const gateway: ChildProcess = fork(join(root, 'server', 'main.ts'), [], {
   execArgv: launch.nodeOptions,
   env: childEnvironment(additions),
-  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  stdio: ['inherit', logFile ? 'pipe' : 'inherit', logFile ? 'pipe' : 'inherit', 'ipc'],
   // its own process group: a Ctrl-C reaches it once, through us, so it drains instead of dying
   detached: true,
 });
+logFile?.attach(gateway, (line) => process.stdout.write(`${line}\n`));
 
 /** A trial admin account, so the dashboard can be opened at once; its password stays in .data. */
 async function trialAdmin(redisUrl: string): Promise<void> {
@@ -159,6 +165,7 @@ async function stopAll(code: number): Promise<void> {
     await redis.stop();
     rmSync(TRIAL_REDIS_URL_FILE, { force: true });
   }
+  await logFile?.closed();
   process.exit(code);
 }
 
@@ -170,7 +177,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
     stopping = true;
     say(`${signal}: stopping the gateway, then Redis`);
+    // no new simulated message while it drains: a keep-alive connection kept busy would hold its HTTP server open
+    for (const stop of stopTraffic.splice(0)) stop();
     gateway.kill('SIGTERM');
   });
 }
-gateway.on('exit', (code) => void stopAll(code ?? 1));
+// with its output piped, the gateway's last lines are read before stopping
+gateway.on(logFile ? 'close' : 'exit', (code: number | null) => void stopAll(code ?? 1));
