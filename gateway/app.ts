@@ -5,6 +5,7 @@ import { partnerRoutes } from './partners.ts';
 import { opsActionRoutes } from './dashboard/actions.ts';
 import { createOpsAuth } from './dashboard/auth.ts';
 import { probeRoutes } from './probes.ts';
+import { openApiRoutes } from './openapi/routes.ts';
 import { opsDashboardRoutes } from './dashboard/pages.ts';
 import { problem } from './problem.ts';
 
@@ -21,6 +22,9 @@ export function createApp(runtime: Runtime): Express {
   });
   // GET /readyz (Redis and an inbound worker) and GET /metrics (behind the X-Api-Key)
   app.use(probeRoutes(runtime));
+
+  // GET /openapi/ and /docs/: the API documents of docs/openapi/ and their viewer
+  app.use(openApiRoutes());
 
   app.use(partnerRoutes(runtime));
   app.use(express.json({ limit: '64kb' }), apiRoutes(runtime));

@@ -45,6 +45,21 @@ for (const file of schemaFiles(schemasDir)) {
 
 export const SCHEMA_BASE = 'https://zzgw.local/schemas/';
 
+/**
+ * The schema object a validator was compiled from (`partners/province/apply.json`), for
+ * documents that describe what the gateway enforces (gateway/openapi/): the same object, never a copy.
+ */
+export function schemaObject(relativeId: string): Readonly<AnySchemaObject> {
+  const validate = validators.get(SCHEMA_BASE + relativeId);
+  if (!validate) throw new Error(`unknown schema ${relativeId}`);
+  return validate.schema as AnySchemaObject;
+}
+
+/** The ids (relative to SCHEMA_BASE) of every schema file compiled, in a stable order. */
+export function schemaIds(): string[] {
+  return [...validators.keys()].map((id) => id.slice(SCHEMA_BASE.length)).sort();
+}
+
 export interface Violation {
   /** JSON Pointer into the message */
   path: string;
