@@ -2,7 +2,9 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyToken, type ProvinceInterface } from '../../adapters/province/signature.ts';
+import { parseCompactBeijing } from '../../kernel/beijing-time.ts';
 import type { HmacMethod } from '../../kernel/crypto/digest.ts';
+import { validatorFor } from '../../schemas/registry.ts';
 import { DEFAULT_DISPATCHER_SETTINGS, planGuestAnswers, ProvinceHostDispatcher, type DispatcherSettings, type PlayStep, type SimulatedAnswer } from './province-host.ts';
 import { SeededRandom } from './prng.ts';
 import { evalStatusData, hostOutcomeData, hostResultData, type ProvinceClient } from './province-traffic.ts';
@@ -41,13 +43,32 @@ export interface HostAnswered {
   series: string | undefined;
 }
 
+/** A receiver rule of province.md a simulator with `enforceContract` breaks on purpose, to show that a conformance run catches it. */
+export type ProvinceBrokenRule = 'repeat-answer';
+
 export interface ProvinceSimulatorOptions {
   /** the secret Zhuzhou signs with (the gateway's outbound secret) */
   secret: string;
   systemNo?: string;
   /** the clock of series numbers and of the host rules (a test's injected clock) */
   now?: () => number;
+  /**
+   * Off by default. On, notify, exception and GET /schedule are received as
+   * province.md's receiver rules say (what `npm run conformance` checks): a
+   * schema violation is refused 400 with Data.errors, a TIME more than 300 s
+   * away 401, acceptance answers Data.TRACKING_NO, and a repeated DATAUUID gets
+   * the first answer again without being received twice.
+   */
+  enforceContract?: boolean;
+  /** with enforceContract: breaks this rule (`repeat-answer`: a repeated DATAUUID gets a new TRACKING_NO) */
+  breakRule?: ProvinceBrokenRule;
 }
+
+const CLOCK_TOLERANCE_MS = 300 * 1000;
+const receiverValidators: Record<string, ReturnType<typeof validatorFor>> = {
+  notify: validatorFor('partners/province/notify.json'),
+  exception: validatorFor('partners/province/exception.json'),
+};
 
 /**
  * The provincial dispatch system on loopback: receives notify and exception,
@@ -64,6 +85,9 @@ export class ProvinceSimulator extends EventEmitter {
   readonly #schedule = new Map<string, object[]>();
   /** GET /schedule calls whose signature checked out, by DATE */
   readonly scheduleCalls: string[] = [];
+  /** with enforceContract: the first answer to each DATAUUID received (by interface and DATAUUID) */
+  readonly #answered = new Map<string, unknown>();
+  #trackingCount = 0;
   /** how long a 'slow' answer takes */
   slowMs = 500;
   /** while set, every call (after those told by failNext) fails so: a partner down until `outage` is cleared */
@@ -237,7 +261,7 @@ export class ProvinceSimulator extends EventEmitter {
     const signed =
       get('SYSTEM_NO') === (this.#options.systemNo ?? 'ZZ430200') &&
       verifyToken((get('SIGN_METHOD') || 'HMAC-SM3') as HmacMethod, this.#options.secret, { systemNo: get('SYSTEM_NO'), dataUuid: get('DATAUUID'), time: get('TIME'), interfaceCode: 'schedule', data }, get('TOKEN'));
-    if (!signed) {
+    if (!signed || (this.#options.enforceContract === true && !this.#inWindow(get('TIME')))) {
       answer(401, { State: '401', Success: false, Msg: '身份验证失败' });
       return;
     }
@@ -277,6 +301,12 @@ export class ProvinceSimulator extends EventEmitter {
       answer(400, { State: '400', Success: false, Msg: '报文格式错误' });
       return;
     }
+    const violations = this.#options.enforceContract === true ? receiverValidators[operation]?.({ validation: message.validation, data: message.data }) : undefined;
+    if (violations && !violations.ok) {
+      answer(400, { State: '400', Success: false, Msg: '报文格式错误', Data: { errors: violations.violations } });
+      return;
+    }
+    if (this.#options.enforceContract === true && !this.#inWindow(message.validation.TIME)) message.signatureValid = false;
     if (behaviour !== 'ok' && behaviour !== 'slow') this.emit('failed', message, behaviour);
     switch (behaviour) {
       case 'hang':
@@ -307,6 +337,10 @@ export class ProvinceSimulator extends EventEmitter {
     }
     // the host interfaces answer as the dispatcher decides (a SERIES_NUMBER, free seats, or a refusal)
     const hostAnswer: SimulatedAnswer | undefined = ProvinceHostDispatcher.handles(operation) ? this.host.answer(operation, message.validation, message.data) : undefined;
+    if (!hostAnswer && this.#options.enforceContract === true) {
+      this.#answerOnce(operation, message, answer);
+      return;
+    }
     this.received.push(message);
     this.emit('message', message);
     if (!hostAnswer) {
@@ -321,6 +355,29 @@ export class ProvinceSimulator extends EventEmitter {
     answer(hostAnswer.status, hostAnswer.body);
     this.emit('host-answered', { operation, data: message.data, status: hostAnswer.status, series } satisfies HostAnswered);
     if (play && series !== undefined) void this.#play(series, operation === 'host-cancel' ? undefined : series, play);
+  }
+
+  /** TIME (yyyyMMddHHmmss, Beijing) within 300 s of the simulator's clock. */
+  #inWindow(time: string): boolean {
+    const signedAt = /^\d{14}$/.test(time) ? parseCompactBeijing(time) : NaN;
+    return Math.abs((this.#options.now ?? Date.now)() - signedAt) <= CLOCK_TOLERANCE_MS;
+  }
+
+  /** enforceContract: a new DATAUUID is received and answered with a TRACKING_NO; a repeat gets that first answer again. */
+  #answerOnce(operation: string, message: ReceivedMessage, answer: (status: number, body: unknown) => void): void {
+    const key = `${operation}:${message.validation.DATAUUID}`;
+    const first = this.#answered.get(key);
+    if (first !== undefined && this.#options.breakRule !== 'repeat-answer') {
+      answer(200, first);
+      return;
+    }
+    const body = { State: '200', Success: true, Msg: '成功', Data: { TRACKING_NO: `HN${String(++this.#trackingCount).padStart(10, '0')}` } };
+    if (first === undefined) {
+      this.#answered.set(key, body);
+      this.received.push(message);
+      this.emit('message', message);
+    }
+    answer(200, body);
   }
 
   /** The pushes that follow a new SERIES_NUMBER in dispatcher mode; undefined when there is nothing to play. */
