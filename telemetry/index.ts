@@ -40,10 +40,10 @@ export class Telemetry {
     return this.statistics.answered(answer);
   }
 
-  /** A delivery attempt's outcome. */
-  delivered(partner: PartnerId, outcome: DeliveryOutcome): void {
+  /** A delivery attempt's outcome, and how long the partner took to answer it (ms). */
+  delivered(partner: PartnerId, outcome: DeliveryOutcome, latencyMs?: number): void {
     this.metrics.deliveries.inc({ partner, outcome });
-    this.statistics.delivered({ partner, outcome });
+    this.statistics.delivered(latencyMs === undefined ? { partner, outcome } : { partner, outcome, latencyMs });
   }
 
   /** A partner asked, with Retry-After, for a longer wait than the backoff maximum, and was given the maximum. */

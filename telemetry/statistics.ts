@@ -8,6 +8,7 @@ import type { Clock } from '../kernel/clock.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { Keys } from '../kernel/redis/keys.ts';
 import type { AuditLog } from '../stores/audit.ts';
+import { HistorySeries } from './history.ts';
 import type { PendingCounters } from './pending-counters.ts';
 
 /**
@@ -64,6 +65,8 @@ export interface InboundAnswer {
 export interface DeliveryRecord {
   partner: PartnerId;
   outcome: DeliveryOutcome;
+  /** how long the partner took to answer the attempt, ms (none for an open circuit) */
+  latencyMs?: number;
 }
 
 /**
@@ -239,9 +242,12 @@ export function breakerStateName(state: CircuitState): BreakerStateName {
  */
 export class Statistics {
   readonly #d: StatisticsDependencies;
+  /** the overview's per-minute series over 24 hours (history.ts) */
+  readonly history: HistorySeries;
 
   constructor(dependencies: StatisticsDependencies) {
     this.#d = dependencies;
+    this.history = new HistorySeries(dependencies);
   }
 
   #failedQuietly(what: string) {
@@ -262,6 +268,7 @@ export class Statistics {
       const cls = statusClass(answer.status);
       this.#d.counters.increment(keys.minute(answer.partner, Math.floor(now / MINUTE_MS)), `in:${cls}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
       if (cls === '2xx') this.#d.counters.latest(keys.partner(answer.partner), 'lastIn', now);
+      this.history.answered(answer.partner, answer.status);
       const kind = securityKind(answer);
       if (!kind) return Promise.resolve();
       const event: SecurityEvent = {
@@ -311,6 +318,7 @@ export class Statistics {
     const now = this.#d.clock.now();
     this.#d.counters.increment(keys.minute(delivery.partner, Math.floor(now / MINUTE_MS)), `out:${delivery.outcome}`, { ttlSeconds: MINUTE_BUCKET_TTL_SECONDS });
     if (delivery.outcome === 'delivered') this.#d.counters.latest(keys.partner(delivery.partner), 'lastOut', now);
+    this.history.delivered(delivery.partner, delivery.outcome, delivery.latencyMs);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Runtime } from '../usecases/runtime.ts';
 import { formatCompactBeijing } from '../kernel/beijing-time.ts';
 import { PERIODIC_JOB_OPTIONS } from '../queues/catalog.ts';
 import { jobId } from '../queues/names.ts';
+import { sampleQueueHistory } from '../usecases/history-sample.ts';
 
 /**
  * After downtime: a reconciliation older than the catch-up age runs now. The
@@ -63,6 +64,9 @@ export function startScheduler(runtime: Runtime): Scheduler {
   every(periodic.strandedSweepCron, 'stranded-sweep', (tick) =>
     runtime.periodicQueue.add('stranded-sweep', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('stranded-sweep', tick) }),
   );
+  // the overview's queue history, one sample a minute (telemetry/history.ts): written by the tick
+  // itself, not queued, so it does not crowd the periodic jobs; schedulers ticking together write the same minute's field
+  every('* * * * *', 'history-sample', () => sampleQueueHistory(runtime));
   every(periodic.retentionCron, 'retention', (tick) => runtime.periodicQueue.add('retention', {}, { ...PERIODIC_JOB_OPTIONS, jobId: jobId('retention', tick) }));
   // after the connections are up: the command connection fails fast until then, and a
   // catch-up tried at once at process start was lost ("catch-up not enqueued")

@@ -42,9 +42,12 @@ export function circuitTrialAt(breaker: CircuitBreakerPolicy, delivery: { breake
  */
 export async function attemptDelivery(runtime: Runtime, breaker: CircuitBreakerPolicy, data: DeliverJob, options?: DeliveryOptions): Promise<AttemptOutcome> {
   let result: DeliveryResult | undefined;
+  let latencyMs: number | undefined;
   try {
     await breaker.execute(async () => {
+      const started = runtime.clock.now();
       result = await runtime.adapters[data.partner].deliver({ partner: data.partner, operation: data.operation, messageId: data.messageId, body: data.body }, options);
+      latencyMs = runtime.clock.now() - started;
       if (result.kind === 'retry') throw new GatewayError('DELIVERY_RETRYABLE', result.reason);
     });
   } catch (error) {
@@ -55,7 +58,7 @@ export async function attemptDelivery(runtime: Runtime, breaker: CircuitBreakerP
     if (result === undefined) throw error;
   }
   if (result === undefined) throw new GatewayError('INTERNAL', 'delivery attempt without an outcome');
-  runtime.telemetry.delivered(data.partner, result.kind);
+  runtime.telemetry.delivered(data.partner, result.kind, latencyMs);
   return clampRetryAfter(runtime, data, result);
 }
 

@@ -7,6 +7,7 @@ import { redact } from '../../../kernel/pii.ts';
 import type { Runtime } from '../../../usecases/runtime.ts';
 import { connectedReplicas } from '../../../kernel/redis/replication.ts';
 import { waitingAnswers, waitingSince } from '../../../queues/waiting.ts';
+import { historyQueues } from '../../../usecases/history-sample.ts';
 import type { PartnerBreakerStates, PartnerStats } from '../../../telemetry/statistics.ts';
 import { deadLetterStatus, runSummary } from './summaries.ts';
 import { LIMITS, THRESHOLDS, dashboardQueues, iso, json, partnerNames, worst, type Health, type NamedQueue, type QueueKind, type Reason } from './shared.ts';
@@ -350,7 +351,7 @@ export async function overview(runtime: Runtime) {
   };
 }
 
-/** GET /ops/api/overview */
+/** GET /ops/api/overview, GET /ops/api/overview/history (the last 24 hours per minute: telemetry/history.ts) */
 export function overviewRoutes(runtime: Runtime, viewer: RequestHandler): Router {
   const router = express.Router();
 
@@ -359,6 +360,15 @@ export function overviewRoutes(runtime: Runtime, viewer: RequestHandler): Router
     viewer,
     json(async (_req, res) => {
       res.json(await overview(runtime));
+    }),
+  );
+
+  router.get(
+    '/ops/api/overview/history',
+    viewer,
+    json(async (_req, res) => {
+      const queues = historyQueues(runtime).map((queue) => queue.name);
+      res.json(await runtime.telemetry.statistics.history.read(Object.keys(runtime.adapters), queues));
     }),
   );
 

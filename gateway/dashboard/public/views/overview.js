@@ -2,6 +2,7 @@ import * as api from '../api.js';
 import { ago, badge, duration, empty, h, healthWord, percent, replace, table, time } from '../dom.js';
 import { failureReason, jobName, partnerName, pick, queueName, stateName, triggerName, tr } from '../i18n.js';
 import { can, describeError, toast } from '../ui.js';
+import { HISTORY_REFRESH_MS, historyPanel } from './history.js';
 
 /** @typedef {import('../model.js').Overview} Overview */
 /** @typedef {import('../model.js').Reason} Reason */
@@ -240,10 +241,12 @@ export async function render(context) {
   const content = h('div', { class: 'stack', testid: 'overview' });
   const updated = h('span', { class: 'muted', testid: 'overview-updated' });
   const stale = h('span', { class: 'stale', testid: 'overview-stale', hidden: true }, tr('数据未更新：无法连接网关', 'not updating: gateway unreachable'));
+  const history = historyPanel(context);
   replace(
     context.root,
     h('div', { class: 'page-head' }, h('h1', null, tr('总览', 'Overview')), h('div', { class: 'page-meta' }, updated, stale, h('span', { class: 'muted' }, tr(`每 ${REFRESH_MS / 1000} 秒刷新`, `refreshes every ${REFRESH_MS / 1000} s`)))),
     content,
+    history.root,
   );
   const refresh = async () => {
     let data;
@@ -264,4 +267,7 @@ export async function render(context) {
   };
   await refresh();
   context.every(refresh, REFRESH_MS);
+  // the charts come after the figures of now, and refresh once a minute (one sample a minute)
+  void history.refresh().catch((/** @type {unknown} */ error) => replace(history.root, h('p', { class: 'stale', testid: 'overview-history-error' }, `${tr('历史数据加载失败', 'history could not be loaded')}: ${describeError(error)}`)));
+  context.every(history.refresh, HISTORY_REFRESH_MS);
 }
