@@ -84,6 +84,30 @@ export interface DeliveryOptions {
   timeoutMs?: number;
 }
 
+/** One labelled value the message lab shows (never a secret nor an expected signature). */
+export interface LabValue {
+  label: string;
+  value: string;
+}
+
+/**
+ * How a message's signature was checked, step by step, for the message lab:
+ * what was signed and whether it matched, never what the signature should have
+ * been (the lab must not sign for whoever pastes a message).
+ */
+export interface LabSignature {
+  /** what the partner signs: canonical JSON, its digest, the signing string… */
+  signed: LabValue[];
+  /** whether the sender is one the gateway knows (SYSTEM_NO, key id) */
+  sender: { known: boolean; value: string };
+  /** per configured secret, whether the message's signature matches under it; absent secrets are listed as not configured */
+  secrets: { name: 'current' | 'previous'; configured: boolean; matches: boolean }[];
+  /** the time the partner signed at, against our clock and the accepted window; undefined when the message gives none */
+  clock?: { signedAt: number; distanceSeconds: number; toleranceSeconds: number };
+  /** why the signature could not be checked at all (a malformed header, say) */
+  problem?: string;
+}
+
 /**
  * The port every partner implements. The edge and the queues only ever talk to
  * partners through it, so adding a partner is adding one adapter folder.
@@ -149,6 +173,13 @@ export interface PartnerAdapter {
   /** Partners that hear of problems with what they booked. */
   readonly exceptions?: {
     encode(report: ExceptionReport, messageId: string): OutboundMessage;
+  };
+  /**
+   * The message lab's view of a signature check (read only, never an expected
+   * token); a partner without it shows only authenticate()'s verdict.
+   */
+  readonly lab?: {
+    signature(http: InboundHttp, body: unknown): LabSignature;
   };
   /** Partners that exchange room availability. */
   readonly availability?: {

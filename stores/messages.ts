@@ -125,6 +125,26 @@ export class MessageStore {
   }
 
   /**
+   * What `record` would answer for these keys, read only (the message lab): the
+   * same order of checks as record.lua, nothing written. `new` when none holds;
+   * `claimant` is the request id that already names `replaces`.
+   */
+  async preview(partner: string, keys: { messageKey: string; request?: { id: string; contentDigest: string }; replaces?: string }): Promise<{ verdict: RecordVerdict; trackingNo?: string; claimant?: string }> {
+    const intake = this.#keys.intake(partner);
+    const known = await this.#redis.get(intake.messageId(keys.messageKey));
+    if (known) return { verdict: 'repeat', trackingNo: known };
+    if (keys.request !== undefined) {
+      const [trackingNo, digest] = await this.#redis.hmget(intake.requestId(keys.request.id), 'trackingNo', 'digest');
+      if (trackingNo) return { verdict: digest === keys.request.contentDigest ? 'repeat' : 'conflict', trackingNo };
+    }
+    if (keys.replaces !== undefined && keys.replaces !== '') {
+      const claimant = await this.#redis.get(intake.replacedBy(keys.replaces));
+      if (claimant && claimant !== (keys.request?.id ?? '')) return { verdict: 'replaced-elsewhere', claimant };
+    }
+    return { verdict: 'new' };
+  }
+
+  /**
    * Records a new message, or recognises a repeat or a conflict, in one step.
    * `withNew` are the writes (RPUSH or SADD) that belong with a new record: the
    * script makes them itself where it may touch their keys (not on Redis

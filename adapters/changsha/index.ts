@@ -22,6 +22,7 @@ import { partnerHttpClient, retryAfterMs } from '../http.ts';
 import { canonicalJson } from '../../kernel/crypto/jcs.ts';
 import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Checked, PartnerAdapter } from '../types.ts';
 import { CATEGORY_CODES, slotRequestViolations } from './rules.ts';
+import { changshaLabSignature } from './lab.ts';
 import { KEY_ID_HEADER, parseSignatureHeader, SIGNATURE_HEADER, signatureHeaders, verifySignature } from './signature.ts';
 import { TokenSource, TokenUnavailableError } from './token.ts';
 
@@ -93,6 +94,10 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
     operations: ['events'],
     rateLimitPerSecond: settings.rateLimitPerSecond,
     signsRawBody: true,
+
+    lab: {
+      signature: (inbound, body) => changshaLabSignature(inboundKeys, settings.clockToleranceSeconds, clock.now(), inbound, body),
+    },
 
     validate(_operation, body) {
       const result = validateEvent(body);

@@ -22,6 +22,7 @@ import type { CanonicalEvent, DeliveryOptions, HttpAnswer, InboundHttp, InboundM
 import { createHttpClient, postJson } from './client.ts';
 import type { ScheduledRequest } from '../types.ts';
 import { bookingRuleViolations } from './rules.ts';
+import { provinceLabSignature } from './lab.ts';
 import { buildEnvelope, dataDigest, verifyToken, type ProvinceInterface } from './signature.ts';
 import { checkHostAnswer, decodeHostPush, HOST_INBOUND_OPERATIONS, hostApplicationsPort, hostInboundValidators, inspectHostPush, type HostInboundOperation } from './host.ts';
 
@@ -107,6 +108,10 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
     rateLimitPerSecond: settings.rateLimitPerSecond,
     // the TOKEN signs the parsed `data`, found only in a schema-valid envelope
     signsRawBody: false,
+
+    lab: {
+      signature: (inbound, body) => provinceLabSignature(settings, clock.now(), inbound.operation, body),
+    },
 
     validate(operation, body) {
       if (!isInboundOperation(operation)) return { ok: false, violations: [{ path: '', message: `unknown interface ${operation}` }] };

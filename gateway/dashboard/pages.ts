@@ -1,9 +1,11 @@
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
 import { queuesBoardRoutes } from './queues-board.ts';
 import { opsViewRoutes } from './views/index.ts';
+import { labRoutes } from './views/lab.ts';
 import { problem } from '../problem.ts';
 
 /**
@@ -25,6 +27,8 @@ export const DASHBOARD_CSP = [
 ].join('; ');
 
 const PUBLIC_DIR = join(import.meta.dirname, 'public');
+/** Apache ECharts (the overview's history charts), served from node_modules as it is published */
+const ECHARTS_FILE = createRequire(import.meta.url).resolve('echarts/dist/echarts.min');
 /** what the static route serves; anything else in the folder (its tsconfig.json) is not for browsers */
 const ASSET = /^\/[\w-]+(\/[\w-]+)*\.(js|css|svg|png|ico)$/;
 
@@ -50,6 +54,7 @@ export function opsDashboardRoutes(runtime: Runtime, auth: OpsAuth): Router {
   const router = express.Router();
   router.use(opsViewRoutes(runtime, auth));
   router.use(queuesBoardRoutes(runtime, auth));
+  router.use(labRoutes(runtime, auth));
 
   // Express matches '/ops' and '/ops/' alike (non-strict routing): only the page has the slash
   router.get(['/ops', '/ops/', '/ops/index.html'], pageHeaders, (req: Request, res: Response) => {
@@ -59,6 +64,11 @@ export function opsDashboardRoutes(runtime: Runtime, auth: OpsAuth): Router {
     }
     res.set('Cache-Control', 'no-cache');
     res.sendFile(join(PUBLIC_DIR, 'index.html'));
+  });
+
+  router.get('/ops/static/vendor/echarts.min.js', pageHeaders, (_req: Request, res: Response) => {
+    res.set('Cache-Control', 'public, max-age=86400');
+    res.type('text/javascript').sendFile(ECHARTS_FILE);
   });
 
   router.use(

@@ -4,10 +4,15 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { AccountStore, type OperatorRole } from '../../stores/accounts.ts';
 import { at, futureDay } from '../helpers/dates.ts';
-import { startTestGateway, waitForStage, type TestGateway } from '../helpers/gateway.ts';
+import { INBOUND_SECRET, startTestGateway, waitForStage, type TestGateway } from '../helpers/gateway.ts';
+import { buildEnvelope } from '../../adapters/province/signature.ts';
+import { formatCompactBeijing } from '../../kernel/beijing-time.ts';
 import { nextJob } from '../helpers/ops-client.ts';
 import { applyData } from '../simulators/province-traffic.ts';
 import { planHostEvaluation } from '../../usecases/hosting/service.ts';
+import { fixedClock } from '../../kernel/clock.ts';
+import { HistorySeries } from '../../telemetry/history.ts';
+import { PendingCounters } from '../../telemetry/pending-counters.ts';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core
@@ -35,6 +40,7 @@ const EXPECTED_FAILURES: { path: RegExp; status: number }[] = [
   { path: /\/ops\/api\/login$/, status: 423 },
   { path: /\/ops\/api\/dead-letters\/[^/]+\/replay$/, status: 403 },
   { path: /\/ops\/api\/host-evaluations\/[^/]+\/cancel$/, status: 403 },
+  { path: /\/ops\/api\/lab$/, status: 403 },
 ];
 
 
@@ -568,5 +574,144 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     expect(await entry.innerText()).to.include('取消主场评标').and.include(inForceId).and.include('项目暂停');
     expectNoPageProblems();
     await admin.context().close();
+  });
+
+  it('a viewer sees the seeded 24-hour history on the overview: ECharts draws the known counts, latencies and queue samples at their Beijing minutes, and the tables beside the charts say the same', async () => {
+    // a known history, written as the gateway writes it, hours before the traffic of the other tests
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const counters = new PendingCounters(gateway.runtime.redis, (error) => {
+      throw error;
+    });
+    const clock = fixedClock(minute);
+    const history = new HistorySeries({ redis: gateway.runtime.redis, keys: gateway.runtime.keys, clock, counters });
+    const threeHoursAgo = minute - 180 * 60_000;
+    const twoHoursAgo = minute - 120 * 60_000;
+    const ninetyMinutesAgo = minute - 90 * 60_000;
+    clock.set(threeHoursAgo + 5000);
+    for (let n = 0; n < 42; n += 1) history.answered('province', 200);
+    for (let n = 0; n < 5; n += 1) history.answered('province', 401);
+    clock.set(twoHoursAgo + 5000);
+    for (let n = 0; n < 10; n += 1) history.delivered('province', 'delivered', 40);
+    for (let n = 0; n < 7; n += 1) history.delivered('province', 'delivered', 700);
+    await counters.flush();
+    clock.set(ninetyMinutesAgo + 5000);
+    await history.sampleQueues([{ name: gateway.runtime.inboundQueue.name, depth: 9, oldestSeconds: 300 }]);
+    const beijing = (ms: number) => new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+
+    const page = await newPage();
+    await logIn(page, 'lin', 'viewer');
+    await page.getByTestId('nav-overview').click();
+    await page.locator('[data-testid="overview-history"][data-ready="true"]').waitFor();
+
+    /** what ECharts holds for a chart: its x-axis labels and each series' data */
+    const chartData = (testid: string) =>
+      page.evaluate((id) => {
+        // runs in the page: its document and the ECharts the page loaded
+        const browserSide = globalThis as unknown as {
+          document: { querySelector(selector: string): unknown };
+          echarts: { getInstanceByDom(element: unknown): { getOption(): { xAxis: { data: string[] }[]; series: { id: string; name: string; data: (number | null)[] }[] } } | undefined };
+        };
+        const element = browserSide.document.querySelector(`[data-testid="${id}-chart"]`);
+        const option = element ? browserSide.echarts.getInstanceByDom(element)?.getOption() : undefined;
+        if (!option) return null;
+        return { labels: option.xAxis[0]?.data ?? [], series: option.series.map((one) => ({ id: one.id, name: one.name, data: one.data })) };
+      }, testid);
+    const valueAt = (chart: NonNullable<Awaited<ReturnType<typeof chartData>>>, id: string, ms: number) => {
+      const at = chart.labels.indexOf(beijing(ms));
+      expect(at, `${beijing(ms)} on the axis`).to.be.at.least(0);
+      return chart.series.find((one) => one.id === id)?.data[at];
+    };
+
+    const province = await chartData('history-partner-province');
+    expect(province?.labels).to.have.length(1440);
+    expect(province?.series.map((one) => one.name)).to.deep.equal(['收到', '发出', '拒收']);
+    expect(valueAt(province!, 'in', threeHoursAgo)).to.equal(42);
+    expect(valueAt(province!, 'refused', threeHoursAgo)).to.equal(5);
+    expect(valueAt(province!, 'out', twoHoursAgo)).to.equal(17);
+    expect(valueAt(province!, 'in', twoHoursAgo)).to.equal(0);
+
+    // 17 deliveries: the 9th is 40 ms (bucket ≤ 50 ms), the 17th 700 ms (bucket ≤ 750 ms)
+    const latency = await chartData('history-latency');
+    expect(valueAt(latency!, 'province:p50', twoHoursAgo)).to.equal(50);
+    expect(valueAt(latency!, 'province:p95', twoHoursAgo)).to.equal(750);
+    expect(valueAt(latency!, 'province:p50', threeHoursAgo)).to.equal(null);
+
+    const depth = await chartData('history-depth');
+    expect(valueAt(depth!, gateway.runtime.inboundQueue.name, ninetyMinutesAgo)).to.equal(9);
+    const oldest = await chartData('history-oldest');
+    expect(valueAt(oldest!, gateway.runtime.inboundQueue.name, ninetyMinutesAgo)).to.equal(300);
+
+    // the table beside the chart: the highest minute of the day and when it was, in Beijing time
+    const inRow = page.locator('[data-testid="history-partner-province-table"] [data-testid="history-summary-row"][data-series="in"]');
+    expect(await inRow.getAttribute('data-max')).to.equal('42');
+    expect(await inRow.getAttribute('data-max-at')).to.equal(beijing(threeHoursAgo));
+    expect(await inRow.innerText()).to.include('收到').and.include(beijing(threeHoursAgo));
+    const depthRow = page.locator(`[data-testid="history-depth-table"] [data-testid="history-summary-row"][data-series="${gateway.runtime.inboundQueue.name}"]`);
+    expect(await depthRow.getAttribute('data-max')).to.equal('9');
+    expect(await page.getByTestId('history-partner-province-chart').getAttribute('aria-label')).to.include('北京时间');
+    // drawn on a canvas under the page's CSP: no refusal in the console
+    expect(await page.locator('[data-testid="history-partner-province-chart"] canvas').count()).to.be.at.least(1);
+    expectNoPageProblems();
+    await page.context().close();
+  });
+
+  it('an operator opens a refused province message in the lab with one click from 安全事件, pastes the request and sees every step pass, no token shown', async () => {
+    // a message signed with the wrong secret: refused (401) and listed as a security event
+    const data = applyData({ start: at(day, '13:00'), end: at(day, '14:00'), SEAT_COUNT: 2 });
+    const envelope = (secret: string) => buildEnvelope({ secret, method: 'HMAC-SM3', systemNo: 'HNSDD', dataUuid: `abc${Date.now().toString(16)}`.padEnd(32, '0'), time: formatCompactBeijing(Date.now()), interfaceCode: 'apply' }, data);
+    const refused = await fetch(`${gateway.url}/partners/province/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope('not-the-province-secret')) });
+    expect(refused.status).to.equal(401);
+    const page = await newPage();
+    await logIn(page, 'chen', 'operator');
+    await page.getByTestId('nav-security').click();
+    const row = page.locator('[data-testid="security-row"][data-kind="signature"][data-partner="province"]').first();
+    await row.getByTestId('security-open-lab').click();
+    await page.getByTestId('lab-from-event').waitFor();
+    expect(await page.getByTestId('lab-from-event').innerText()).to.include('不保存被拒请求的原文');
+    expect(await page.getByTestId('lab-partner').inputValue()).to.equal('province');
+
+    // the developer's request as pasted: headers, blank line, body
+    const signed = envelope(INBOUND_SECRET);
+    await page.getByTestId('lab-operation').selectOption('apply');
+    await page.getByTestId('lab-raw').fill(`POST /partners/province/apply HTTP/1.1\nContent-Type: application/json; charset=utf-8\n\n${JSON.stringify(signed)}`);
+    await page.getByTestId('lab-submit').click();
+    await page.locator('[data-testid="lab-result"][data-passed="true"]').waitFor();
+    for (const name of ['parse', 'schema', 'signature', 'clock', 'rules', 'idempotency']) {
+      expect(await page.locator(`[data-testid="lab-step"][data-step="${name}"]`).getAttribute('data-status'), name).to.equal('pass');
+    }
+    const text = await page.getByTestId('lab-output').innerText();
+    expect(text).to.include('签名').and.include('signing string').and.not.include(signed.validation.TOKEN);
+    await capture(page, 'lab');
+
+    // a wrong TOKEN: the signature step fails, and only says so
+    await page.getByTestId('lab-raw').fill(JSON.stringify({ ...signed, validation: { ...signed.validation, TOKEN: '0'.repeat(64) } }));
+    await page.getByTestId('lab-submit').click();
+    await page.locator('[data-testid="lab-step"][data-step="signature"][data-status="fail"]').waitFor();
+    expect(await page.locator('[data-testid="lab-step"][data-step="signature"]').innerText()).to.include('does not match').and.not.include(signed.validation.TOKEN);
+    // nothing the lab looked at was recorded
+    expect(await gateway.runtime.messages.messageKnown('province', signed.validation.DATAUUID)).to.equal(false);
+    const audited = await gateway.runtime.audit.recent(20);
+    expect(audited.filter((entry) => entry.action === 'lab.run' && entry.actor === 'chen')).to.have.length(2);
+    expectNoPageProblems();
+    await page.context().close();
+  });
+
+  it('a viewer has no lab in the menu, is refused the page, and a lab run posted with the viewer\'s CSRF token answers 403', async () => {
+    const page = await newPage();
+    await logIn(page, 'lin', 'viewer');
+    expect(await page.getByTestId('nav-lab').count()).to.equal(0);
+    await page.goto(`${gateway.url}/ops/#/lab`);
+    await page.getByTestId('forbidden').waitFor();
+    await page.getByTestId('nav-security').click();
+    await page.getByTestId('security-table').or(page.getByText('没有事件。')).first().waitFor();
+    expect(await page.getByTestId('security-open-lab').count()).to.equal(0);
+    const status = await page.evaluate(async () => {
+      const session = (await (await fetch('/ops/api/session', { headers: { Accept: 'application/json' } })).json()) as { csrfToken: string };
+      const run = await fetch('/ops/api/lab', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrfToken }, body: JSON.stringify({ partner: 'province', operation: 'apply', raw: '{}' }) });
+      return run.status;
+    });
+    expect(status).to.equal(403);
+    expectNoPageProblems();
+    await page.context().close();
   });
 });

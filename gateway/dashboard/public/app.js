@@ -13,6 +13,7 @@ import * as security from './views/security.js';
 import * as actions from './views/actions.js';
 import * as audit from './views/audit.js';
 import * as hosting from './views/hosting.js';
+import * as lab from './views/lab.js';
 
 /**
  * @typedef {object} ViewContext
@@ -39,10 +40,11 @@ const VIEWS = {
   'dead-letters': { title: () => tr('死信', 'Dead letters'), role: 'viewer', render: deadLetters.render },
   security: { title: () => tr('安全事件', 'Security'), role: 'viewer', render: security.render },
   actions: { title: () => tr('对账与异常', 'Reconciliation & exceptions'), role: 'viewer', render: actions.render },
+  lab: { title: () => tr('接入调试', 'Message lab'), role: 'operator', render: lab.render },
   audit: { title: () => tr('审计日志', 'Audit log'), role: 'admin', render: audit.render },
 };
 
-const NAV_ORDER = ['overview', 'rooms', 'hosting', 'messages', 'dead-letters', 'security', 'actions', 'queues', 'audit'];
+const NAV_ORDER = ['overview', 'rooms', 'hosting', 'messages', 'dead-letters', 'security', 'actions', 'lab', 'queues', 'audit'];
 
 // ---------------------------------------------------------------- routing
 

@@ -285,6 +285,7 @@ const AUDIT_ACTIONS = /** @type {Record<string, [string, string]>} */ ({
   'host-evaluation.change': ['变更主场评标', 'change a host evaluation'],
   'host-evaluation.cancel': ['取消主场评标', 'cancel a host evaluation'],
   'host-evaluation.status': ['报告主场评标状态', 'report a host evaluation\'s status'],
+  'lab.run': ['接入调试', 'message lab run'],
   'account.add': ['新建或替换账户', 'add or replace an account'],
   'account.role': ['变更账户角色', 'change an account\'s role'],
   'account.disable': ['停用账户', 'disable an account'],

@@ -2,7 +2,7 @@
 import * as api from '../api.js';
 import { badge, empty, h, percent, replace, table, time } from '../dom.js';
 import { partnerName, securityKindName, tr } from '../i18n.js';
-import { app } from '../ui.js';
+import { app, can } from '../ui.js';
 
 /** @typedef {import('../model.js').SecurityData} SecurityData */
 
@@ -91,7 +91,7 @@ export async function render(context) {
       data.events.length === 0
         ? empty(tr('没有事件。', 'No event.'))
         : table(
-            [tr('时间', 'When'), tr('合作方', 'Partner'), tr('类型', 'Kind'), 'HTTP', tr('代码', 'Code'), tr('请求 ID', 'Request id'), tr('来源地址', 'From')],
+            [tr('时间', 'When'), tr('合作方', 'Partner'), tr('类型', 'Kind'), 'HTTP', tr('代码', 'Code'), tr('请求 ID', 'Request id'), tr('来源地址', 'From'), ...(can('operator') ? [tr('调试', 'Lab')] : [])],
             data.events.map((event) =>
               h(
                 'tr',
@@ -103,6 +103,8 @@ export async function render(context) {
                 h('td', { class: 'mono' }, event.code),
                 h('td', { class: 'mono small' }, event.requestId),
                 h('td', { class: 'mono' }, event.remoteAddress || '—'),
+                // the raw request of a refusal is not kept: the lab opens with what the event knows
+                can('operator') ? h('td', null, h('a', { href: `#/lab?${new URLSearchParams({ partner: event.partner, requestId: event.requestId, code: event.code }).toString()}`, testid: 'security-open-lab' }, tr('在接入调试中打开', 'Open in the lab'))) : null,
               ),
             ),
             { testid: 'security-table' },
