@@ -7,41 +7,13 @@ import { queuesBoardRoutes } from './queues-board.ts';
 import { opsViewRoutes } from './views/index.ts';
 import { labRoutes } from './views/lab.ts';
 import { problem } from '../problem.ts';
-
-/**
- * The dashboard's own pages allow nothing but this origin: no inline script or
- * style, no eval, no other host, no framing. The pages are plain modules and
- * one stylesheet, and set styles only through the CSSOM, which the policy allows.
- */
-export const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+import { pageHeaders } from '../middleware/page-headers.ts';
 
 const PUBLIC_DIR = join(import.meta.dirname, 'public');
 /** Apache ECharts (the overview's history charts), served from node_modules as it is published */
 const ECHARTS_FILE = createRequire(import.meta.url).resolve('echarts/dist/echarts.min');
 /** what the static route serves; anything else in the folder (its tsconfig.json) is not for browsers */
 const ASSET = /^\/[\w-]+(\/[\w-]+)*\.(js|css|svg|png|ico)$/;
-
-function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set('Content-Security-Policy', DASHBOARD_CSP);
-  res.set('X-Content-Type-Options', 'nosniff');
-  res.set('X-Frame-Options', 'DENY');
-  res.set('Referrer-Policy', 'same-origin');
-  res.set('Cross-Origin-Opener-Policy', 'same-origin');
-  res.set('Cross-Origin-Resource-Policy', 'same-origin');
-  res.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-  next();
-}
 
 /**
  * Everything of the dashboard after login and the actions: the data endpoints

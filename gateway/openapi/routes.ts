@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { DASHBOARD_CSP } from '../dashboard/pages.ts';
+import express, { type Request, type Response, type Router } from 'express';
+import { pageHeaders } from '../middleware/page-headers.ts';
 import { problem } from '../problem.ts';
 
 /** Where `npm run docs:openapi` writes the documents, one file each: served as they are, so partners get the same bytes. */
@@ -12,17 +12,6 @@ const PUBLIC_DIR = join(import.meta.dirname, 'public');
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 /** Only what the page loads is served from the package (no source maps, no sample index.html pointing at the petstore). */
 const SWAGGER_UI_FILES = ['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png'];
-
-/** The viewer keeps the dashboard's policy: scripts, styles and calls from this origin only, nothing inline. */
-function docsHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set('Content-Security-Policy', DASHBOARD_CSP);
-  res.set('X-Content-Type-Options', 'nosniff');
-  res.set('X-Frame-Options', 'DENY');
-  res.set('Referrer-Policy', 'same-origin');
-  res.set('Cross-Origin-Opener-Policy', 'same-origin');
-  res.set('Cross-Origin-Resource-Policy', 'same-origin');
-  next();
-}
 
 interface ServedDocument {
   name: string;
@@ -66,17 +55,17 @@ export function openApiRoutes(): Router {
   });
 
   // routing is not strict: '/docs/' matches '/docs' too, whose relative links would miss
-  router.get(['/docs/', '/docs/index.html'], docsHeaders, (req: Request, res: Response) => {
+  router.get(['/docs/', '/docs/index.html'], pageHeaders, (req: Request, res: Response) => {
     if (req.path === '/docs') {
       res.redirect(301, '/docs/');
       return;
     }
     res.sendFile(join(PUBLIC_DIR, 'index.html'));
   });
-  router.get(['/docs/docs.js', '/docs/docs.css'], docsHeaders, (req: Request, res: Response) => {
+  router.get(['/docs/docs.js', '/docs/docs.css'], pageHeaders, (req: Request, res: Response) => {
     res.sendFile(join(PUBLIC_DIR, req.path.slice('/docs/'.length)));
   });
-  router.get('/docs/swagger-ui/:file', docsHeaders, (req: Request, res: Response) => {
+  router.get('/docs/swagger-ui/:file', pageHeaders, (req: Request, res: Response) => {
     const file = String(req.params['file']);
     if (!SWAGGER_UI_FILES.includes(file)) {
       problem(res, 404, 'Not found');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import { createApp } from '../../gateway/app.ts';
-import { DASHBOARD_CSP } from '../../gateway/dashboard/pages.ts';
+import { PAGE_CSP } from '../../gateway/middleware/page-headers.ts';
 import { DOCUMENT_NAMES, EXAMPLES_DIR, type OpenApiDocument } from '../../gateway/openapi/documents.ts';
 import { OPENAPI_DIR } from '../../gateway/openapi/routes.ts';
 import { API_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -187,14 +187,14 @@ describe('OpenAPI documents against the running gateway', function () {
     expect(redirect.headers.get('location')).to.equal('/docs/');
     const page = await fetch(`${gateway.url}/docs/`);
     expect(page.status).to.equal(200);
-    expect(page.headers.get('content-security-policy')).to.equal(DASHBOARD_CSP);
+    expect(page.headers.get('content-security-policy')).to.equal(PAGE_CSP);
     const html = await page.text();
     expect(html).to.not.match(/<script(?![^>]*\ssrc=)[^>]*>/);
     expect(html).to.not.match(/\sstyle=|<style|\son[a-z]+=/);
     for (const asset of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] ?? '').filter((href) => !href.startsWith('..'))) {
       const response = await fetch(`${gateway.url}/docs/${asset}`);
       expect(response.status, asset).to.equal(200);
-      expect(response.headers.get('content-security-policy'), asset).to.equal(DASHBOARD_CSP);
+      expect(response.headers.get('content-security-policy'), asset).to.equal(PAGE_CSP);
     }
     // only what the page loads comes from the package: not its sample page, which points at a remote document
     expect((await fetch(`${gateway.url}/docs/swagger-ui/index.html`)).status).to.equal(404);
