@@ -279,6 +279,24 @@ describe('host evaluations (Zhuzhou as host) through the API, the flow and both 
     await gateway.changshaSimulator.waitForEvent(of('slot.confirmed', requestId));
   });
 
+  it('when what a stored step asks for cannot be carried out now (the province queue refuses), the plan is still answered 201 and its outbox waits for the host sweep', async () => {
+    // a fault injected into the real queue: its add fails as it would with Redis gone mid-step
+    const queue = gateway.runtime.outboundQueues.province;
+    const add = queue.add.bind(queue);
+    queue.add = () => Promise.reject(new Error('queue unavailable'));
+    const created = await api().post<{ id: string; state: string }>('/api/v1/host-evaluations', plan({ guests: [{ center: '430300', seats: 2 }] }));
+    expect(created.status, JSON.stringify(created.data)).to.equal(201);
+    expect(created.data.state).to.equal('requested');
+    const stored = await gateway.runtime.hostEvaluations.get(created.data.id);
+    expect(stored?.outbox.map((entry) => entry.key)).to.include('apply:0');
+    expect(await gateway.runtime.redis.zscore(gateway.runtime.keys.hostWake, created.data.id)).to.not.equal(null);
+    // the queue back, the sweep (30 s on, injected clock) sends the host-apply
+    queue.add = add;
+    clock.advance(31_000);
+    await sweepHostEvaluations(gateway.runtime);
+    await gateway.simulator.waitFor('host-apply', (message) => message.data['BID_SECTION_CODE'] === plan().sectionCode);
+  });
+
   it('when the plan breaks rules, the API answers 400 or 422 listing every violation, and nothing is planned', async () => {
     const bad = await api().post('/api/v1/host-evaluations', { ...plan(), hostSeats: 0, guests: [], agentPhone: 'x' });
     expect(bad.status).to.equal(400);
