@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { HostPlan } from '../../adapters/host-applications.ts';
+import { EXAMPLE_HOST_PLAN } from '../fixtures/host-plan.ts';
 import { checkHostAnswer, applicationIdOf } from '../../adapters/province/host.ts';
 import { hostPlanViolations, seatCheckViolations } from '../../adapters/province/host-rules.ts';
 import { createProvinceAdapter } from '../../adapters/province/index.ts';
@@ -30,23 +31,7 @@ const VECTOR = {
 };
 const NOW = parseCompactBeijing(VECTOR.time);
 
-/** The plan of examples/province-host-apply.json in the port's own terms. */
-const PLAN: HostPlan = {
-  tenderProjectCode: 'M4302000260004521001',
-  bidSectionCode: 'M4302000260004521001001',
-  projectName: '株洲市芦淞区建设南路市政道路提质改造工程',
-  sector: 'GCJS',
-  projectType: 'A02',
-  start: '2026-12-08T09:00:00+08:00',
-  end: '2026-12-08T17:30:00+08:00',
-  hostRoomId: 'ZZ-PBS-03',
-  hostSeats: 5,
-  contact: { name: '王芳', phone: '0731-22681234' },
-  guests: [
-    { center: '430300', seats: 2 },
-    { center: '430400', seats: 2 },
-  ],
-};
+const PLAN = EXAMPLE_HOST_PLAN;
 
 function adapterAt(now: number, env: Record<string, string> = {}, baseUrl = 'http://127.0.0.1:9'): PartnerAdapter {
   const config = loadConfig({ env: { ...testEnv('contract', baseUrl, 'redis://127.0.0.1:9'), PROVINCE_OUTBOUND_SECRET: VECTOR.secret, ...env } });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { HostPlan } from '../../adapters/host-applications.ts';
+import { EXAMPLE_HOST_PLAN } from '../fixtures/host-plan.ts';
 import { createProvinceAdapter } from '../../adapters/province/index.ts';
 import { buildEnvelope, type Envelope } from '../../adapters/province/signature.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -31,23 +31,7 @@ function readExample(name: string): Envelope<Record<string, unknown>> {
 const HOST_APPLY = readExample('province-host-apply.json');
 const EVAL_STATUS = readExample('province-eval-status.json');
 
-/** The plan of examples/province-host-apply.json in the port's own terms. */
-const PLAN: HostPlan = {
-  tenderProjectCode: 'M4302000260004521001',
-  bidSectionCode: 'M4302000260004521001001',
-  projectName: '株洲市芦淞区建设南路市政道路提质改造工程',
-  sector: 'GCJS',
-  projectType: 'A02',
-  start: '2026-12-08T09:00:00+08:00',
-  end: '2026-12-08T17:30:00+08:00',
-  hostRoomId: 'ZZ-PBS-03',
-  hostSeats: 5,
-  contact: { name: '王芳', phone: '0731-22681234' },
-  guests: [
-    { center: '430300', seats: 2 },
-    { center: '430400', seats: 2 },
-  ],
-};
+const PLAN = EXAMPLE_HOST_PLAN;
 
 /** province.md: the answer to host-apply, host-change and host-cancel names the SERIES_NUMBER assigned. */
 const assigned = (series: string) => ({ State: '200', Success: true, Msg: '成功', Data: { SERIES_NUMBER: series } });
