@@ -355,10 +355,8 @@ async function flagOperator(runtime: Runtime, id: string, note: string): Promise
 export async function evaluationOfLeg(runtime: Runtime, requestId: string): Promise<HostEvaluationRecord | undefined> {
   const [evaluationId] = requestId.split('-');
   if (!evaluationId?.startsWith('HE') || evaluationId === requestId) return undefined;
-  const record = await runtime.hostEvaluations.get(evaluationId);
-  const isLeg = record && [...record.legs, ...(record.change?.legs ?? [])].some((leg) => leg.requestId === requestId);
-  // a leg of an older change is no longer in the document, but still the evaluation's
-  return isLeg || (record && requestId.startsWith(`${evaluationId}-`)) ? record : undefined;
+  // the id names its evaluation, so a leg of an older change (no longer in the document) is still found
+  return runtime.hostEvaluations.get(evaluationId);
 }
 
 /** A Changsha offer, decline or release about a leg; false when the request is not a leg of a host evaluation. */
