@@ -6,18 +6,27 @@ host-book, host-free; partner `host`, id `<evaluation>` or `<evaluation>:C<n>`).
 All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
 transaction on one slot. Times are epoch seconds.
 
-ROOMS ({id, kind, seats} in best-fit order), BUFFER and MAX_SPAN (seconds) are
+ROOMS ({id, kind, seats, seatNames} in best-fit order), BUFFER and MAX_SPAN (seconds) are
 constants RoomLedger writes before this text (ledger/index.ts, decideScriptFor).
-ARGV[1] JSON: op, partner, id, replaces, start, finish, seats, closed, notifyId,
-trackingNo, decidedAt, now; for holds offerId and holdUntil; for confirms offerId;
-for host-hold sameEvaluation: the ids of the evaluation's other host rooms
+ARGV, by position (RoomLedger's decideArgv; '' for absent): op, partner, id, replaces,
+start, finish, seats, closed ('1'), notifyId, trackingNo, decidedAt, now, offerId and
+holdUntil (holds; offerId for confirms), reason (releases), evaluation and change
+(host-hold), then for host-hold the ids of the evaluation's other host rooms
 (whichever of them is booked counts as free, ledger rule 7).
-Returns JSON: {held=true} | {decision={...}, already=bool, resume=[trackingNo...]}.
+Returns a flat array: {'held'} | {'decision', already (0/1), outcome, reason, room,
+seatIds, notifyId, decidedAt, kind, state, offerId, holdUntil, trackingNo, resume...}.
 `resume` lists the messages waiting on this request; they stay listed until
 the caller has re-queued them (RoomLedger.resumed), so a crash in between loses none.
 ]]
 local base = KEYS[1]
-local r = cjson.decode(ARGV[1])
+local function given(value) if value == '' then return nil end return value end
+local r = {
+  op = ARGV[1], partner = ARGV[2], id = ARGV[3], replaces = given(ARGV[4]),
+  start = tonumber(ARGV[5]), finish = tonumber(ARGV[6]), seats = tonumber(ARGV[7]), closed = ARGV[8] == '1',
+  notifyId = ARGV[9], trackingNo = ARGV[10], decidedAt = ARGV[11], now = tonumber(ARGV[12]),
+  offerId = given(ARGV[13]), holdUntil = tonumber(ARGV[14]), reason = given(ARGV[15]),
+  evaluation = ARGV[16], change = tonumber(ARGV[17]), sameEvaluation = { unpack(ARGV, 18) },
+}
 
 local function requestKey(id) return base .. ':req:' .. r.partner .. ':' .. id end
 -- every live hold by its expiry, for the sweep behind the delayed expiry jobs
@@ -29,6 +38,12 @@ local function waitingKey(id) return base .. ':wait:' .. r.partner .. ':' .. id 
 local function int(n) return string.format('%d', n) end
 
 local self = requestKey(r.id)
+
+local function answer(d, already, resume)
+  local flat = { 'decision', already and 1 or 0, d.outcome, d.reason, d.room, d.seatIds, d.notifyId, d.decidedAt, d.kind, d.state, d.offerId, d.holdUntil, d.trackingNo }
+  for _, trackingNo in ipairs(resume) do flat[#flat + 1] = trackingNo end
+  return flat
+end
 
 local function decisionOf(key)
   local h = redis.call('HMGET', key, 'outcome', 'reason', 'room', 'seatIds', 'notifyId', 'decidedAt', 'kind', 'state', 'offerId', 'holdUntil', 'trackingNo')
@@ -48,13 +63,13 @@ local function eventResult(outcome, reason)
     d.room = ''
     d.seatIds = '[]'
   end
-  return cjson.encode({ decision = d, already = false, resume = {} })
+  return answer(d, false, {})
 end
 
 if r.op == 'confirm' or r.op == 'release' or r.op == 'expire' or r.op == 'host-book' or r.op == 'host-free' then
   -- handled below, once the helpers exist
 elseif redis.call('HEXISTS', self, 'outcome') == 1 then
-  return cjson.encode({ decision = decisionOf(self), already = true, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
+  return answer(decisionOf(self), true, redis.call('SMEMBERS', waitingKey(r.id)))
 end
 
 -- The occupancy: one member a booking, `<start>:<end>:<owner>|<resource>,<resource>...`,
@@ -87,7 +102,7 @@ local function ensureIndex()
   for _, room in ipairs(ROOMS) do
     local resources = {}
     if room.kind == 'room' then resources = { room.id } else
-      for n = 1, room.seats do resources[n] = room.id .. '-' .. string.format('%02d', n) end
+      resources = room.seatNames
     end
     for _, resource in ipairs(resources) do
       legacy[#legacy + 1] = occupancyKey(resource)
@@ -115,28 +130,32 @@ local function busyResources(s, e, ignore)
   local span = tonumber(redis.call('GET', indexSpanKey) or '0')
   local members = redis.call('ZRANGEBYSCORE', indexKey, int(s - BUFFER - span), '(' .. int(e + BUFFER))
   local busy = {}
+  local from, to = s - BUFFER, e + BUFFER
   for _, member in ipairs(members) do
-    local ms, me, owner, list = string.match(member, '^(%d+):(%d+):([^|]+)|(.*)$')
-    if not ignore[owner] and tonumber(ms) < e + BUFFER and s - BUFFER < tonumber(me) then
-      for resource in string.gmatch(list, '[^,]+') do busy[resource] = true end
+    -- the times first: most members the widened read returns end before the window
+    local ms, me, ownerAt = string.match(member, '^(%d+):(%d+):()')
+    if tonumber(ms) < to and from < tonumber(me) then
+      local bar = string.find(member, '|', ownerAt, true)
+      if not ignore[string.sub(member, ownerAt, bar - 1)] then
+        for resource in string.gmatch(string.sub(member, bar + 1), '[^,]+') do busy[resource] = true end
+      end
     end
   end
   return busy
 end
 
-local function seatName(room, n) return room.id .. '-' .. string.format('%02d', n) end
 
 -- A placement: the room, the seat ids the partner is told, the resources occupied.
 local function placeInRoom(room, busy)
   if room.kind == 'room' then
     if room.seats < r.seats or busy[room.id] then return nil end
     local seats = {}
-    for n = 1, r.seats do seats[n] = seatName(room, n) end
+    for n = 1, r.seats do seats[n] = room.seatNames[n] end
     return { room = room.id, seatIds = seats, resources = { room.id } }
   end
   local seats = {}
   for n = 1, room.seats do
-    local seat = seatName(room, n)
+    local seat = room.seatNames[n]
     if not busy[seat] then
       seats[#seats + 1] = seat
       if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats } end
@@ -164,10 +183,8 @@ local function bestFit(ignore, preferredRoom)
 end
 
 local function release(key)
-  local owner = redis.call('HGET', key, 'owner')
-  local resources = redis.call('HGET', key, 'resources')
-  local s = redis.call('HGET', key, 'start')
-  local e = redis.call('HGET', key, 'finish')
+  local booked = redis.call('HMGET', key, 'owner', 'resources', 'start', 'finish')
+  local owner, resources, s, e = booked[1], booked[2], booked[3], booked[4]
   if not resources then return end
   ensureIndex()
   redis.call('ZREM', indexKey, indexMember(tonumber(s), tonumber(e), owner, cjson.decode(resources)))
@@ -206,7 +223,7 @@ local function decide(outcome, reason, state, placement, extra)
     decidedAt = r.decidedAt, kind = r.op, state = state, offerId = more.offerId or '',
     holdUntil = more.holdUntil or '', trackingNo = r.trackingNo,
   }
-  return cjson.encode({ decision = decision, already = false, resume = redis.call('SMEMBERS', waitingKey(r.id)) })
+  return answer(decision, false, redis.call('SMEMBERS', waitingKey(r.id)))
 end
 
 -- Zhuzhou's own host rooms are never Changsha's offers: no slot event may end one
@@ -219,7 +236,7 @@ local function hostResult(outcome)
   local d = decisionOf(self)
   d.kind = r.op
   d.outcome = outcome
-  return cjson.encode({ decision = d, already = false, resume = {} })
+  return answer(d, false, {})
 end
 
 if r.op == 'host-hold' then
@@ -342,7 +359,7 @@ if r.op ~= 'apply' then
   if not state then
     -- the original has not been decided yet: wait for it, in chain order
     redis.call('SADD', waitingKey(r.replaces), r.trackingNo)
-    return cjson.encode({ held = true })
+    return { 'held' }
   end
   if state ~= 'in-force' then
     return decide('rejected', 'NOT_IN_FORCE', 'rejected', nil)

@@ -20,7 +20,9 @@ function decideScriptFor(rooms: readonly { id: string; kind: string; seats: numb
   const literal = rooms
     .map((room) => {
       if (!/^[A-Z0-9-]{1,32}$/.test(room.id) || (room.kind !== 'room' && room.kind !== 'hall') || !Number.isInteger(room.seats)) throw new GatewayError('INTERNAL', `room ${JSON.stringify(room.id)} cannot be written into the ledger script`);
-      return `{ id = '${room.id}', kind = '${room.kind}', seats = ${room.seats} }`;
+      // seat names as constants too: formatting them seat by seat was a share of every hall search
+      const seatNames = Array.from({ length: room.seats }, (_, n) => `'${room.id}-${String(n + 1).padStart(2, '0')}'`).join(', ');
+      return `{ id = '${room.id}', kind = '${room.kind}', seats = ${room.seats}, seatNames = { ${seatNames} } }`;
     })
     .join(', ');
   if (!Number.isInteger(bufferSeconds)) throw new GatewayError('INTERNAL', 'the turnover buffer is whole seconds');
@@ -217,7 +219,68 @@ interface RawDecision {
   trackingNo?: string;
 }
 
-type RawResult = { held: true } | { decision: RawDecision; already: boolean; resume: string[] | Record<string, never> };
+type RawResult = { held: true } | { decision: RawDecision; already: boolean; resume: string[] };
+
+/** What decide.lua is told, by name here and by position in its ARGV (decideArgv). */
+interface DecideArgs {
+  op: LedgerOperation | 'host-hold' | 'host-book' | 'host-free';
+  partner: string;
+  id: string;
+  replaces?: string;
+  /** epoch seconds */
+  start?: number;
+  finish?: number;
+  seats?: number;
+  closed?: boolean;
+  notifyId: string;
+  trackingNo: string;
+  decidedAt: string;
+  /** epoch seconds */
+  now: number;
+  offerId?: string;
+  holdUntil?: number;
+  reason?: string;
+  evaluation?: string;
+  change?: number;
+  sameEvaluation?: readonly string[];
+}
+
+/**
+ * Positional, not one JSON argument: decoding JSON in the script cost more than
+ * the rest of reading its input (bench:ledger). The order is decide.lua's.
+ */
+function decideArgv(args: DecideArgs): string[] {
+  const text = (value: string | number | undefined) => (value === undefined ? '' : String(value));
+  return [
+    args.op, args.partner, args.id, text(args.replaces), text(args.start), text(args.finish), text(args.seats), args.closed ? '1' : '',
+    args.notifyId, args.trackingNo, args.decidedAt, text(args.now), text(args.offerId), text(args.holdUntil), text(args.reason),
+    text(args.evaluation), text(args.change), ...(args.sameEvaluation ?? []),
+  ];
+}
+
+/** decide.lua answers a flat array: `held`, or `decision`, already (0/1), the decision's fields in RawDecision's order, then the waiting messages. */
+function fromScriptAnswer(answer: unknown): RawResult {
+  if (!Array.isArray(answer) || (answer[0] !== 'held' && answer[0] !== 'decision')) throw new GatewayError('INTERNAL', 'the ledger script answered something it never answers');
+  if (answer[0] === 'held') return { held: true };
+  const [, already, outcome, reason, room, seatIds, notifyId, decidedAt, kind, state, offerId, holdUntil, trackingNo, ...resume] = answer.map(String);
+  return {
+    decision: {
+      outcome: outcome as BookingOutcome,
+      reason: reason as RawDecision['reason'],
+      room: room ?? '',
+      seatIds: seatIds ?? '[]',
+      notifyId: notifyId ?? '',
+      decidedAt: decidedAt ?? '',
+      kind: kind as LedgerOperation,
+      state: state ?? '',
+      offerId: offerId ?? '',
+      holdUntil: holdUntil ?? '',
+      trackingNo: trackingNo ?? '',
+    },
+    already: already === '1',
+    resume,
+  };
+}
 
 /** Lua cjson writes an empty array as `{}`. */
 function asArray<T>(value: T[] | Record<string, never>): T[] {
@@ -359,22 +422,22 @@ export class RoomLedger {
     return this.#script({ op, partner: HOST_PARTNER, id, notifyId: '', trackingNo: '', decidedAt: new Date(now).toISOString(), now: Math.floor(now / 1000) });
   }
 
-  async #script(payload: Record<string, unknown>): Promise<RawDecision> {
+  async #script(payload: DecideArgs): Promise<RawDecision> {
     const raw = await this.#decideScript(payload);
     // only a change or cancel waits for its original; host rooms never do
     if ('held' in raw) throw new GatewayError('INTERNAL', 'the ledger held a host room operation');
     return raw.decision;
   }
 
-  async #decideScript(payload: Record<string, unknown>): Promise<RawResult> {
-    const scripted = this.#redis as unknown as Record<string, (key: string, arg: string) => Promise<string>>;
+  async #decideScript(payload: DecideArgs): Promise<RawResult> {
+    const scripted = this.#redis as unknown as Record<string, (key: string, ...argv: string[]) => Promise<unknown>>;
     const run = scripted[this.#decideCommand];
     if (!run) throw new GatewayError('INTERNAL', 'the ledger script is not defined on its connection');
-    return JSON.parse(await run.call(this.#redis, this.#keys.ledger.base, JSON.stringify(payload))) as RawResult;
+    return fromScriptAnswer(await run.call(this.#redis, this.#keys.ledger.base, ...decideArgv(payload)));
   }
 
   async decide(request: LedgerRequest): Promise<LedgerResult> {
-    const payload = {
+    const payload: DecideArgs = {
       op: request.op,
       partner: request.partner,
       id: request.id,
@@ -393,7 +456,7 @@ export class RoomLedger {
     };
     const raw = await this.#decideScript(payload);
     if ('held' in raw) return { held: true };
-    return { held: false, decision: toDecision(request.id, raw.decision), alreadyDecided: raw.already, resume: asArray(raw.resume) };
+    return { held: false, decision: toDecision(request.id, raw.decision), alreadyDecided: raw.already, resume: raw.resume };
   }
 
   /** Holds whose expiry has passed at `now` (the sweep behind the delayed expiry jobs). */
