@@ -78,12 +78,20 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     'From the partner\'s scheduled send to the answer (notify, or slot.offered / slot.declined) reaching the partner simulator; api and worker processes running together.',
     '',
-    '| offered msg/s | workers | e2e p50 ms | e2e p99 ms | e2e max ms | ingest p99 ms | answered | tail after last send s | worker RSS MB |',
-    '|---|---|---|---|---|---|---|---|---|',
+    `Highest rate held with p99 ≤ 100 ms: **${n(results.endToEndHighestHeldP99At100ms)} msg/s** (a ladder: the first rates, then by 250 while a step holds, then halfway to the first that did not).`,
+    '',
+    '| offered msg/s | workers | e2e p50 ms | e2e p99 ms | e2e max ms | ingest p99 ms | answered | held | tail after last send s | worker RSS MB | p99 ms by second of the step |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...endToEnd.map(
       (step) =>
-        `| ${n(step.rate)} | ${step.workers} | ${n(step.endToEnd.p50, 1)} | ${n(step.endToEnd.p99, 1)} | ${n(step.endToEnd.max)} | ${n(step.ingest.p99, 1)} | ${n(step.answered)}/${n(step.accepted)} | ${n(step.tailSeconds, 1)} | ${n(step.workerRssPeakMb)} |`,
+        `| ${n(step.rate)} | ${step.workers} | ${n(step.endToEnd.p50, 1)} | ${n(step.endToEnd.p99, 1)} | ${n(step.endToEnd.max)} | ${n(step.ingest.p99, 1)} | ${n(step.answered)}/${n(step.accepted)} | ${step.held ? 'yes' : 'no'} | ${n(step.tailSeconds, 1)} | ${n(step.workerRssPeakMb)} | ${step.bySecond.map((second) => n(second.p99, 0)).join(' ')} |`,
     ),
+    '',
+    '## The ledger\'s script',
+    '',
+    `\`decide.lua\` alone on this run's Redis, ${n(results.ledger.decisionsPerRun)} decisions over 20 days (applies, changes, cancels; rooms full most of the time), one in flight, 7 repetitions: `
+      + `**${n(results.ledger.fastestUsec, 1)} µs** of Redis's time a decision in the fastest, ${n(results.ledger.medianUsec, 1)} µs the median; ${n(results.ledger.cpuUsec, 1)} µs of its CPU with reading and answering each call, `
+      + `so about ${n(results.ledger.ceilingPerSecond)} decisions a second on one Redis core.`,
     '',
     '## Workers: decide and deliver a backlog',
     '',

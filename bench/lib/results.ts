@@ -56,6 +56,10 @@ export interface EndToEndStep {
   apiRssPeakMb: number;
   workerRssPeakMb: number;
   redisUsedPeakMb: number;
+  /** the step's messages by the second they were due in */
+  bySecond: (Summary & { second: number })[];
+  /** every accepted message answered, no error, p99 ≤ 100 ms */
+  held: boolean;
 }
 
 export interface Integrity {
@@ -100,6 +104,9 @@ export interface BenchResults {
     ofMedians: { expressEcho: number; expressBullmq: number };
   };
   endToEnd: EndToEndStep[];
+  endToEndHighestHeldP99At100ms: number;
+  /** decide.lua alone on the run's Redis (bench/lib/ledger-cost.ts) */
+  ledger: { fastestUsec: number; medianUsec: number; cpuUsec: number; ceilingPerSecond: number; decisionsPerRun: number };
   memory: Record<string, number | null>;
   scaling: { drains: DrainRun[]; oneWorker: number; twoWorkers: number };
   integrity: Integrity;

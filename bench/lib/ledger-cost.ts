@@ -1,0 +1,134 @@
+/**
+ * Redis's cost of one ledger decision (`decide.lua` alone), for `npm run
+ * bench:ledger` (the current ledger beside a baseline's) and for the whole
+ * bench's target (the current ledger on the bench's own Redis).
+ *
+ * Each run decides the same seeded workload (applies, changes and cancels over
+ * `days` working days, as the province sends them, one in flight) through a
+ * RoomLedger on its own namespace and reads Redis's own time for EVALSHA from
+ * `INFO commandstats` (reset before each run) and its CPU from `INFO cpu`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { loadConfig, type RoomConfig } from '../../config/index.ts';
+import { Keys } from '../../kernel/redis/keys.ts';
+import { RoomLedger, type LedgerRequest, type LedgerResult } from '../../ledger/index.ts';
+import { testEnv } from '../../test/helpers/gateway.ts';
+import { median } from './stats.ts';
+
+/** usecPerCall: Redis's own time a decision (wall clock, so other processes on the cores inflate it); cpuUsecPerCall: Redis's CPU time a decision (every command of the run), what one core can give */
+export interface LedgerCost {
+  usecPerCall: number;
+  cpuUsecPerCall: number;
+  calls: number;
+  approved: number;
+}
+
+/** The one call the workload makes: a ledger's decide, whichever version of it. */
+interface Decider {
+  decide(request: LedgerRequest): Promise<LedgerResult>;
+}
+
+export interface LedgerModules {
+  RoomLedger: new (redis: Redis, keys: Keys, rooms: readonly RoomConfig[], bufferMinutes: number) => Decider;
+  Keys: new (namespace: string) => Keys;
+}
+
+export const currentLedger: LedgerModules = { RoomLedger, Keys };
+
+/** The baseline's ledger, as it was at `rev`: its own TypeScript and Lua, beside the node_modules of this checkout. */
+export async function baselineLedger(rev: string): Promise<LedgerModules> {
+  const root = join(import.meta.dirname, '..', '..');
+  const dir = join(root, '.data', 'bench-baseline', rev.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const archive = execFileSync('git', ['archive', rev, 'ledger', 'kernel', 'config', 'schemas'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  const ledger = (await import(join(dir, 'ledger', 'index.ts'))) as { RoomLedger: LedgerModules['RoomLedger'] };
+  const keys = (await import(join(dir, 'kernel', 'redis', 'keys.ts'))) as { Keys: LedgerModules['Keys'] };
+  return { RoomLedger: ledger.RoomLedger, Keys: keys.Keys };
+}
+
+/** A small seeded generator: the same workload for every variant and repetition. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DAY = 24 * 3600 * 1000;
+const T0 = Date.UTC(2027, 2, 1, 0, 0, 0);
+
+/** Redis's CPU seconds so far (user and system, every thread). */
+async function redisCpu(redis: Redis): Promise<number> {
+  const cpu = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** One run of the workload through `modules`' ledger on a namespace of its own; resets Redis's statistics. */
+export async function decideWorkload(redis: Redis, redisUrl: string, namespace: string, modules: LedgerModules, workload: { decisions: number; days: number }): Promise<LedgerCost> {
+  const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9', redisUrl) });
+  const connection = redis.duplicate();
+  const ledger = new modules.RoomLedger(connection, new modules.Keys(namespace), config.ledger.rooms, config.ledger.bufferMinutes);
+  const random = seeded(20261203);
+  const inForce: string[] = [];
+  let approved = 0;
+  await redis.config('RESETSTAT');
+  const cpuBefore = await redisCpu(redis);
+  try {
+    for (let n = 0; n < workload.decisions; n++) {
+      const day = Math.floor(random() * workload.days);
+      const startHour = 8 + Math.floor(random() * 8);
+      const start = T0 + day * DAY + startHour * 3600_000;
+      const end = start + (1 + Math.floor(random() * 3)) * 3600_000;
+      const seats = 1 + Math.floor(random() * 12);
+      const roll = random();
+      const id = `SQ${n}`;
+      const common = { partner: 'province', id, now: T0 - DAY, notifyId: `N${n}`, trackingNo: `T${n}`, decidedAt: new Date(T0).toISOString() };
+      const original = inForce.length > 0 ? inForce[Math.floor(random() * inForce.length)] : undefined;
+      const result =
+        roll < 0.1 && original
+          ? await ledger.decide({ ...common, op: 'cancel', replaces: original })
+          : roll < 0.25 && original
+            ? await ledger.decide({ ...common, op: 'change', replaces: original, start, end, seats, closed: false })
+            : await ledger.decide({ ...common, op: 'apply', start, end, seats, closed: false });
+      if (!result.held && result.decision.outcome === 'approved') {
+        approved++;
+        inForce.push(id);
+      }
+    }
+  } finally {
+    connection.disconnect();
+  }
+  const cpuUsed = (await redisCpu(redis)) - cpuBefore;
+  const stats = (await redis.info('commandstats')).split('\n').find((line) => line.startsWith('cmdstat_evalsha:'));
+  const calls = Number(/calls=(\d+)/.exec(stats ?? '')?.[1] ?? 0);
+  const usec = Number(/usec=(\d+)/.exec(stats ?? '')?.[1] ?? 0);
+  return { usecPerCall: calls > 0 ? usec / calls : 0, cpuUsecPerCall: calls > 0 ? (cpuUsed * 1e6) / calls : 0, calls, approved };
+}
+
+export interface LedgerCostSummary {
+  /** median over the repetitions */
+  usec: number;
+  /** other processes on the cores only ever add to a run's time: the fastest repetition is the script's own cost */
+  fastestUsec: number;
+  cpuUsec: number;
+  runs: LedgerCost[];
+}
+
+export function summarizeCosts(runs: LedgerCost[]): LedgerCostSummary {
+  return {
+    usec: median(runs.map((run) => run.usecPerCall)),
+    fastestUsec: Math.min(...runs.map((run) => run.usecPerCall)),
+    cpuUsec: median(runs.map((run) => run.cpuUsecPerCall)),
+    runs,
+  };
+}
