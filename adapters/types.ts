@@ -179,6 +179,8 @@ export interface PartnerAdapter {
    * token); a partner without it shows only authenticate()'s verdict.
    */
   readonly lab?: {
+    /** request headers (lower case) the checks read besides Content-Type: what a refused request keeps of its headers */
+    readonly headers: readonly string[];
     signature(http: InboundHttp, body: unknown): LabSignature;
   };
   /** Partners that exchange room availability. */

@@ -109,4 +109,6 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'OPS_LOGIN_RATE_LIMIT', path: ['ops', 'loginRateLimitPerMinute'], parse: 'integer', description: 'dashboard logins accepted per minute from one client address, whatever the account (behind a proxy set OPS_TRUST_PROXY, or all share one address)' },
   { name: 'OPS_TRUST_PROXY', path: ['ops', 'trustProxy'], parse: 'json', description: 'Express trust proxy (true, a hop count or addresses, as JSON): set it behind a TLS proxy' },
   { name: 'AUDIT_APPEND_BACKLOG', path: ['audit', 'appendBacklog'], parse: 'integer', description: 'audit entries waiting to be appended, per process; beyond, a partner\'s refusal is counted in its minute\'s summary entry and an operator\'s action is refused (503)' },
+  { name: 'REFUSED_REQUESTS_KEPT', path: ['refusedRequests', 'perPartner'], parse: 'integer', description: 'refused partner requests kept per partner, so that a security event opens in the message lab on exactly what was refused: the headers the lab reads and the raw body (at most INTAKE_BODY_LIMIT_BYTES), sealed with DATA_ENCRYPTION_KEY; the oldest goes when one more comes; 0 keeps none' },
+  { name: 'REFUSED_REQUESTS_DAYS', path: ['refusedRequests', 'days'], parse: 'number', description: 'days a refused request is kept for the lab' },
 ];

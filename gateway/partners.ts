@@ -6,6 +6,7 @@ import { asGatewayError, GatewayError } from '../kernel/errors.ts';
 import { acceptMessage } from '../usecases/intake.ts';
 import { createPartnerLimiter, createSourceLimiter } from './middleware/rate-limit.ts';
 import { idFactory } from '../kernel/ids.ts';
+import type { Logger } from '../kernel/logger.ts';
 
 const nextRequestId = idFactory();
 // ignoreBOM keeps a byte order mark in the text, so that JSON.parse refuses it: what
@@ -47,8 +48,32 @@ function parseJsonBody(req: Request): unknown {
  * Counts an answer already sent (metrics, and the shared statistics in one
  * pipeline that nobody awaits): the partner never waits for, nor hears of, it.
  */
-function account(runtime: Runtime, req: Request, res: Response, partner: PartnerId, code: string, requestId: string, authenticated: boolean, repeated = false): void {
-  void runtime.telemetry.answered({ partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip, authenticated });
+function account(runtime: Runtime, req: Request, res: Response, partner: PartnerId, code: string, requestId: string, authenticated: boolean, repeated = false, refused?: string): void {
+  void runtime.telemetry.answered({ partner, status: res.statusCode, code, repeated, requestId, remoteAddress: req.ip, authenticated, ...(refused ? { refused } : {}) });
+}
+
+/**
+ * Keeps a refused request, sealed, so that its security event opens in the
+ * lab on exactly what was refused; returns its id. Not a refusal for volume
+ * (429): the lab cannot reproduce one, and a flood of them would push the
+ * refusals worth opening out of the ring. Never throws, never waits.
+ */
+function keepRefused(runtime: Runtime, adapter: PartnerAdapter, req: Request, operation: string, status: number, log: Logger): string | undefined {
+  if (status < 400 || status >= 500 || status === 429) return undefined;
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', ...(adapter.lab?.headers ?? [])]) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const notKept = (error: unknown) => log.debug('refused request not kept for the lab', { error: error instanceof Error ? error.message : String(error) });
+  try {
+    const kept = runtime.refusedRequests.keep(adapter.id, { operation: operation.slice(0, 40), headers, rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) });
+    kept?.written.catch(notKept);
+    return kept?.id;
+  } catch (error) {
+    notKept(error);
+    return undefined;
+  }
 }
 
 /**
@@ -113,7 +138,7 @@ export function partnerRoutes(runtime: Runtime): Router {
         const cause = error.cause instanceof Error ? error.cause.message : undefined;
         log.log(error.level, 'message rejected', { code: error.code, status: error.status, reason: error.message, violations: error.violations.length, ...(cause ? { cause } : {}) });
         send(res, adapter.rejected(error), requestId);
-        account(runtime, req, res, partner, error.code, requestId, authenticated);
+        account(runtime, req, res, partner, error.code, requestId, authenticated, false, keepRefused(runtime, adapter, req, operation, res.statusCode, log));
       }
     },
   );

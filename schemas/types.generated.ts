@@ -212,6 +212,19 @@ export interface GatewayConfig {
     retentionBatchSize: number;
     catchUpAfterHours: number;
   };
+  /**
+   * the last refused requests of each partner, sealed, for the message lab
+   */
+  refusedRequests: {
+    /**
+     * refused requests kept per partner (headers the lab reads and the raw body, sealed); 0 keeps none
+     */
+    perPartner: number;
+    /**
+     * how long a refused request is kept
+     */
+    days: number;
+  };
   audit: {
     /**
      * audit entries waiting to be appended, per process; beyond, a partner's refusal is counted in its minute's summary entry and an operator's action is refused (503)

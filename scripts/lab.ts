@@ -17,6 +17,7 @@ import { systemClock } from '../kernel/clock.ts';
 import { FieldCipher } from '../kernel/crypto/field-cipher.ts';
 import { createRedis, whenReady } from '../kernel/redis/client.ts';
 import { Keys } from '../kernel/redis/keys.ts';
+import { RoomLedger } from '../ledger/index.ts';
 import { AuditLog } from '../stores/audit.ts';
 import { MessageStore } from '../stores/messages.ts';
 import { parseRawRequest, runLab, type LabResult } from '../usecases/lab.ts';
@@ -84,6 +85,7 @@ try {
     {
       adapters: createAdapters({ config, clock: systemClock }),
       messages: new MessageStore(redis, keys, new FieldCipher(config.dataEncryptionKey)),
+      ledger: new RoomLedger(redis, keys, config.ledger.rooms, config.ledger.bufferMinutes),
       audit: new AuditLog(redis, keys, () => systemClock.now()),
       clock: systemClock,
       bodyLimitBytes: config.intake.bodyLimitBytes,

@@ -13,6 +13,7 @@ import { HostEvaluationStore } from '../stores/host-evaluations.ts';
 import type { HostEvaluationRecord } from '../usecases/hosting/record.ts';
 import { MessageStore } from '../stores/messages.ts';
 import { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
+import { RefusedRequestStore } from '../stores/refused-requests.ts';
 import { SeatRequestStore } from '../stores/seat-requests.ts';
 import { Telemetry } from '../telemetry/index.ts';
 import type { Runtime } from '../usecases/runtime.ts';
@@ -58,7 +59,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     onError: (error) => logger.warn('audit summaries not written yet', { error: error instanceof Error ? error.message : String(error) }),
   });
   audit.start();
-  // one key for every sealed field: the raw messages and the personal data of host evaluations
+  // one key for every sealed field: the raw messages, refused requests and the personal data of host evaluations
   const cipher = new FieldCipher(config.dataEncryptionKey);
   const telemetry = new Telemetry({ redis, keys, clock, logger, counters, audit, partners: Object.keys(adapters) as PartnerId[], retentionDays: config.periodic.retentionDays });
   return {
@@ -75,6 +76,7 @@ export function createRuntime(config: Readonly<GatewayConfig>, options: RuntimeO
     messages: new MessageStore(redis, keys, cipher),
     personalData: cipher,
     audit,
+    refusedRequests: new RefusedRequestStore(redis, keys, cipher, now, config.refusedRequests),
     availability: new AvailabilitySnapshotStore(redis, keys, now),
     reconciliations: new ReconciliationRunStore(redis, keys),
     strandedSweeps: new StrandedSweepStore(redis, keys, now),

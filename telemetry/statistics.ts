@@ -60,6 +60,8 @@ export interface InboundAnswer {
   remoteAddress: string | undefined;
   /** the partner's signature held before the answer was decided */
   authenticated: boolean;
+  /** id of the refused request as kept for the message lab (stores/refused-requests.ts), if it was */
+  refused?: string;
 }
 
 export interface DeliveryRecord {
@@ -81,6 +83,8 @@ export interface SecurityEvent {
   code: string;
   requestId: string;
   remoteAddress: string;
+  /** the refused request, sealed in its partner's ring for the lab; it may have rolled out since */
+  refused?: string;
 }
 
 export interface WindowStats {
@@ -279,6 +283,7 @@ export class Statistics {
         code: answer.code,
         requestId: answer.requestId,
         remoteAddress: answer.remoteAddress ?? '',
+        ...(answer.refused ? { refused: answer.refused } : {}),
       };
       const dayKey = keys.securityDay(beijingDate(now));
       const written = this.#d.redis

@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { InboundHttp, InboundMessage, PartnerAdapter } from '../adapters/types.ts';
 import type { Clock } from '../kernel/clock.ts';
+import type { RoomLedger } from '../ledger/index.ts';
 import { sm3Hex } from '../kernel/crypto/digest.ts';
 import type { Violation } from '../schemas/registry.ts';
 import type { AuditEntry } from '../stores/audit.ts';
@@ -43,7 +44,9 @@ export interface LabRequest {
 
 export interface LabDeps {
   adapters: Readonly<Record<string, PartnerAdapter>>;
-  messages: Pick<MessageStore, 'preview' | 'requestKnown'>;
+  messages: Pick<MessageStore, 'preview' | 'requestKnown' | 'messageKnown'>;
+  /** read only: whether a request a report names is in force, as intake asks (usecases/intake.ts) */
+  ledger: Pick<RoomLedger, 'describe'>;
   audit: { record(entry: Omit<AuditEntry, 'at'>): Promise<unknown> };
   clock: Clock;
   bodyLimitBytes: number;
@@ -254,8 +257,23 @@ async function checkRequest(deps: LabDeps, request: LabRequest): Promise<LabResu
     steps.push(skipped('idempotency', 'the rules must hold first'));
     return done();
   }
+  const message = inspected.value;
+  // intake's rule (acceptMessage): a report on a request (Changsha's session.status, the province's host lifecycle)
+  // needs that request in force in the ledger, unless the message is a repeat, which keeps its first answer
+  const state = message.inForce === undefined ? undefined : ((await deps.ledger.describe(partner, message.inForce))?.state ?? 'unknown');
+  if (state !== undefined && state !== 'in-force' && !(await deps.messages.messageKnown(partner, message.messageKey))) {
+    steps.push({
+      name: 'rules',
+      status: 'fail',
+      summary: `SEMANTIC_INVALID (422): request ${message.inForce ?? ''} is not in force in the ledger`,
+      details: [{ label: 'ledger state', value: state }],
+      violations: [{ path: message.inForcePath ?? '/data/requestId', message: 'NOT_IN_FORCE' }],
+    });
+    steps.push(skipped('idempotency', 'the rules must hold first'));
+    return done();
+  }
   steps.push({ name: 'rules', status: 'pass', summary: 'the business rules hold', details: [] });
-  steps.push(await idempotencyStep(deps, partner, inspected.value));
+  steps.push(await idempotencyStep(deps, partner, message));
   return done();
 }
 
@@ -267,4 +285,14 @@ export function pastedRequest(input: Buffer): { headers: IncomingHttpHeaders; ra
   const { headers, rawBody, requestLine } = parseRawRequest(input);
   if (requestLine === undefined && Object.keys(headers).length === 0) headers['content-type'] = 'application/json; charset=utf-8';
   return { headers, rawBody };
+}
+
+/**
+ * A kept request written out as an integrator would paste it (request line,
+ * headers, blank line, body), for the lab's text area; pastedRequest reads it
+ * back to the same headers and, for a UTF-8 body, the same bytes.
+ */
+export function rawRequestText(partner: string, operation: string, headers: Readonly<Record<string, string>>, rawBody: Buffer): string {
+  const lines = [`POST /partners/${partner}/${operation} HTTP/1.1`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+  return `${lines.join('\n')}\n\n${rawBody.toString('utf8')}`;
 }

@@ -16,6 +16,7 @@ import type { StrandedSweepStore } from '../stores/stranded-sweeps.ts';
 import type { DeadLetterStore } from '../stores/dead-letters.ts';
 import type { MessageStore } from '../stores/messages.ts';
 import type { ReconciliationRunStore } from '../stores/reconciliation-runs.ts';
+import type { RefusedRequestStore } from '../stores/refused-requests.ts';
 import type { SeatRequestStore } from '../stores/seat-requests.ts';
 import type { TraceStore } from '../stores/traces.ts';
 import type { Telemetry } from '../telemetry/index.ts';
@@ -43,6 +44,8 @@ export interface Runtime {
   /** seals personal data kept at rest outside the raw messages (a host evaluation's agent contact and phone) */
   personalData: FieldCipher;
   audit: AuditLog;
+  /** the last refused requests of each partner, sealed, for the message lab */
+  refusedRequests: RefusedRequestStore;
   /** each partner's latest availability */
   availability: AvailabilitySnapshotStore;
   reconciliations: ReconciliationRunStore;

@@ -96,6 +96,7 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
     signsRawBody: true,
 
     lab: {
+      headers: [KEY_ID_HEADER, SIGNATURE_HEADER],
       signature: (inbound, body) => changshaLabSignature(inboundKeys, settings.clockToleranceSeconds, clock.now(), inbound, body),
     },
 

@@ -110,6 +110,8 @@ export function createProvinceAdapter({ config, clock }: ProvinceAdapterDeps): P
     signsRawBody: false,
 
     lab: {
+      // everything signed is in the body
+      headers: [],
       signature: (inbound, body) => provinceLabSignature(settings, clock.now(), inbound.operation, body),
     },
 

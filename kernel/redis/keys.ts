@@ -8,7 +8,7 @@
  * - `{ix}`: the search index (its entries once went in a pipeline of their own;
  *   sendTogether no longer needs one slot, but renaming keys means a migration);
  * - `{dlq}`: dead letters and their time index (one MULTI).
- * Untagged keys (traces, seat requests, availability snapshots) are only ever
+ * Untagged keys (traces, seat requests, availability snapshots, refused requests) are only ever
  * used one key per command, so they spread over the cluster.
  * The tags do not name the namespace: gateways sharing one cluster share slots.
  */
@@ -130,6 +130,11 @@ export class Keys {
     return `${this.namespace}:ops:session:${sessionId}`;
   }
 
+  /** prefix of the message lab's runs per operator and minute (rate-limiter-flexible adds the operator) */
+  get opsLabRate(): string {
+    return `${this.namespace}:ops:lab-rate`;
+  }
+
   /** dashboard logins from one client address in one minute (a counter that expires) */
   opsLoginRate(address: string, minute: number): string {
     return `${this.namespace}:ops:login-rate:${minute}:${address}`;
@@ -167,6 +172,14 @@ export class Keys {
   /** hash: what the sweep for stranded messages found (totals and times) */
   get strandedSweeps(): string {
     return `${this.namespace}:stranded-sweeps`;
+  }
+
+  /**
+   * sorted set: a partner's last refused requests, sealed, by when they were
+   * refused (stores/refused-requests.ts; one key per script, so untagged)
+   */
+  refusedRequests(partner: string): string {
+    return `${this.namespace}:refused:${partner}`;
   }
 
   /** a partner's latest availability snapshot (one key) */

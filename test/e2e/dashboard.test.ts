@@ -41,6 +41,7 @@ const EXPECTED_FAILURES: { path: RegExp; status: number }[] = [
   { path: /\/ops\/api\/dead-letters\/[^/]+\/replay$/, status: 403 },
   { path: /\/ops\/api\/host-evaluations\/[^/]+\/cancel$/, status: 403 },
   { path: /\/ops\/api\/lab$/, status: 403 },
+  { path: /\/ops\/api\/lab\/refused$/, status: 404 },
 ];
 
 
@@ -655,22 +656,30 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     await page.context().close();
   });
 
-  it('an operator opens a refused province message in the lab with one click from 安全事件, pastes the request and sees every step pass, no token shown', async () => {
-    // a message signed with the wrong secret: refused (401) and listed as a security event
+  it('an operator opens a refused province message in the lab with one click from 安全事件: the refused request is shown and checked at once (signature does not match); a corrected paste passes every step, no token shown', async () => {
+    // a message signed with the wrong secret: refused (401), kept sealed, and listed as a security event
     const data = applyData({ start: at(day, '13:00'), end: at(day, '14:00'), SEAT_COUNT: 2 });
     const envelope = (secret: string) => buildEnvelope({ secret, method: 'HMAC-SM3', systemNo: 'HNSDD', dataUuid: `abc${Date.now().toString(16)}`.padEnd(32, '0'), time: formatCompactBeijing(Date.now()), interfaceCode: 'apply' }, data);
-    const refused = await fetch(`${gateway.url}/partners/province/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope('not-the-province-secret')) });
+    const refusedBody = JSON.stringify(envelope('not-the-province-secret'));
+    const refused = await fetch(`${gateway.url}/partners/province/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: refusedBody });
     expect(refused.status).to.equal(401);
     const page = await newPage();
     await logIn(page, 'chen', 'operator');
     await page.getByTestId('nav-security').click();
     const row = page.locator('[data-testid="security-row"][data-kind="signature"][data-partner="province"]').first();
-    await row.getByTestId('security-open-lab').click();
-    await page.getByTestId('lab-from-event').waitFor();
-    expect(await page.getByTestId('lab-from-event').innerText()).to.include('不保存被拒请求的原文');
-    expect(await page.getByTestId('lab-partner').inputValue()).to.equal('province');
+    await row.locator('[data-testid="security-open-lab"][data-kept="true"]').click();
 
-    // the developer's request as pasted: headers, blank line, body
+    // one click: the lab shows the request as refused and its verdict
+    await page.locator('[data-testid="lab-result"][data-passed="false"]').waitFor();
+    expect(await page.getByTestId('lab-from-event').innerText()).to.include('拒绝的原始请求');
+    expect(await page.getByTestId('lab-partner').inputValue()).to.equal('province');
+    expect(await page.getByTestId('lab-operation').inputValue()).to.equal('apply');
+    expect(await page.getByTestId('lab-raw').inputValue()).to.equal(`POST /partners/province/apply HTTP/1.1\ncontent-type: application/json\n\n${refusedBody}`);
+    expect(await page.getByTestId('lab-verdict').innerText()).to.include('网关会拒绝此请求');
+    expect(await page.locator('[data-testid="lab-step"][data-step="signature"]').getAttribute('data-status')).to.equal('fail');
+    expect(await page.locator('[data-testid="lab-step"][data-step="signature"]').innerText()).to.include('does not match');
+
+    // the developer's corrected request as pasted: headers, blank line, body
     const signed = envelope(INBOUND_SECRET);
     await page.getByTestId('lab-operation').selectOption('apply');
     await page.getByTestId('lab-raw').fill(`POST /partners/province/apply HTTP/1.1\nContent-Type: application/json; charset=utf-8\n\n${JSON.stringify(signed)}`);
@@ -691,7 +700,13 @@ describe('dashboard in a real browser (Chromium, real gateway, simulators)', fun
     // nothing the lab looked at was recorded
     expect(await gateway.runtime.messages.messageKnown('province', signed.validation.DATAUUID)).to.equal(false);
     const audited = await gateway.runtime.audit.recent(20);
-    expect(audited.filter((entry) => entry.action === 'lab.run' && entry.actor === 'chen')).to.have.length(2);
+    expect(audited.filter((entry) => entry.action === 'lab.open' && entry.actor === 'chen')).to.have.length(1);
+    expect(audited.filter((entry) => entry.action === 'lab.run' && entry.actor === 'chen')).to.have.length(3);
+
+    // a refused request that has rolled out of the ring: the page says so plainly
+    await page.goto(`${gateway.url}/ops/#/lab?${new URLSearchParams({ partner: 'province', requestId: 'R-gone', code: 'UNAUTHENTICATED', refused: '01KB0000000000000000000000' }).toString()}`);
+    await page.getByTestId('lab-refused-gone').waitFor();
+    expect(await page.getByTestId('lab-refused-gone').innerText()).to.include('已不再保留');
     expectNoPageProblems();
     await page.context().close();
   });

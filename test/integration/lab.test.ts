@@ -79,7 +79,7 @@ describe('message lab (接入调试)', () => {
   let gateway: TestGateway;
   const clock = fixedClock(CANCEL.time);
   const lab = (request: LabRequest, who = WHO) =>
-    runLab({ adapters: gateway.runtime.adapters, messages: gateway.runtime.messages, audit: gateway.runtime.audit, clock, bodyLimitBytes: gateway.config.intake.bodyLimitBytes }, request, who);
+    runLab({ adapters: gateway.runtime.adapters, messages: gateway.runtime.messages, ledger: gateway.runtime.ledger, audit: gateway.runtime.audit, clock, bodyLimitBytes: gateway.config.intake.bodyLimitBytes }, request, who);
 
   before(async () => {
     gateway = await startTestGateway({

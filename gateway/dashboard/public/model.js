@@ -200,7 +200,7 @@
  * @property {string[]} queues
  */
 
-/** @typedef {{ at: string, partner: string, kind: string, status: number, code: string, requestId: string, remoteAddress: string }} SecurityEvent */
+/** @typedef {{ at: string, partner: string, kind: string, status: number, code: string, requestId: string, remoteAddress: string, refused?: string }} SecurityEvent */
 
 /**
  * @typedef {object} SecurityData

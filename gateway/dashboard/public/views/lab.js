@@ -2,7 +2,7 @@
 // The message lab (接入调试): an operator pastes one raw partner request and sees
 // every check the gateway would make, step by step; nothing is recorded or queued.
 import * as api from '../api.js';
-import { badge, h, replace } from '../dom.js';
+import { badge, h, replace, time } from '../dom.js';
 import { partnerName, tr } from '../i18n.js';
 import { describeError } from '../ui.js';
 
@@ -16,6 +16,7 @@ import { describeError } from '../ui.js';
  */
 /** @typedef {{ partner: string, operation: string, passed: boolean, steps: LabStep[] }} LabResult */
 /** @typedef {{ partners: { id: string, operations: string[] }[], runsPerMinute: number }} LabMeta */
+/** @typedef {{ request: { id: string, partner: string, operation: string, at: string, raw: string }, result: LabResult }} RefusedRun */
 
 /** @type {Record<string, [string, string]>} */
 const STEP_NAMES = {
@@ -69,6 +70,8 @@ export async function render(context) {
   if (!context.shown()) return;
   const wantedPartner = context.query.get('partner') ?? '';
   const fromEvent = context.query.get('requestId');
+  // a security event whose request the gateway kept: it is opened and checked at once, on its exact bytes
+  const refusedId = context.query.get('refused');
   const partnerSelect = h('select', { id: 'lab-partner', testid: 'lab-partner' }, meta.partners.map((partner) => h('option', { value: partner.id, selected: partner.id === wantedPartner }, partnerName(partner.id))));
   const operationSelect = h('select', { id: 'lab-operation', testid: 'lab-operation' });
   const fillOperations = () => {
@@ -109,6 +112,17 @@ export async function render(context) {
     h('label', { class: 'field field-wide', for: 'lab-raw' }, h('span', { class: 'field-label' }, tr('原始请求', 'Raw request')), raw),
     h('div', { class: 'field field-end' }, submit),
   );
+  const code = context.query.get('code') ?? '';
+  const fromEventNote = h(
+    'p',
+    { class: 'panel', testid: 'lab-from-event', dataset: { kept: String(Boolean(refusedId)) } },
+    refusedId
+      ? tr(`来自安全事件 ${fromEvent ?? ''}（${code}）：正在打开网关保存的被拒请求…`, `From security event ${fromEvent ?? ''} (${code}): opening the refused request the gateway kept…`)
+      : tr(
+          `来自安全事件 ${fromEvent ?? ''}（${code}）：网关未保存这条请求的原文（只保存被拒的请求，限流和超长的除外），请向合作方索取原始请求后粘贴到下方。`,
+          `From security event ${fromEvent ?? ''} (${code}): the gateway did not keep this request (it keeps refused ones only, not rate-limited or oversized ones), so ask the partner for the raw request and paste it below.`,
+        ),
+  );
   replace(
     context.root,
     h(
@@ -117,17 +131,42 @@ export async function render(context) {
       h('h1', null, tr('接入调试', 'Message lab')),
       h('span', { class: 'muted' }, tr(`逐步检查一条请求，不记录、不入队；每次使用都记入审计日志（每分钟至多 ${meta.runsPerMinute} 次）。`, `Checks one request step by step, recording and queueing nothing; every use is audited (at most ${meta.runsPerMinute} a minute).`)),
     ),
-    fromEvent
-      ? h(
-          'p',
-          { class: 'panel', testid: 'lab-from-event' },
-          tr(
-            `来自安全事件 ${fromEvent}（${context.query.get('code') ?? ''}）：网关不保存被拒请求的原文，请向合作方索取原始请求后粘贴到下方。`,
-            `From security event ${fromEvent} (${context.query.get('code') ?? ''}): the gateway does not keep refused requests, so ask the partner for the raw request and paste it below.`,
-          ),
-        )
-      : null,
+    fromEvent || refusedId ? fromEventNote : null,
     h('section', { class: 'panel' }, form),
     output,
   );
+  if (!refusedId) return;
+  try {
+    const opened = /** @type {RefusedRun} */ (await api.post('/ops/api/lab/refused', { partner: wantedPartner, id: refusedId }));
+    if (!context.shown() || !(partnerSelect instanceof HTMLSelectElement) || !(operationSelect instanceof HTMLSelectElement) || !(raw instanceof HTMLTextAreaElement)) return;
+    partnerSelect.value = opened.request.partner;
+    fillOperations();
+    operationSelect.value = opened.request.operation;
+    raw.value = opened.request.raw;
+    replace(
+      fromEventNote,
+      tr(
+        `来自安全事件 ${fromEvent ?? ''}（${code}）：下方是网关在 ${time(opened.request.at)} 拒绝的原始请求（加密保存），检查结果针对其原始字节。修改后可再次检查。`,
+        `From security event ${fromEvent ?? ''} (${code}): below is the raw request the gateway refused at ${time(opened.request.at)} (kept sealed); the checks ran on its exact bytes. Edit it to check again.`,
+      ),
+    );
+    replace(output, resultView(opened.result));
+  } catch (error) {
+    if (!context.shown()) return;
+    fromEventNote.dataset['kept'] = 'false';
+    const gone = error instanceof api.ApiError && error.status === 404;
+    replace(
+      fromEventNote,
+      h(
+        'span',
+        { role: 'alert', testid: gone ? 'lab-refused-gone' : 'lab-error' },
+        gone
+          ? tr(
+              `来自安全事件 ${fromEvent ?? ''}（${code}）：这条被拒请求已不再保留（已被更新的被拒请求替换或超过保留期），无法打开。请向合作方索取原始请求后粘贴到下方。`,
+              `From security event ${fromEvent ?? ''} (${code}): this refused request is no longer kept (newer refusals replaced it, or it outlived its days), so it cannot be opened. Ask the partner for the raw request and paste it below.`,
+            )
+          : describeError(error),
+      ),
+    );
+  }
 }

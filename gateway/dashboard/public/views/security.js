@@ -103,8 +103,8 @@ export async function render(context) {
                 h('td', { class: 'mono' }, event.code),
                 h('td', { class: 'mono small' }, event.requestId),
                 h('td', { class: 'mono' }, event.remoteAddress || '—'),
-                // the raw request of a refusal is not kept: the lab opens with what the event knows
-                can('operator') ? h('td', null, h('a', { href: `#/lab?${new URLSearchParams({ partner: event.partner, requestId: event.requestId, code: event.code }).toString()}`, testid: 'security-open-lab' }, tr('在接入调试中打开', 'Open in the lab'))) : null,
+                // a refusal whose request was kept opens on exactly that request; any other with what the event knows
+                can('operator') ? h('td', null, h('a', { href: `#/lab?${new URLSearchParams({ partner: event.partner, requestId: event.requestId, code: event.code, ...(event.refused ? { refused: event.refused } : {}) }).toString()}`, testid: 'security-open-lab', dataset: { kept: String(Boolean(event.refused)) } }, tr('在接入调试中打开', 'Open in the lab'))) : null,
               ),
             ),
             { testid: 'security-table' },
