@@ -11,10 +11,15 @@ const redactFormat = winston.format((info) => {
 });
 
 export function createLogger(level: string, defaultMeta: Record<string, unknown> = {}): Logger {
-  return winston.createLogger({
+  // winston formats every entry and leaves the level to the transports: an entry below the
+  // level is dropped first, before it is masked and serialised for nobody (a few % of a
+  // worker's CPU at LOG_LEVEL=warn, bench --profile)
+  const enabledOnly = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false));
+  const logger: Logger = winston.createLogger({
     level,
     defaultMeta,
-    format: winston.format.combine(redactFormat(), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(enabledOnly(), redactFormat(), winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
   });
+  return logger;
 }
