@@ -48,6 +48,8 @@ export interface BenchOptions {
   maxRate: number;
   /** the end-to-end ladder's first rates; it goes on by 250 while a step holds, then halfway to the first that did not */
   e2eRates: number[];
+  /** seconds of traffic at each end-to-end step's rate before it is measured, on the step's fresh worker */
+  e2eWarmupSeconds: number;
   /** decisions a repetition of the ledger's cost (bench/lib/ledger-cost.ts), 7 repetitions */
   ledgerDecisions: number;
   changshaShare: number;
@@ -87,6 +89,7 @@ function parseOptions(argv: string[]): BenchOptions {
     maxRate: number('max-rate', smoke ? 40 : 6000),
     e2eRates: list('e2e-rates', smoke ? [20] : [500, 750, 1000]),
     ledgerDecisions: number('ledger-decisions', smoke ? 50 : 3000),
+    e2eWarmupSeconds: number('e2e-warmup-seconds', smoke ? 0 : 3),
     changshaShare: number('changsha-share', 0.5),
     profile: flags.has('profile'),
     scriptCosts: flags.has('script-costs'),
@@ -434,11 +437,29 @@ class Bench {
     return step;
   }
 
+  /**
+   * A fresh worker runs its first messages before the JIT has compiled its paths and with
+   * no connection to a partner yet: its first seconds are measured apart (coldStart), and
+   * the step is what a worker that has been running answers.
+   */
   async endToEnd(rate: number, workers: number): Promise<EndToEndStep> {
     const partners = this.partners;
     if (!partners) throw new Error('not started');
     await this.startWorkers(workers);
     await sleep(500);
+    let coldStart: EndToEndStep['coldStart'] = null;
+    if (this.options.e2eWarmupSeconds > 0) {
+      const warm = await this.load({ port: this.port('gateway'), mode: 'fixed', rate, durationMs: this.options.e2eWarmupSeconds * 1000, connections: this.options.fixedConnections, collect: true });
+      this.track(warm);
+      await this.settle();
+      const latencies = [...warm.accepted].flatMap(([, id]) => {
+        const arrival = partners.arrivals.get(id);
+        const sent = this.accepted.get(id);
+        return arrival && sent ? [arrival.at - sent.scheduledAt] : [];
+      });
+      coldStart = { seconds: this.options.e2eWarmupSeconds, endToEnd: summarize(latencies) };
+      say(`  fresh worker, first ${this.options.e2eWarmupSeconds} s at ${rate} msg/s: p50 ${coldStart.endToEnd.p50} ms, p99 ${coldStart.endToEnd.p99} ms (not counted in the step)`);
+    }
     const sampler = this.sampler();
     const { result } = await this.fixed(rate);
     const lastSend = result.startedAt + this.options.stepSeconds * 1000;
@@ -472,6 +493,7 @@ class Bench {
       redisUsedPeakMb: peaks.redisUsedMb,
       bySecond: bySecond.map((values, second) => ({ second, ...summarize(values ?? []) })),
       held: false,
+      coldStart,
     };
     step.held = step.answered === step.accepted && Object.keys(step.errors).length === 0 && step.endToEnd.p99 <= 100;
     say(`  end to end at ${rate} msg/s, ${workers} worker: p50 ${step.endToEnd.p50} ms, p99 ${step.endToEnd.p99} ms, max ${step.endToEnd.max} ms (ingest p99 ${step.ingest.p99} ms), ${step.answered}/${step.accepted} answered${errorText(step.errors)}`);

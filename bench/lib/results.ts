@@ -60,6 +60,8 @@ export interface EndToEndStep {
   bySecond: (Summary & { second: number })[];
   /** every accepted message answered, no error, p99 ≤ 100 ms */
   held: boolean;
+  /** the step's fresh worker under the same rate for its first seconds, before the step (not in it) */
+  coldStart: { seconds: number; endToEnd: Summary } | null;
 }
 
 export interface Integrity {
