@@ -1,21 +1,19 @@
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
 import { createLogger, type Logger } from '../../kernel/logger.ts';
 
-/** winston's key of the formatted line (triple-beam's MESSAGE) */
-const MESSAGE = Symbol.for('message');
-
-/** The lines a logger writes, as its Console transport would write them. */
+/** The lines a logger writes, through winston's Stream transport in place of its Console. */
 function capture(logger: Logger): string[] {
   const lines: string[] = [];
-  class Capture extends winston.Transport {
-    override log(info: Record<string | symbol, unknown>, next: () => void): void {
-      lines.push(String(info[MESSAGE]));
-      next();
-    }
-  }
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8').trimEnd());
+      done();
+    },
+  });
   logger.clear();
-  logger.add(new Capture());
+  logger.add(new winston.transports.Stream({ stream }));
   return lines;
 }
 
