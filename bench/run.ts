@@ -24,6 +24,7 @@ import type { RunCommand, RunResult } from './loadgen.ts';
 import { benchSecrets, gatewayEnv, loadgenKeys, partnerSecrets } from './lib/gateway-env.ts';
 import { currentLedger, decideWorkload, summarizeCosts, type LedgerCost, type LedgerCostSummary } from './lib/ledger-cost.ts';
 import { Partners } from './lib/partners.ts';
+import { TraceStore } from '../stores/traces.ts';
 import { cpuSeconds, rssMb, startChild, stopChild, type Child } from './lib/processes.ts';
 import { aofRewrites, commandStats, commandsPerMessage, deadLetters, info, redisCpuSeconds, sampleScriptCosts, unlinkPrefix, usedMemoryMb } from './lib/redis-info.ts';
 import { renderMarkdown } from './lib/report.ts';
@@ -297,6 +298,43 @@ class Bench {
     await Promise.all(this.workers.splice(0).map((worker) => stopChild(worker)));
   }
 
+  /**
+   * Where the slowest 1% of a step's messages spent their time, beside a sample of the
+   * others: the gaps between their trace's stages, from the scheduled send to the answer
+   * reaching the partner, averaged by pair of stages.
+   */
+  async stageTimes(messages: { id: string; latency: number }[]): Promise<EndToEndStep['stages']> {
+    const partners = this.partners;
+    if (!this.client || !partners || messages.length === 0) return null;
+    const traces = new TraceStore(this.client, this.keys, Date.now);
+    const sorted = [...messages].sort((a, b) => b.latency - a.latency);
+    const slowest = sorted.slice(0, Math.max(1, Math.ceil(sorted.length / 100)));
+    const others = sorted.slice(slowest.length);
+    const every = Math.max(1, Math.floor(others.length / 200));
+    const typical = others.filter((_, n) => n % every === 0);
+    const gaps = async (group: { id: string }[]) => {
+      const sums: Record<string, { total: number; count: number }> = {};
+      for (const { id } of group) {
+        const tracked = this.accepted.get(id);
+        const arrival = partners.arrivals.get(id);
+        if (!tracked || !arrival) continue;
+        const entries = await traces.read(tracked.trackingNo);
+        const points = [{ stage: 'sent', at: tracked.scheduledAt }, ...entries.map((entry) => ({ stage: entry.stage, at: Date.parse(entry.at) })), { stage: 'at partner', at: arrival.at }].sort((a, b) => a.at - b.at);
+        for (let n = 1; n < points.length; n++) {
+          const from = points[n - 1];
+          const to = points[n];
+          if (!from || !to) continue;
+          const gap = (sums[`${from.stage} → ${to.stage}`] ??= { total: 0, count: 0 });
+          gap.total += to.at - from.at;
+          gap.count += 1;
+        }
+      }
+      const meanMs = Object.fromEntries(Object.entries(sums).map(([stage, { total, count }]) => [stage, round(total / count, 1)]));
+      return { messages: group.length, meanMs };
+    };
+    return { slowest: await gaps(slowest), typical: await gaps(typical) };
+  }
+
   /** Accepted messages with no answer at a partner yet. */
   outstanding(): string[] {
     return [...this.unanswered];
@@ -467,6 +505,7 @@ class Bench {
     const peaks = await sampler.stop();
     await this.stopWorkers();
     const latencies: number[] = [];
+    const byMessage: { id: string; latency: number }[] = [];
     // by the second of the step they were due in: a tail of one stall sits in one or two seconds, a slow path in all
     const bySecond: number[][] = [];
     let lastAt = lastSend;
@@ -475,6 +514,7 @@ class Bench {
       const sent = this.accepted.get(id);
       if (!arrival || !sent) continue;
       latencies.push(arrival.at - sent.scheduledAt);
+      byMessage.push({ id, latency: arrival.at - sent.scheduledAt });
       const second = Math.max(0, Math.floor((sent.scheduledAt - result.startedAt) / 1000));
       (bySecond[second] ??= []).push(arrival.at - sent.scheduledAt);
       lastAt = Math.max(lastAt, arrival.at);
@@ -494,10 +534,12 @@ class Bench {
       bySecond: bySecond.map((values, second) => ({ second, ...summarize(values ?? []) })),
       held: false,
       coldStart,
+      stages: await this.stageTimes(byMessage),
     };
     step.held = step.answered === step.accepted && Object.keys(step.errors).length === 0 && step.endToEnd.p99 <= 100;
     say(`  end to end at ${rate} msg/s, ${workers} worker: p50 ${step.endToEnd.p50} ms, p99 ${step.endToEnd.p99} ms, max ${step.endToEnd.max} ms (ingest p99 ${step.ingest.p99} ms), ${step.answered}/${step.accepted} answered${errorText(step.errors)}`);
     say(`    p99 by second: ${step.bySecond.map((at) => at.p99).join(' ')} ms`);
+    if (step.stages) say(`    slowest ${step.stages.slowest.messages}, ms a stage (typical of ${step.stages.typical.messages} beside): ${Object.entries(step.stages.slowest.meanMs).map(([stage, ms]) => `${stage} ${ms} (${step.stages?.typical.meanMs[stage] ?? '—'})`).join(', ')}`);
     return step;
   }
 

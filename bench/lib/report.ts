@@ -89,6 +89,10 @@ export function renderMarkdown(results: BenchResults): string {
         `| ${n(step.rate)} | ${step.workers} | ${n(step.endToEnd.p50, 1)} | ${n(step.endToEnd.p99, 1)} | ${n(step.endToEnd.max)} | ${n(step.ingest.p99, 1)} | ${n(step.answered)}/${n(step.accepted)} | ${step.held ? 'yes' : 'no'} | ${n(step.tailSeconds, 1)} | ${n(step.workerRssPeakMb)} | ${step.bySecond.map((second) => n(second.p99, 0)).join(' ')} | ${step.coldStart ? `${n(step.coldStart.endToEnd.p99, 1)} (first ${step.coldStart.seconds} s)` : '—'} |`,
     ),
     '',
+    'Where the slowest 1% of each step spent their time (mean ms between consecutive stages of their traces, from the scheduled send to the answer at the partner), with a sample of the others in brackets:',
+    '',
+    ...endToEnd.map((step) => `- ${n(step.rate)} msg/s: ${step.stages ? Object.entries(step.stages.slowest.meanMs).map(([stage, ms]) => `${stage} ${n(ms, 1)} (${step.stages?.typical.meanMs[stage] === undefined ? '—' : n(step.stages.typical.meanMs[stage], 1)})`).join('; ') : '—'}`),
+    '',
     '## The ledger\'s script',
     '',
     `\`decide.lua\` alone on this run's Redis, ${n(results.ledger.decisionsPerRun)} decisions over 20 days (applies, changes, cancels; rooms full most of the time), one in flight, 7 repetitions: `

@@ -62,6 +62,8 @@ export interface EndToEndStep {
   held: boolean;
   /** the step's fresh worker under the same rate for its first seconds, before the step (not in it) */
   coldStart: { seconds: number; endToEnd: Summary } | null;
+  /** the slowest 1% and a sample of the rest: mean ms between consecutive stages of their traces */
+  stages: { slowest: { messages: number; meanMs: Record<string, number> }; typical: { messages: number; meanMs: Record<string, number> } } | null;
 }
 
 export interface Integrity {
