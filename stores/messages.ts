@@ -5,6 +5,7 @@ import type { FieldCipher } from '../kernel/crypto/field-cipher.ts';
 import type { RedisCommand } from '../kernel/redis/client.ts';
 import type { Keys } from '../kernel/redis/keys.ts';
 import { scanKeys } from '../kernel/redis/scan.ts';
+import { openBody, sealBody } from './message-body.ts';
 
 const recordScript = readFileSync(join(import.meta.dirname, 'record.lua'), 'utf8');
 /** Deletes a replaced-by claim only while it is still this claimant's: a later change may have claimed it since. */
@@ -38,7 +39,7 @@ export interface NewMessage {
   trackingNo: string;
   operation: string;
   receivedAt: number;
-  /** the body's bytes as received, stored encrypted */
+  /** the body's bytes as received, stored deflated and encrypted */
   rawBody: string;
   /** the partner's message id: a repeat of it is answered, not recorded again */
   messageKey: string;
@@ -157,16 +158,21 @@ export class MessageStore {
       'operation', message.operation,
       'receivedAt', String(message.receivedAt),
       'state', 'received',
-      'body', this.#cipher.encrypt(message.rawBody),
+      'body', sealBody(this.#cipher, message.rawBody),
       // what retention must undo when the record goes
       'messageKey', message.messageKey,
       'requestId', message.request?.id ?? '',
       'replaces', message.replaces ?? '',
       'searchIds', JSON.stringify(message.searchIds),
     ];
-    // the script takes each as (command, key, value)
-    const inScript = this.#redis.isCluster || withNew.some((command) => command.length !== 3) ? [] : withNew;
-    const scripted = this.#redis as unknown as { recordMessage(...args: (string | number)[]): Promise<[RecordVerdict, string, string]> };
+    // the script takes each as (command, key, value); a ZADD's score is 0, as the search index writes it
+    type Arg = RedisCommand[1] | undefined;
+    const scriptable = withNew.map(([command, key, ...rest]): [command: string, key: Arg, value: Arg] | undefined => {
+      if (command === 'zadd' && rest.length === 2 && rest[0] === 0) return [command, key, rest[1]];
+      return rest.length === 1 ? [command, key, rest[0]] : undefined;
+    });
+    const inScript = this.#redis.isCluster || scriptable.some((write) => write === undefined) ? [] : scriptable.filter((write) => write !== undefined);
+    const scripted = this.#redis as unknown as { recordMessage(...args: (string | number | Buffer)[]): Promise<[RecordVerdict, string, string]> };
     const [verdict, trackingNo, state] = await scripted.recordMessage(
       5 + inScript.length,
       keys.messageId(message.messageKey),
@@ -181,7 +187,7 @@ export class MessageStore {
       message.replaces ?? '',
       String(message.receivedAt),
       inScript.length,
-      ...inScript.flatMap(([command, , value]) => [command.toUpperCase(), String(value)]),
+      ...inScript.flatMap(([command, , value]) => [command.toUpperCase(), Buffer.isBuffer(value) ? value : String(value ?? '')]),
       ...fields,
     );
     return { verdict, trackingNo, state, unwritten: verdict === 'new' && inScript.length === 0 ? withNew : [] };
@@ -199,16 +205,16 @@ export class MessageStore {
 
   /** The body's text as received, decrypted; undefined without a record. */
   async rawBody(partner: string, trackingNo: string): Promise<string | undefined> {
-    const body = await this.#redis.hget(this.#keys.intake(partner).record(trackingNo), 'body');
-    return body === null ? undefined : this.#cipher.decrypt(body);
+    const body = await this.#redis.hgetBuffer(this.#keys.intake(partner).record(trackingNo), 'body');
+    return body === null ? undefined : openBody(this.#cipher, body);
   }
 
   /** The body as received, decrypted and parsed; undefined without a record, `[unreadable]` when it cannot be read. */
   async body(partner: string, trackingNo: string): Promise<unknown> {
-    const sealed = await this.#redis.hget(this.#keys.intake(partner).record(trackingNo), 'body');
+    const sealed = await this.#redis.hgetBuffer(this.#keys.intake(partner).record(trackingNo), 'body');
     if (sealed === null) return undefined;
     try {
-      return JSON.parse(this.#cipher.decrypt(sealed)) as unknown;
+      return JSON.parse(openBody(this.#cipher, sealed)) as unknown;
     } catch {
       return '[unreadable]';
     }
@@ -216,9 +222,10 @@ export class MessageStore {
 
   /** What a worker decodes; undefined when there is no record. */
   async load(partner: string, trackingNo: string): Promise<StoredMessage | undefined> {
-    const [operation, receivedAt, body] = await this.#redis.hmget(this.#keys.intake(partner).record(trackingNo), 'operation', 'receivedAt', 'body');
+    // read as bytes, since the body is binary (sealBody)
+    const [operation, receivedAt, body] = await this.#redis.hmgetBuffer(this.#keys.intake(partner).record(trackingNo), 'operation', 'receivedAt', 'body');
     if (operation === null || operation === undefined || body === null || body === undefined) return undefined;
-    return { operation, receivedAt: Number(receivedAt), body: JSON.parse(this.#cipher.decrypt(body)) as unknown };
+    return { operation: operation.toString('utf8'), receivedAt: Number(receivedAt?.toString('utf8') ?? 0), body: JSON.parse(openBody(this.#cipher, body)) as unknown };
   }
 
   async state(partner: string, trackingNo: string): Promise<string | null> {

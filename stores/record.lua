@@ -5,10 +5,11 @@ KEYS: 1 message-id key, 2 request-id key, 3 replaced-by key, 4 record key,
 `{in:<partner>}` hash tag); then, off Cluster only, the keys of ARGV 6.
 ARGV: 1 trackingNo, 2 request id ('' if none), 3 content digest,
 4 replaced id ('' if none), 5 received at (epoch ms), 6 the number n of
-writes that go with a new record, then n pairs (RPUSH or SADD, value) for
-KEYS[6] to KEYS[5+n] (its trace and search index: one round trip less a
-message; on Redis Cluster, where they live in other slots, n is 0 and the
-caller writes them), then field/value pairs of the record.
+writes that go with a new record, then n pairs (RPUSH, SADD or ZADD, value)
+for KEYS[6] to KEYS[5+n] (its trace and search index: one round trip less a
+message; ZADD adds the value as a member scored 0; on Redis Cluster, where
+they live in other slots, n is 0 and the caller writes them), then
+field/value pairs of the record.
 Returns {verdict, trackingNo, state}: verdict is new | repeat | conflict | replaced-elsewhere.
 ]]
 -- the record of an earlier message: same key shape, other tracking number
@@ -20,7 +21,7 @@ end
 local writes = tonumber(ARGV[6])
 for i = 1, writes do
   local command = ARGV[5 + 2 * i]
-  if command ~= 'RPUSH' and command ~= 'SADD' then return redis.error_reply('record.lua writes only RPUSH and SADD') end
+  if command ~= 'RPUSH' and command ~= 'SADD' and command ~= 'ZADD' then return redis.error_reply('record.lua writes only RPUSH, SADD and ZADD') end
 end
 
 local known = redis.call('GET', KEYS[1])
@@ -43,7 +44,13 @@ end
 local fields = {}
 for i = 7 + 2 * writes, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[4], unpack(fields))
-for i = 1, writes do redis.call(ARGV[5 + 2 * i], KEYS[5 + i], ARGV[6 + 2 * i]) end
+for i = 1, writes do
+  if ARGV[5 + 2 * i] == 'ZADD' then
+    redis.call('ZADD', KEYS[5 + i], 0, ARGV[6 + 2 * i])
+  else
+    redis.call(ARGV[5 + 2 * i], KEYS[5 + i], ARGV[6 + 2 * i])
+  end
+end
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' then

@@ -34,9 +34,10 @@ export async function acceptMessage(runtime: Runtime, adapter: PartnerAdapter, h
     // the replicas' acknowledgement below holds only if these connections keep their session until then
     const written = runtime.replicas.mark(runtime.redis, runtime.queueConnection);
     const trackingNo = nextTrackingNo(runtime.clock.now());
-    // the search index and the trace's first entry go with the record
+    // the search index and the trace's first entry go with the record; not the
+    // tracking number itself: a search by it asks whether its trace exists (TraceStore.find)
     const withNew = [
-      ...runtime.traces.indexCommands(trackingNo, { ...message.searchIds, trackingNo }),
+      ...runtime.traces.indexCommands(trackingNo, message.searchIds),
       runtime.traces.appendCommand(trackingNo, 'received', { partner: adapter.id, operation: message.operation, ids: message.searchIds }),
     ];
     const recorded = await runtime.messages.record(

@@ -149,7 +149,7 @@ export async function whenReady(redis: Redis, timeoutMs = 10_000): Promise<void>
 }
 
 /** One Redis command: its name, then its arguments. */
-export type RedisCommand = [name: string, ...args: (string | number)[]];
+export type RedisCommand = [name: string, ...args: (string | number | Buffer)[]];
 
 /**
  * Sends commands that do not depend on each other in one write: a socket write

@@ -62,7 +62,16 @@ export class Keys {
     return `${this.namespace}:trace:${trackingNo}`;
   }
 
-  /** lookup of tracking numbers by any id a message carries (TraceStore.indexCommands) */
+  /**
+   * lookup of tracking numbers by any id a message carries, one sorted set a
+   * kind: members `<value>\0<trackingNo>`, all scored 0, read by lexical range
+   * (TraceStore.indexCommands)
+   */
+  indexOf(kind: string): string {
+    return `${this.namespace}:{ix}:${kind}`;
+  }
+
+  /** a set of tracking numbers an id named before issue 16 (one key an id), still read and purged */
   index(kind: string, value: string): string {
     return `${this.namespace}:{ix}:${kind}:${value}`;
   }

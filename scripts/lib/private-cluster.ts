@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort } from './private-redis.ts';
+import { REDIS_ENCODING_ARGS, freePort } from './private-redis.ts';
 
 const run = promisify(execFile);
 
@@ -54,6 +54,7 @@ async function startNode(dataDir: string): Promise<PrivateClusterNode> {
       '--appendonly', 'yes',
       '--appendfsync', 'everysec',
       '--maxmemory-policy', 'noeviction',
+      ...REDIS_ENCODING_ARGS,
       '--save', '',
       '--daemonize', 'no',
     ],

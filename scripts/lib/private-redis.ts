@@ -23,6 +23,15 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Encodings production sets (docs/scaling.md, *What Redis holds*): a hash whose
+ * values are all at most this long stays one compact listpack. Redis's default
+ * (64 bytes) turns a record (its sealed body), a finished job (its options)
+ * and a ledger decision (its seat list) into hash tables, whose per-field
+ * entries cost about 700 bytes a message more than the values themselves.
+ */
+export const REDIS_ENCODING_ARGS: readonly string[] = ['--hash-max-listpack-value', '1024'];
+
+/**
  * A Redis of our own on loopback, as production runs it: AOF with fsync every
  * second, no eviction (a queue must never lose a job to memory pressure).
  */
@@ -38,6 +47,7 @@ export async function startPrivateRedis(dataDir: string, port?: number): Promise
       '--appendonly', 'yes',
       '--appendfsync', 'everysec',
       '--maxmemory-policy', 'noeviction',
+      ...REDIS_ENCODING_ARGS,
       '--save', '',
       '--daemonize', 'no',
     ],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort } from './private-redis.ts';
+import { REDIS_ENCODING_ARGS, freePort } from './private-redis.ts';
 
 export interface Address {
   host: string;
@@ -84,6 +84,7 @@ async function startDataServer(dataDir: string, replicaOf?: number, port?: numbe
     '--appendonly', 'yes',
     '--appendfsync', 'everysec',
     '--maxmemory-policy', 'noeviction',
+    ...REDIS_ENCODING_ARGS,
     '--save', '',
     '--daemonize', 'no',
     // a full sync (first sync, or the old master rejoining after a failover) starts at once, not after 5 s

@@ -137,7 +137,7 @@ export function expectPartnerAnswer(partner: PartnerId, answer: RawAnswer, reque
 /* ------------------------------------------------------------------------ */
 
 export interface IntakeSnapshot {
-  /** every intake key of the partner (records, idempotency keys, time index), traces and index entries */
+  /** every intake key of the partner (records, idempotency keys, time index), traces, index keys and their members */
   keys: string[];
   records: string[];
   queued: number;
@@ -153,7 +153,9 @@ export async function intakeSnapshot(runtime: Runtime, partner: PartnerId): Prom
     runtime.redis.keys(`${ns}:{ix}:*`),
     runtime.inboundQueue.count(),
   ]);
-  const keys = [...intake.filter((key) => !key.startsWith(`${base}:rate`)), ...traces, ...index].sort();
+  // the search index is one sorted set a kind: what a message adds is a member, not a key
+  const members = await Promise.all(index.map(async (key) => ((await runtime.redis.type(key)) === 'zset' ? (await runtime.redis.zrange(key, '0', '-1')).map((member) => `${key} ${member}`) : [])));
+  const keys = [...intake.filter((key) => !key.startsWith(`${base}:rate`)), ...traces, ...index, ...members.flat()].sort();
   return { keys, records: intake.filter((key) => key.startsWith(`${base}:msg:`)).sort(), queued };
 }
 
