@@ -9,7 +9,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { ChangshaSimulator, type ChangshaWireEvent, type RejectedCall } from '../test/simulators/changsha.ts';
 import { ProvinceSimulator, type Behaviour, type ReceivedMessage } from '../test/simulators/province.ts';
-import { CHANGSHA, OUTBOUND_SECRET } from '../test/helpers/gateway.ts';
+import { CHANGSHA_SIMULATOR, OUTBOUND_SECRET } from '../test/helpers/gateway.ts';
 import type { Answer, AnswerLog } from './history.ts';
 
 /**
@@ -74,12 +74,7 @@ export type ProvinceFault = { behaviours: Behaviour[]; slowMs?: number };
 export class Partners {
   readonly province = new ProvinceSimulator({ secret: OUTBOUND_SECRET });
   readonly changsha = new ChangshaSimulator({
-    clientId: CHANGSHA.clientId,
-    clientSecret: CHANGSHA.clientSecret,
-    zhuzhouKeyId: CHANGSHA.outboundKeyId,
-    zhuzhouSecret: CHANGSHA.outboundSecret,
-    changshaKeyId: CHANGSHA.inboundKeyId,
-    changshaSecret: CHANGSHA.inboundSecret,
+    ...CHANGSHA_SIMULATOR,
   });
   readonly #proxy = new TokenFaultProxy();
   readonly answers: AnswerLog = { province: new Map(), changsha: new Map() };

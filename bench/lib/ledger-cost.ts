@@ -16,6 +16,7 @@ import { loadConfig, type RoomConfig } from '../../config/index.ts';
 import { Keys } from '../../kernel/redis/keys.ts';
 import { RoomLedger, type LedgerRequest, type LedgerResult } from '../../ledger/index.ts';
 import { testEnv } from '../../test/helpers/gateway.ts';
+import { SeededRandom } from '../../test/simulators/prng.ts';
 import { median } from './stats.ts';
 
 /** usecPerCall: Redis's own time a decision (wall clock, so other processes on the cores inflate it); cpuUsecPerCall: Redis's CPU time a decision (every command of the run), what one core can give */
@@ -51,18 +52,6 @@ export async function baselineLedger(rev: string): Promise<LedgerModules> {
   return { RoomLedger: ledger.RoomLedger, Keys: keys.Keys };
 }
 
-/** A small seeded generator: the same workload for every variant and repetition. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const DAY = 24 * 3600 * 1000;
 const T0 = Date.UTC(2027, 2, 1, 0, 0, 0);
 
@@ -78,7 +67,9 @@ export async function decideWorkload(redis: Redis, redisUrl: string, namespace: 
   const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9', redisUrl) });
   const connection = redis.duplicate();
   const ledger = new modules.RoomLedger(connection, new modules.Keys(namespace), config.ledger.rooms, config.ledger.bufferMinutes);
-  const random = seeded(20261203);
+  // the same workload for every variant and repetition
+  const seeded = new SeededRandom(20261203);
+  const random = () => seeded.next();
   const inForce: string[] = [];
   let approved = 0;
   await redis.config('RESETSTAT');

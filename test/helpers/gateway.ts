@@ -31,6 +31,15 @@ export const CHANGSHA = {
   outboundKeyId: 'zhuzhou-key-1',
   outboundSecret: 'zhuzhou-outbound-test-secret-01',
 } as const;
+/** The Changsha simulator's side of those credentials: what it checks of Zhuzhou and signs its own events with. */
+export const CHANGSHA_SIMULATOR = {
+  clientId: CHANGSHA.clientId,
+  clientSecret: CHANGSHA.clientSecret,
+  zhuzhouKeyId: CHANGSHA.outboundKeyId,
+  zhuzhouSecret: CHANGSHA.outboundSecret,
+  changshaKeyId: CHANGSHA.inboundKeyId,
+  changshaSecret: CHANGSHA.inboundSecret,
+} as const;
 const DATA_KEY = Buffer.alloc(32, 9).toString('base64');
 
 export function testRedisUrl(): string {
@@ -116,12 +125,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const clockNow = options.clock ? () => options.clock?.now() ?? Date.now() : Date.now;
   const simulator = await new ProvinceSimulator({ secret: OUTBOUND_SECRET, now: clockNow }).start();
   const changshaSimulator = await new ChangshaSimulator({
-    clientId: CHANGSHA.clientId,
-    clientSecret: CHANGSHA.clientSecret,
-    zhuzhouKeyId: CHANGSHA.outboundKeyId,
-    zhuzhouSecret: CHANGSHA.outboundSecret,
-    changshaKeyId: CHANGSHA.inboundKeyId,
-    changshaSecret: CHANGSHA.inboundSecret,
+    ...CHANGSHA_SIMULATOR,
     now: clockNow,
   }).start();
   const config = loadConfig({ env: { ...testEnv(namespace, simulator.url, options.redisUrl, changshaSimulator.url), ...options.env } });

@@ -2,7 +2,7 @@ import axios from 'axios';
 import { expect } from 'chai';
 import { TokenSource, TokenUnavailableError } from '../../adapters/changsha/token.ts';
 import { fixedClock } from '../../kernel/clock.ts';
-import { CHANGSHA } from '../helpers/gateway.ts';
+import { CHANGSHA, CHANGSHA_SIMULATOR } from '../helpers/gateway.ts';
 import { ChangshaSimulator } from '../simulators/changsha.ts';
 
 describe('Changsha OAuth2 token (real token endpoint on loopback, injected clock)', () => {
@@ -12,12 +12,7 @@ describe('Changsha OAuth2 token (real token endpoint on loopback, injected clock
 
   beforeEach(async () => {
     simulator = await new ChangshaSimulator({
-      clientId: CHANGSHA.clientId,
-      clientSecret: CHANGSHA.clientSecret,
-      zhuzhouKeyId: CHANGSHA.outboundKeyId,
-      zhuzhouSecret: CHANGSHA.outboundSecret,
-      changshaKeyId: CHANGSHA.inboundKeyId,
-      changshaSecret: CHANGSHA.inboundSecret,
+      ...CHANGSHA_SIMULATOR,
       tokenTtlSeconds: 7200,
       now: () => clock.now(),
     }).start();

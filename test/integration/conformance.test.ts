@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { conformanceConfig, conformanceReport, runConformance, type ConformancePartner } from '../../scripts/lib/conformance/index.ts';
 import { formatResults } from '../../scripts/lib/conformance/runner.ts';
-import { CHANGSHA, OUTBOUND_SECRET, testEnv } from '../helpers/gateway.ts';
+import { CHANGSHA, CHANGSHA_SIMULATOR, OUTBOUND_SECRET, testEnv } from '../helpers/gateway.ts';
 import { ChangshaSimulator } from '../simulators/changsha.ts';
 import { ProvinceSimulator, type ProvinceSimulatorOptions } from '../simulators/province.ts';
 
@@ -45,12 +45,7 @@ describe('conformance run (npm run conformance) against the bundled simulators o
   beforeEach(async () => {
     province = await new ProvinceSimulator({ secret: OUTBOUND_SECRET, enforceContract: true }).start();
     changsha = await new ChangshaSimulator({
-      clientId: CHANGSHA.clientId,
-      clientSecret: CHANGSHA.clientSecret,
-      zhuzhouKeyId: CHANGSHA.outboundKeyId,
-      zhuzhouSecret: CHANGSHA.outboundSecret,
-      changshaKeyId: CHANGSHA.inboundKeyId,
-      changshaSecret: CHANGSHA.inboundSecret,
+      ...CHANGSHA_SIMULATOR,
     }).start();
   });
   afterEach(async () => {
