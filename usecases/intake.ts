@@ -1,5 +1,7 @@
 import type { InboundHttp, InboundMessage, PartnerAdapter } from '../adapters/types.ts';
 import type { Runtime } from './runtime.ts';
+import type { RoomLedger } from '../ledger/index.ts';
+import type { MessageStore } from '../stores/messages.ts';
 import { GatewayError } from '../kernel/errors.ts';
 import { INBOUND_JOB_OPTIONS } from '../queues/catalog.ts';
 import { idFactory } from '../kernel/ids.ts';
@@ -27,8 +29,7 @@ export async function acceptMessage(runtime: Runtime, adapter: PartnerAdapter, h
     if (message.refersTo !== undefined && !(await runtime.messages.requestKnown(adapter.id, message.refersTo))) {
       throw new GatewayError('NOT_FOUND', `no request ${message.refersTo}`);
     }
-    // a repeat keeps its first answer even if the request has since left force
-    if (message.inForce !== undefined && !(await inForce(runtime, adapter, message.inForce)) && !(await runtime.messages.messageKnown(adapter.id, message.messageKey))) {
+    if ((await notInForce(runtime, adapter.id, message)) !== undefined) {
       throw new GatewayError('SEMANTIC_INVALID', undefined, { violations: [{ path: message.inForcePath ?? '/data/requestId', message: 'NOT_IN_FORCE' }] });
     }
     // the replicas' acknowledgement below holds only if these connections keep their session until then
@@ -77,8 +78,17 @@ export async function acceptMessage(runtime: Runtime, adapter: PartnerAdapter, h
   }
 }
 
-async function inForce(runtime: Runtime, adapter: PartnerAdapter, requestId: string): Promise<boolean> {
-  return (await runtime.ledger.describe(adapter.id, requestId))?.state === 'in-force';
+/**
+ * The rule for a report on a request (Changsha's session.status, the province's host
+ * lifecycle): the request is in force in the ledger, or the message is a repeat, which
+ * keeps its first answer even if the request has since left force. The ledger's state
+ * when the rule refuses the message (read only: the message lab asks it too), else undefined.
+ */
+export async function notInForce(deps: { ledger: Pick<RoomLedger, 'describe'>; messages: Pick<MessageStore, 'messageKnown'> }, partner: string, message: Pick<InboundMessage, 'inForce' | 'messageKey'>): Promise<string | undefined> {
+  if (message.inForce === undefined) return undefined;
+  const state = (await deps.ledger.describe(partner, message.inForce))?.state ?? 'unknown';
+  if (state === 'in-force' || (await deps.messages.messageKnown(partner, message.messageKey))) return undefined;
+  return state;
 }
 
 async function enqueue(runtime: Runtime, adapter: PartnerAdapter, trackingNo: string): Promise<void> {

@@ -14,6 +14,7 @@ import { sm3Hex } from '../kernel/crypto/digest.ts';
 import type { Violation } from '../schemas/registry.ts';
 import type { AuditEntry } from '../stores/audit.ts';
 import type { MessageStore } from '../stores/messages.ts';
+import { notInForce } from './intake.ts';
 
 export type LabStepName = 'parse' | 'schema' | 'signature' | 'clock' | 'rules' | 'idempotency';
 export type LabStepStatus = 'pass' | 'fail' | 'skipped';
@@ -258,10 +259,8 @@ async function checkRequest(deps: LabDeps, request: LabRequest): Promise<LabResu
     return done();
   }
   const message = inspected.value;
-  // intake's rule (acceptMessage): a report on a request (Changsha's session.status, the province's host lifecycle)
-  // needs that request in force in the ledger, unless the message is a repeat, which keeps its first answer
-  const state = message.inForce === undefined ? undefined : ((await deps.ledger.describe(partner, message.inForce))?.state ?? 'unknown');
-  if (state !== undefined && state !== 'in-force' && !(await deps.messages.messageKnown(partner, message.messageKey))) {
+  const state = await notInForce(deps, partner, message);
+  if (state !== undefined) {
     steps.push({
       name: 'rules',
       status: 'fail',
