@@ -298,6 +298,15 @@ class Bench {
     await Promise.all(this.workers.splice(0).map((worker) => stopChild(worker)));
   }
 
+  /** The messages of a run answered at a partner: from the scheduled send to the answer's arrival. */
+  answered(result: RunResult): { id: string; scheduledAt: number; arrivedAt: number; latency: number }[] {
+    return [...result.accepted].flatMap(([, id]) => {
+      const arrival = this.partners?.arrivals.get(id);
+      const sent = this.accepted.get(id);
+      return arrival && sent ? [{ id, scheduledAt: sent.scheduledAt, arrivedAt: arrival.at, latency: arrival.at - sent.scheduledAt }] : [];
+    });
+  }
+
   /**
    * Where the slowest 1% of a step's messages spent their time, beside a sample of the
    * others: the gaps between their trace's stages, from the scheduled send to the answer
@@ -490,12 +499,7 @@ class Bench {
       const warm = await this.load({ port: this.port('gateway'), mode: 'fixed', rate, durationMs: this.options.e2eWarmupSeconds * 1000, connections: this.options.fixedConnections, collect: true });
       this.track(warm);
       await this.settle();
-      const latencies = [...warm.accepted].flatMap(([, id]) => {
-        const arrival = partners.arrivals.get(id);
-        const sent = this.accepted.get(id);
-        return arrival && sent ? [arrival.at - sent.scheduledAt] : [];
-      });
-      coldStart = { seconds: this.options.e2eWarmupSeconds, endToEnd: summarize(latencies) };
+      coldStart = { seconds: this.options.e2eWarmupSeconds, endToEnd: summarize(this.answered(warm).map((message) => message.latency)) };
       say(`  fresh worker, first ${this.options.e2eWarmupSeconds} s at ${rate} msg/s: p50 ${coldStart.endToEnd.p50} ms, p99 ${coldStart.endToEnd.p99} ms (not counted in the step)`);
     }
     const sampler = this.sampler();
@@ -504,20 +508,15 @@ class Bench {
     await this.settle();
     const peaks = await sampler.stop();
     await this.stopWorkers();
-    const latencies: number[] = [];
-    const byMessage: { id: string; latency: number }[] = [];
+    const byMessage = this.answered(result);
+    const latencies = byMessage.map((message) => message.latency);
     // by the second of the step they were due in: a tail of one stall sits in one or two seconds, a slow path in all
     const bySecond: number[][] = [];
     let lastAt = lastSend;
-    for (const [, id] of result.accepted) {
-      const arrival = partners.arrivals.get(id);
-      const sent = this.accepted.get(id);
-      if (!arrival || !sent) continue;
-      latencies.push(arrival.at - sent.scheduledAt);
-      byMessage.push({ id, latency: arrival.at - sent.scheduledAt });
-      const second = Math.max(0, Math.floor((sent.scheduledAt - result.startedAt) / 1000));
-      (bySecond[second] ??= []).push(arrival.at - sent.scheduledAt);
-      lastAt = Math.max(lastAt, arrival.at);
+    for (const message of byMessage) {
+      const second = Math.max(0, Math.floor((message.scheduledAt - result.startedAt) / 1000));
+      (bySecond[second] ??= []).push(message.latency);
+      lastAt = Math.max(lastAt, message.arrivedAt);
     }
     const step: EndToEndStep = {
       rate,
