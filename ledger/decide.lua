@@ -6,8 +6,9 @@ host-book, host-free; partner `host`, id `<evaluation>` or `<evaluation>:C<n>`).
 All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
 transaction on one slot. Times are epoch seconds.
 
-ROOMS ({id, kind, seats, seatNames, and the index's bits: word and bit of a room,
-seatWords and seatBits of a hall's seats} in best-fit order), LAYOUT (every resource's
+ROOMS ({id, kind, seats, index, and a room's word and bit in the index's masks} in
+best-fit order), SEATS_OF (a room's seat names, and for a hall each seat's word and
+bit, by its index: built only for the room a decision looks into), LAYOUT (every resource's
 name in bit order) and LAYOUT_ID (a digest of it), WORDS, BITS_PER_WORD, BUFFER and MAX_SPAN (seconds) are constants
 RoomLedger writes before this text (ledger/index.ts, decideScriptFor).
 ARGV, by position (RoomLedger's decideArgv; '' for absent): op, partner, id, replaces,
@@ -185,7 +186,7 @@ local function ensureIndex()
   else
     local byBooking, order, legacy = {}, {}, {}
     for _, room in ipairs(ROOMS) do
-      local resources = room.kind == 'room' and { room.id } or room.seatNames
+      local resources = room.kind == 'room' and { room.id } or SEATS_OF(room.index)
       for _, resource in ipairs(resources) do
         local key = base .. ':occ:' .. resource
         legacy[#legacy + 1] = key
@@ -248,14 +249,16 @@ local function placeInRoom(room, busy)
   if room.kind == 'room' then
     if room.seats < r.seats or bit.band(busy[room.word], room.bit) ~= 0 then return nil end
     local seats = {}
-    for n = 1, r.seats do seats[n] = room.seatNames[n] end
+    local names = SEATS_OF(room.index)
+    for n = 1, r.seats do seats[n] = names[n] end
     return { room = room.id, seatIds = seats, resources = { room.id }, words = { [room.word] = room.bit } }
   end
   local seats, words = {}, {}
+  local names, seatWords, seatBits = SEATS_OF(room.index)
   for n = 1, room.seats do
-    local w, b = room.seatWords[n], room.seatBits[n]
+    local w, b = seatWords[n], seatBits[n]
     if bit.band(busy[w], b) == 0 then
-      seats[#seats + 1] = room.seatNames[n]
+      seats[#seats + 1] = names[n]
       words[w] = bit.bor(words[w] or 0, b)
       if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats, words = words } end
     end

@@ -37,24 +37,29 @@ function decideScriptFor(rooms: readonly { id: string; kind: string; seats: numb
     position++;
     return bit;
   };
-  const literal = rooms
-    .map((room) => {
-      if (!/^[A-Z0-9-]{1,32}$/.test(room.id) || (room.kind !== 'room' && room.kind !== 'hall') || !Number.isInteger(room.seats)) throw new GatewayError('INTERNAL', `room ${JSON.stringify(room.id)} cannot be written into the ledger script`);
-      // seat names as constants too: formatting them seat by seat was a share of every hall search
-      const seatNames = seatNamesOf(room).map((name) => `'${name}'`).join(', ');
-      if (room.kind === 'room') {
-        const { word, bit } = nextBit();
-        return `{ id = '${room.id}', kind = 'room', seats = ${room.seats}, seatNames = { ${seatNames} }, word = ${word}, bit = ${bit} }`;
-      }
+  const literal: string[] = [];
+  const seats: string[] = [];
+  rooms.forEach((room, n) => {
+    if (!/^[A-Z0-9-]{1,32}$/.test(room.id) || (room.kind !== 'room' && room.kind !== 'hall') || !Number.isInteger(room.seats)) throw new GatewayError('INTERNAL', `room ${JSON.stringify(room.id)} cannot be written into the ledger script`);
+    // seat names as constants too: formatting them seat by seat was a share of every hall search
+    const seatNames = seatNamesOf(room).map((name) => `'${name}'`).join(', ');
+    if (room.kind === 'room') {
+      const { word, bit } = nextBit();
+      literal.push(`{ id = '${room.id}', kind = 'room', seats = ${room.seats}, index = ${n + 1}, word = ${word}, bit = ${bit} }`);
+      seats.push(`if index == ${n + 1} then return { ${seatNames} } end`);
+    } else {
       const bits = seatNamesOf(room).map(nextBit);
-      return `{ id = '${room.id}', kind = 'hall', seats = ${room.seats}, seatNames = { ${seatNames} }, seatWords = { ${bits.map((b) => b.word).join(', ')} }, seatBits = { ${bits.map((b) => b.bit).join(', ')} } }`;
-    })
-    .join(', ');
+      literal.push(`{ id = '${room.id}', kind = 'hall', seats = ${room.seats}, index = ${n + 1} }`);
+      seats.push(`if index == ${n + 1} then return { ${seatNames} }, { ${bits.map((b) => b.word).join(', ')} }, { ${bits.map((b) => b.bit).join(', ')} } end`);
+    }
+  });
   if (!Number.isInteger(bufferSeconds)) throw new GatewayError('INTERNAL', 'the turnover buffer is whole seconds');
   const layout = occupancyLayout(rooms).join(',');
   const words = Math.max(1, Math.ceil(position / BITS_PER_WORD));
   const layoutId = createHash('sha1').update(layout).digest('hex').slice(0, 12);
-  return `local ROOMS = { ${literal} }\nlocal LAYOUT = '${layout}'\nlocal LAYOUT_ID = '${layoutId}'\nlocal WORDS = ${words}\nlocal BITS_PER_WORD = ${BITS_PER_WORD}\nlocal BUFFER = ${bufferSeconds}\nlocal MAX_SPAN = ${MAX_SPAN_SECONDS}\n${decideScript}`;
+  // the seats in a function: a table constructor runs on every call, and most decisions look into one or two rooms
+  const seatsOf = `local function SEATS_OF(index)\n  ${seats.join('\n  ')}\nend`;
+  return `local ROOMS = { ${literal.join(', ')} }\n${seatsOf}\nlocal LAYOUT = '${layout}'\nlocal LAYOUT_ID = '${layoutId}'\nlocal WORDS = ${words}\nlocal BITS_PER_WORD = ${BITS_PER_WORD}\nlocal BUFFER = ${bufferSeconds}\nlocal MAX_SPAN = ${MAX_SPAN_SECONDS}\n${decideScript}`;
 }
 
 /** Every resource in the order of its bit in the occupancy masks: the rooms' best-fit order. */

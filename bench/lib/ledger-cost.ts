@@ -25,6 +25,8 @@ export interface LedgerCost {
   cpuUsecPerCall: number;
   calls: number;
   approved: number;
+  /** decisions a second of the run's wall clock (with this client on the same cores) */
+  perSecond: number;
 }
 
 /** The one call the workload makes: a ledger's decide, whichever version of it. */
@@ -62,21 +64,35 @@ async function redisCpu(redis: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
+/**
+ * The workload: `decisions` applies, changes and cancels over `days` working days, in
+ * `streams` concurrent streams (1: one decision in flight, as one worker sends them;
+ * more: several in flight, as Redis sees a drain by several workers). Stream k owns the
+ * days k, k + streams, …, draws from its own seeded generator and changes or cancels
+ * only its own bookings: no two streams contend for a room, so the decisions are the
+ * same whatever the interleaving, and one stream is exactly the one-in-flight workload.
+ */
+export interface LedgerWorkload {
+  decisions: number;
+  days: number;
+  streams?: number;
+}
+
 /** One run of the workload through `modules`' ledger on a namespace of its own; resets Redis's statistics. */
-export async function decideWorkload(redis: Redis, redisUrl: string, namespace: string, modules: LedgerModules, workload: { decisions: number; days: number }): Promise<LedgerCost> {
+export async function decideWorkload(redis: Redis, redisUrl: string, namespace: string, modules: LedgerModules, workload: LedgerWorkload): Promise<LedgerCost> {
   const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9', redisUrl) });
+  const streams = Math.max(1, Math.min(workload.streams ?? 1, workload.days));
   const connection = redis.duplicate();
   const ledger = new modules.RoomLedger(connection, new modules.Keys(namespace), config.ledger.rooms, config.ledger.bufferMinutes);
-  // the same workload for every variant and repetition
-  const seeded = new SeededRandom(20261203);
-  const random = () => seeded.next();
-  const inForce: string[] = [];
   let approved = 0;
-  await redis.config('RESETSTAT');
-  const cpuBefore = await redisCpu(redis);
-  try {
-    for (let n = 0; n < workload.decisions; n++) {
-      const day = Math.floor(random() * workload.days);
+  const stream = async (k: number) => {
+    // the same workload for every variant and repetition
+    const seeded = new SeededRandom(20261203 + k);
+    const random = () => seeded.next();
+    const ownDays = Math.ceil((workload.days - k) / streams);
+    const inForce: string[] = [];
+    for (let n = k; n < workload.decisions; n += streams) {
+      const day = k + streams * Math.floor(random() * ownDays);
       const startHour = 8 + Math.floor(random() * 8);
       const start = T0 + day * DAY + startHour * 3600_000;
       const end = start + (1 + Math.floor(random() * 3)) * 3600_000;
@@ -96,14 +112,21 @@ export async function decideWorkload(redis: Redis, redisUrl: string, namespace: 
         inForce.push(id);
       }
     }
+  };
+  await redis.config('RESETSTAT');
+  const cpuBefore = await redisCpu(redis);
+  const began = performance.now();
+  try {
+    await Promise.all(Array.from({ length: streams }, (_, k) => stream(k)));
   } finally {
     connection.disconnect();
   }
+  const seconds = (performance.now() - began) / 1000;
   const cpuUsed = (await redisCpu(redis)) - cpuBefore;
   const stats = (await redis.info('commandstats')).split('\n').find((line) => line.startsWith('cmdstat_evalsha:'));
   const calls = Number(/calls=(\d+)/.exec(stats ?? '')?.[1] ?? 0);
   const usec = Number(/usec=(\d+)/.exec(stats ?? '')?.[1] ?? 0);
-  return { usecPerCall: calls > 0 ? usec / calls : 0, cpuUsecPerCall: calls > 0 ? (cpuUsed * 1e6) / calls : 0, calls, approved };
+  return { usecPerCall: calls > 0 ? usec / calls : 0, cpuUsecPerCall: calls > 0 ? (cpuUsed * 1e6) / calls : 0, calls, approved, perSecond: seconds > 0 ? calls / seconds : 0 };
 }
 
 export interface LedgerCostSummary {
@@ -112,6 +135,8 @@ export interface LedgerCostSummary {
   /** other processes on the cores only ever add to a run's time: the fastest repetition is the script's own cost */
   fastestUsec: number;
   cpuUsec: number;
+  /** median decisions a second of the wall clock */
+  perSecond: number;
   runs: LedgerCost[];
 }
 
@@ -120,6 +145,7 @@ export function summarizeCosts(runs: LedgerCost[]): LedgerCostSummary {
     usec: median(runs.map((run) => run.usecPerCall)),
     fastestUsec: Math.min(...runs.map((run) => run.usecPerCall)),
     cpuUsec: median(runs.map((run) => run.cpuUsecPerCall)),
+    perSecond: median(runs.map((run) => run.perSecond)),
     runs,
   };
 }
