@@ -1,5 +1,5 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { FieldCipher } from '../kernel/crypto/field-cipher.ts';
+import { RawDeflate } from '../kernel/deflate.ts';
 
 /**
  * Deflate's preset dictionary for bodies: the partners' field names and fixed
@@ -19,9 +19,12 @@ const DICTIONARY_1 = Buffer.from(
   'utf8',
 );
 
+/** one zlib state each way for the process's life, not one a call (kernel/deflate.ts) */
+const BODIES_1 = new RawDeflate(DICTIONARY_1);
+
 /** A body as received, at rest: deflated with DICTIONARY_1, then sealed (FieldCipher.sealBytes), kept as bytes. */
 export function sealBody(cipher: FieldCipher, rawBody: string): Buffer {
-  return cipher.sealBytes(deflateRawSync(rawBody, { dictionary: DICTIONARY_1 }));
+  return cipher.sealBytes(BODIES_1.deflate(rawBody));
 }
 
 /**
@@ -32,5 +35,5 @@ export function sealBody(cipher: FieldCipher, rawBody: string): Buffer {
  */
 export function openBody(cipher: FieldCipher, stored: Buffer): string {
   if (!FieldCipher.isSealedBytes(stored)) return cipher.decrypt(stored.toString('utf8'));
-  return inflateRawSync(cipher.openBytes(stored), { dictionary: DICTIONARY_1 }).toString('utf8');
+  return BODIES_1.inflate(cipher.openBytes(stored)).toString('utf8');
 }

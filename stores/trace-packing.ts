@@ -1,4 +1,4 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { RawDeflate } from '../kernel/deflate.ts';
 import type { RedisCommand } from '../kernel/redis/client.ts';
 
 /** first byte of an element holding several entries, deflated; an entry on its own is JSON text and starts with `{` */
@@ -24,6 +24,9 @@ const DICTIONARY_1 = Buffer.from(
   'utf8',
 );
 
+/** one zlib state each way for the process's life, not one a call (kernel/deflate.ts) */
+const TRACES_1 = new RawDeflate(DICTIONARY_1);
+
 /**
  * The commands to send for `commands`: the entries a write appends to one
  * trace (RPUSH of JSON text to a key under `tracePrefix`), when there are
@@ -47,7 +50,7 @@ export function packTraceWrites(commands: readonly RedisCommand[], tracePrefix: 
     if (typeof key !== 'string' || entries === undefined || entries.length < 2) packed.push(command);
     else if (!written.has(key)) {
       written.add(key);
-      packed.push(['rpush', key, Buffer.concat([Buffer.of(PACKED), deflateRawSync(`[${entries.join(',')}]`, { dictionary: DICTIONARY_1 })])]);
+      packed.push(['rpush', key, Buffer.concat([Buffer.of(PACKED), TRACES_1.deflate(`[${entries.join(',')}]`)])]);
     }
   }
   return packed;
@@ -56,7 +59,7 @@ export function packTraceWrites(commands: readonly RedisCommand[], tracePrefix: 
 /** The entries one element of a trace holds, parsed: itself, or those packed in it. Throws when it cannot be read. */
 export function unpackTraceElement(element: Buffer): unknown[] {
   if (element[0] !== PACKED) return [JSON.parse(element.toString('utf8'))];
-  const entries = JSON.parse(inflateRawSync(element.subarray(1), { dictionary: DICTIONARY_1 }).toString('utf8')) as unknown;
+  const entries = JSON.parse(TRACES_1.inflate(element.subarray(1)).toString('utf8')) as unknown;
   if (!Array.isArray(entries)) throw new Error('not a packed trace element');
   return entries;
 }
