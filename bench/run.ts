@@ -8,6 +8,7 @@
  *     [--gateway-root=<a checkout>] [--node-args="--trace-gc ..."]
  *     [--worker-node-args="--max-old-space-size=..."] [--script-costs]
  *     [--no-write] [--out=bench/results] [--parts=saturation,ladder,e2e]
+ *     [--gateway-ts]
  *
  * Progress goes to stderr; the results (JSON) to stdout, and unless --smoke or
  * --no-write to bench/results/<date>.json and .md.
@@ -17,9 +18,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { readLaunchEnvironment } from '../config/launch.ts';
+import { gatewayProcessEnvironment, readLaunchEnvironment } from '../config/launch.ts';
 import { Keys } from '../kernel/redis/keys.ts';
 import { startPrivateRedis, type PrivateRedis } from '../scripts/lib/private-redis.ts';
+import { gatewayEntry } from '../scripts/lib/gateway-build.ts';
 import type { RunCommand, RunResult } from './loadgen.ts';
 import { benchSecrets, gatewayEnv, loadgenKeys, partnerSecrets } from './lib/gateway-env.ts';
 import { currentLedger, decideWorkload, summarizeCosts, type LedgerCost, type LedgerCostSummary } from './lib/ledger-cost.ts';
@@ -62,6 +64,8 @@ export interface BenchOptions {
   nodeArgs: string[];
   /** more node options for the worker processes only (e.g. a heap limit) */
   workerNodeArgs: string[];
+  /** run the gateway's .ts sources even when a build of them exists (what compiling saves, or a checkout without a build) */
+  gatewayTs: boolean;
   write: boolean;
   outDir: string;
   /** which parts run: saturation, ladder (fixed rates and their drain), e2e; all by default */
@@ -97,6 +101,7 @@ function parseOptions(argv: string[]): BenchOptions {
     gatewayRoot: resolve(flags.get('gateway-root') ?? ROOT),
     nodeArgs: (flags.get('node-args') ?? '').split(' ').filter(Boolean),
     workerNodeArgs: (flags.get('worker-node-args') ?? '').split(' ').filter(Boolean),
+    gatewayTs: flags.has('gateway-ts'),
     write: !smoke && !flags.has('no-write'),
     outDir: resolve(flags.get('out') ?? join(ROOT, 'bench', 'results')),
     parts: new Set((flags.get('parts') ?? 'saturation,ladder,e2e').split(',')),
@@ -148,10 +153,21 @@ class Bench {
     this.options = options;
   }
 
+  #gatewayScript: string | undefined;
+
+  /** as npm start runs it: compiled when a build of the checkout's sources as they are exists (setup makes it) */
   get gatewayScript(): string {
+    this.#gatewayScript ??= this.chooseGatewayScript();
+    return this.#gatewayScript;
+  }
+
+  chooseGatewayScript(): string {
     // a checkout from before the layers (issue 13) kept its entry point under gateway/
-    const entry = join(this.options.gatewayRoot, 'server', 'main.ts');
-    return existsSync(entry) ? entry : join(this.options.gatewayRoot, 'gateway', 'server.ts');
+    const root = this.options.gatewayRoot;
+    if (!existsSync(join(root, 'server', 'main.ts'))) return join(root, 'gateway', 'server.ts');
+    const entry = gatewayEntry(root, { compiled: !this.options.gatewayTs });
+    say(entry.compiled ? `the gateway runs compiled (${entry.script})` : this.options.gatewayTs ? 'the gateway runs its .ts sources (--gateway-ts)' : `no build of ${root}'s sources as they are now (sh scripts/setup.sh makes one): the gateway runs its .ts sources`);
+    return entry.script;
   }
 
   execArgv(role: string): string[] {
@@ -172,7 +188,8 @@ class Bench {
     await this.client.config('SET', 'auto-aof-rewrite-percentage', '0');
     this.partners = await new Partners(partnerSecrets(this.secrets)).start();
     this.partners.onArrival = (id) => this.unanswered.delete(id);
-    this.env = gatewayEnv({ namespace: this.namespace, redisUrl: this.redis.url, provinceUrl: this.partners.province.url, changshaUrl: this.partners.changsha.url, secrets: this.secrets });
+    // as npm start gives it (MALLOC_ARENA_MAX)
+    this.env = { ...gatewayEnv({ namespace: this.namespace, redisUrl: this.redis.url, provinceUrl: this.partners.province.url, changshaUrl: this.partners.changsha.url, secrets: this.secrets }), ...gatewayProcessEnvironment(readLaunchEnvironment()) };
     if (this.options.profile) {
       this.profileDir = join(ROOT, 'bench', 'profiles', stamp());
       mkdirSync(this.profileDir, { recursive: true });

@@ -1,10 +1,19 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The project's folder, also when this module runs compiled under dist/<hash>/ (scripts/lib/gateway-build.ts). */
+function projectRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  return from;
+}
 
 /**
  * Where npm start writes the URL of the private Redis it runs, so that the
  * account and audit commands find it without REDIS_URL while it runs.
  */
-export const TRIAL_REDIS_URL_FILE = join(import.meta.dirname, '..', '.data', 'redis.url');
+export const TRIAL_REDIS_URL_FILE = join(projectRoot(join(import.meta.dirname, '..')), '.data', 'redis.url');
 
 /**
  * What the launcher (npm start) needs to know before the gateway's own
@@ -29,18 +38,37 @@ export interface LaunchEnvironment {
   simulatorSeed: number | undefined;
   /** node options of the gateway process (GATEWAY_NODE_OPTIONS) */
   nodeOptions: string[];
+  /** glibc's malloc arenas in the gateway process (MALLOC_ARENA_MAX); empty: glibc's own default */
+  mallocArenaMax: string;
   /** where a trial puts the gateway's JSON log lines (TRIAL_GATEWAY_LOGS); auto: a file when on a terminal */
   trialGatewayLogs: 'auto' | GatewayLogs;
 }
 
 /**
  * Node options the gateway runs with unless GATEWAY_NODE_OPTIONS says otherwise:
- * a young generation of 2 × 32 MB, so that a request's or a job's objects die
- * young instead of being promoted. Measured (bench/README.md, third round): api
- * RSS at 2,000 msg/s 245 → 223 MB, worker peak 370 → 317 MB, ingest p99 at
- * 2,000 msg/s 24 → 8 ms, throughput unchanged.
+ * a young generation of 2 × 8 MB. The third round of issue 16 took 2 × 32 MB so
+ * that a request's objects die young (api RSS at 2,000 msg/s 245 → 223 MB, ingest
+ * p99 24 → 8 ms on a machine that held that rate); once the gateway ran compiled,
+ * the young generation itself was most of what stood between the processes and
+ * the RSS targets. Measured on 3 December, compiled, the bench's fixed rates and
+ * their drain, same sitting, two or three runs each (a shared, overloaded 2-core
+ * machine that seldom held even 500 msg/s: latency and throughput differences were
+ * lost in its noise, saturated throughput included): api RSS at the 2,000
+ * msg/s step 32 MB: 237/264, 16: 228/229, 8: 173/184/184, 4: 168/198 MB; worker
+ * peak 277/269, 255/261, 240/241/249, 241/228 MB; idle 139, 138, 125 MB. Below 8
+ * nothing more was measured to gain; more scavenges were certain.
  */
-export const DEFAULT_GATEWAY_NODE_OPTIONS = '--max-semi-space-size=32';
+export const DEFAULT_GATEWAY_NODE_OPTIONS = '--max-semi-space-size=8';
+
+/**
+ * MALLOC_ARENA_MAX of the gateway process unless the environment gives one: none,
+ * glibc's own. Measured with the options above (same sitting as them, three runs
+ * each), 2 took the worker's peak from 240/241/249 to 235/229/232 MB but the api's
+ * RSS at 2,000 msg/s from 173/184/184 to 198/187/218 MB, and idle RSS 2–4 MB lower:
+ * nothing to set for a process that runs every role. Given, it reaches the gateway
+ * under npm start and the bench alike.
+ */
+export const DEFAULT_MALLOC_ARENA_MAX = '';
 
 const TRIAL_SECRETS = [
   'PROVINCE_INBOUND_SECRET',
@@ -76,6 +104,7 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),
     simulatorSeed: /^\d{1,9}$/.test(nonEmpty('SIMULATOR_SEED') ?? '') ? Number(env['SIMULATOR_SEED']) : undefined,
     nodeOptions: (env['GATEWAY_NODE_OPTIONS'] ?? DEFAULT_GATEWAY_NODE_OPTIONS).split(' ').filter(Boolean),
+    mallocArenaMax: env['MALLOC_ARENA_MAX'] ?? DEFAULT_MALLOC_ARENA_MAX,
     trialGatewayLogs: env['TRIAL_GATEWAY_LOGS'] === 'file' || env['TRIAL_GATEWAY_LOGS'] === 'stdout' ? env['TRIAL_GATEWAY_LOGS'] : 'auto',
   };
 }
@@ -83,6 +112,11 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
 /** The environment handed to child processes: ours plus what the launcher adds. */
 export function childEnvironment(additions: Record<string, string>): Record<string, string | undefined> {
   return { ...process.env, ...additions };
+}
+
+/** What the launcher adds to the gateway process's environment: glibc reads it when the process starts, not later. */
+export function gatewayProcessEnvironment(launch: LaunchEnvironment): Record<string, string> {
+  return launch.mallocArenaMax === '' ? {} : { MALLOC_ARENA_MAX: launch.mallocArenaMax };
 }
 
 /** What npm start does with what it was given. */

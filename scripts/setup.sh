@@ -1,7 +1,7 @@
 #!/bin/sh
 # Prepares a fresh machine for `npm start` and `npm test`: dependencies from the
-# lockfile (which also brings the pinned Node LTS), and Redis from Debian's
-# packages when no REDIS_URL is given and redis-server is missing.
+# lockfile (which also brings the pinned Node LTS), the compiled gateway, and
+# Redis from Debian's packages when no REDIS_URL is given and redis-server is missing.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,11 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
   echo "setup: installing dependencies from package-lock.json"
   npm ci --no-audit --no-fund
 fi
+
+# npm start and the bench run the gateway compiled (Node's type stripping costs
+# each process about 25 MB); a build is made whenever the sources have none yet
+# (a few seconds), also for the tests, whose npm start then runs what a deployment's would.
+node_modules/.bin/node scripts/build-gateway.ts
 
 # The suite always starts Redis servers of its own (a cluster, a Redis it stops
 # on purpose), so tests need redis-server and redis-cli even with REDIS_URL.

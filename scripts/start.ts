@@ -8,12 +8,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { childEnvironment, gatewayLogOutput, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
+import { childEnvironment, gatewayLogOutput, gatewayProcessEnvironment, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
 import { Redis } from 'ioredis';
 import { Keys } from '../kernel/redis/keys.ts';
 import { AccountStore } from '../stores/accounts.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
 import { GatewayLogFile, gatewayLogPath } from './lib/gateway-log.ts';
+import { gatewayEntry } from './lib/gateway-build.ts';
 import { ProvinceSimulator } from '../test/simulators/province.ts';
 import { ProvinceClient } from '../test/simulators/province-traffic.ts';
 import { ChangshaSimulator } from '../test/simulators/changsha.ts';
@@ -102,9 +103,12 @@ if (!launch.changshaBaseUrl) {
 const logFile = gatewayLogOutput(plan, launch, process.stdout.isTTY === true) === 'file' ? new GatewayLogFile(gatewayLogPath(join(dataDir, 'logs'), new Date())) : undefined;
 if (logFile) say(`the gateway's JSON logs go to ${relative(process.cwd(), logFile.path)}; its warnings and errors are told here`);
 
-const gateway: ChildProcess = fork(join(root, 'server', 'main.ts'), [], {
+// compiled by setup, which npm start runs first; sources edited since then run as they are, never an older build
+const entry = gatewayEntry(root);
+if (!entry.compiled) say('the gateway runs its .ts sources: they changed since setup compiled them (npm start compiles them again)');
+const gateway: ChildProcess = fork(entry.script, [], {
   execArgv: launch.nodeOptions,
-  env: childEnvironment(additions),
+  env: childEnvironment({ ...gatewayProcessEnvironment(launch), ...additions }),
   stdio: ['inherit', logFile ? 'pipe' : 'inherit', logFile ? 'pipe' : 'inherit', 'ipc'],
   // its own process group: a Ctrl-C reaches it once, through us, so it drains instead of dying
   detached: true,

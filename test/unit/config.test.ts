@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig, loadRedisConfig } from '../../config/index.ts';
 import { ENV_SETTINGS } from '../../config/env.ts';
-import { DEFAULT_GATEWAY_NODE_OPTIONS, launchPlan, readLaunchEnvironment } from '../../config/launch.ts';
+import { DEFAULT_GATEWAY_NODE_OPTIONS, DEFAULT_MALLOC_ARENA_MAX, gatewayProcessEnvironment, launchPlan, readLaunchEnvironment } from '../../config/launch.ts';
 import { configErrorOf } from '../helpers/config-errors.ts';
 
 const README_PATH = join(import.meta.dirname, '..', '..', 'README.md');
@@ -370,6 +370,12 @@ describe('config: readLaunchEnvironment (what npm start needs before the config)
       '--max-semi-space-size=16',
     ]);
     expect(readLaunchEnvironment({ GATEWAY_NODE_OPTIONS: '' }).nodeOptions).to.deep.equal([]);
+  });
+
+  it('when MALLOC_ARENA_MAX is absent, the gateway process gets the default; a value given is kept; empty leaves it to glibc', () => {
+    expect(gatewayProcessEnvironment(readLaunchEnvironment({}))).to.deep.equal(DEFAULT_MALLOC_ARENA_MAX === '' ? {} : { MALLOC_ARENA_MAX: DEFAULT_MALLOC_ARENA_MAX });
+    expect(gatewayProcessEnvironment(readLaunchEnvironment({ MALLOC_ARENA_MAX: '8' }))).to.deep.equal({ MALLOC_ARENA_MAX: '8' });
+    expect(gatewayProcessEnvironment(readLaunchEnvironment({ MALLOC_ARENA_MAX: '' }))).to.deep.equal({});
   });
 
   it('when no partner URL is given, it is a trial: nothing is missing, secrets may be made up', () => {
