@@ -6,11 +6,8 @@ host-book, host-free; partner `host`, id `<evaluation>` or `<evaluation>:C<n>`).
 All keys live under KEYS[1] (a `{ledger}` hash tag), so the script is one
 transaction on one slot. Times are epoch seconds.
 
-ROOMS ({id, kind, seats, index, and a room's word and bit in the index's masks} in
-best-fit order), SEATS_OF (a room's seat names, and for a hall each seat's word and
-bit, by its index: built only for the room a decision looks into), LAYOUT (every resource's
-name in bit order) and LAYOUT_ID (a digest of it), WORDS, BITS_PER_WORD, BUFFER and MAX_SPAN (seconds) are constants
-RoomLedger writes before this text (ledger/index.ts, decideScriptFor).
+ROOMS ({id, kind, seats, seatNames} in best-fit order), BUFFER and MAX_SPAN (seconds) are
+constants RoomLedger writes before this text (ledger/index.ts, decideScriptFor).
 ARGV, by position (RoomLedger's decideArgv; '' for absent): op, partner, id, replaces,
 start, finish, seats, closed ('1'), notifyId, trackingNo, decidedAt, now, offerId and
 holdUntil (holds; offerId for confirms), reason (releases), evaluation and change
@@ -36,6 +33,7 @@ local function requestKey(id) return base .. ':req:' .. r.partner .. ':' .. id e
 local holdsKey = base .. ':holds'
 local function holdMember() return r.partner .. ':' .. r.id end
 -- the sets of a ledger from before the occupancy index (ensureIndex)
+local function occupancyKey(resource) return base .. ':occ:' .. resource end
 local function waitingKey(id) return base .. ':wait:' .. r.partner .. ':' .. id end
 local function int(n) return string.format('%d', n) end
 
@@ -74,200 +72,100 @@ elseif redis.call('HEXISTS', self, 'outcome') == 1 then
   return answer(decisionOf(self), true, redis.call('SMEMBERS', waitingKey(r.id)))
 end
 
--- The occupancy: one member a booking, `<start>:<end>:<owner>|<mask>`, scored by its start.
--- <mask> is the booked resources as bits over LAYOUT (the rooms and hall seats in best-fit
--- order), WORDS hex words of BITS_PER_WORD bits joined by ','; resources a changed room
--- configuration no longer has follow as names after a second '|'. A decision reads the
--- index once, over the window widened by the buffer and by the longest booking ever kept,
--- and ORs the masks: a member costs one match and a number or two, however many seats.
+-- The occupancy: one member a booking, `<start>:<end>:<owner>|<resource>,<resource>...`,
+-- scored by its start. A decision reads it once, over the window widened by the buffer and
+-- by the longest booking ever kept, instead of one set a room and a hall seat.
 local indexKey = base .. ':occ-index'
--- layout: the LAYOUT the masks are written over, layoutId: LAYOUT_ID, a short name of it
--- a decision compares instead; span: the longest booking (seconds)
-local indexMetaKey = base .. ':occ-index:meta'
--- an index of resource names, from before the masks (read once, by ensureIndex)
-local namedIndexBuiltKey = base .. ':occ-index:built'
-local namedIndexSpanKey = base .. ':occ-index:span'
+local indexSpanKey = base .. ':occ-index:span'
+local indexBuiltKey = base .. ':occ-index:built'
 
-local function split(text, separator)
-  local parts = {}
-  if text == nil or text == '' then return parts end
-  for part in string.gmatch(text, '[^' .. separator .. ']+') do parts[#parts + 1] = part end
-  return parts
+local function indexMember(s, e, owner, resources)
+  return int(s) .. ':' .. int(e) .. ':' .. owner .. '|' .. table.concat(resources, ',')
 end
 
--- built only when a member is written from names (rarely: a rewrite of the index)
-local layoutPosition = nil
-local function positionOf(name)
-  if not layoutPosition then
-    layoutPosition = {}
-    for n, resource in ipairs(split(LAYOUT, ',')) do layoutPosition[resource] = n end
-  end
-  return layoutPosition[name]
+local function indexAdd(s, e, owner, resources)
+  redis.call('ZADD', indexKey, int(s), indexMember(s, e, owner, resources))
+  local span = tonumber(redis.call('GET', indexSpanKey) or '0')
+  if e - s > span then redis.call('SET', indexSpanKey, int(e - s)) end
 end
 
--- a resource's word (1-based) and bit, from its position in a layout
-local function bitOf(position)
-  local zeroBased = position - 1
-  return math.floor(zeroBased / BITS_PER_WORD) + 1, 2 ^ (zeroBased % BITS_PER_WORD)
-end
-
-local function maskText(words)
-  local hex = {}
-  for w = 1, WORDS do hex[w] = string.format('%x', words[w] or 0) end
-  return table.concat(hex, ',')
-end
-
--- the member's text after `|` for a list of resource names
-local function encodeResources(names)
-  local words, unknown = {}, {}
-  for _, name in ipairs(names) do
-    local position = positionOf(name)
-    if position then
-      local w, b = bitOf(position)
-      words[w] = bit.bor(words[w] or 0, b)
-    else
-      unknown[#unknown + 1] = name
-    end
-  end
-  local text = maskText(words)
-  if #unknown > 0 then text = text .. '|' .. table.concat(unknown, ',') end
-  return text
-end
-
--- the resource names of a member's text after `|`, written over `layoutNames`
-local function decodeResources(text, layoutNames)
-  local names = {}
-  local bar = string.find(text, '|', 1, true)
-  local maskPart = bar and string.sub(text, 1, bar - 1) or text
-  local w = 0
-  for word in string.gmatch(maskPart, '%x+') do
-    local value = tonumber(word, 16)
-    for b = 0, BITS_PER_WORD - 1 do
-      if bit.band(value, 2 ^ b) ~= 0 then
-        local name = layoutNames[w * BITS_PER_WORD + b + 1]
-        if name then names[#names + 1] = name end
-      end
-    end
-    w = w + 1
-  end
-  if bar then
-    for _, name in ipairs(split(string.sub(text, bar + 1), ',')) do names[#names + 1] = name end
-  end
-  return names
-end
-
-local span = 0
-
--- The index as this script writes it, built once by the first decision that finds it
--- otherwise, in one step like every decision: from a ledger's sets a resource
--- (`occ:<resource>`, before any index), from an index of names (before the masks), or
--- from masks over another room configuration's layout.
+-- A ledger from before the index kept one set a resource (`occ:<resource>`): the index is
+-- built from them once, by the first decision, in one step like every decision, and they go.
 local indexReady = false
 local function ensureIndex()
   if indexReady then return end
   indexReady = true
-  local meta = redis.call('HMGET', indexMetaKey, 'layoutId', 'span')
-  span = tonumber(meta[2] or '0')
-  if meta[1] == LAYOUT_ID then return end
-  local bookings = {}
-  local written = redis.call('HGET', indexMetaKey, 'layout')
-  if written then
-    local oldLayout = split(written, ',')
-    for _, member in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-      local ms, me, owner, text = string.match(member, '^(%d+):(%d+):([^|]*)|(.*)$')
-      bookings[#bookings + 1] = { ms, me, owner, decodeResources(text, oldLayout) }
+  if redis.call('EXISTS', indexBuiltKey) == 1 then return end
+  local byBooking = {}
+  local order = {}
+  local legacy = {}
+  for _, room in ipairs(ROOMS) do
+    local resources = {}
+    if room.kind == 'room' then resources = { room.id } else
+      resources = room.seatNames
     end
-  elseif redis.call('EXISTS', namedIndexBuiltKey) == 1 then
-    span = tonumber(redis.call('GET', namedIndexSpanKey) or '0')
-    for _, member in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-      local ms, me, owner, text = string.match(member, '^(%d+):(%d+):([^|]*)|(.*)$')
-      bookings[#bookings + 1] = { ms, me, owner, split(text, ',') }
-    end
-  else
-    local byBooking, order, legacy = {}, {}, {}
-    for _, room in ipairs(ROOMS) do
-      local resources = room.kind == 'room' and { room.id } or SEATS_OF(room.index)
-      for _, resource in ipairs(resources) do
-        local key = base .. ':occ:' .. resource
-        legacy[#legacy + 1] = key
-        for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-          if not byBooking[member] then
-            byBooking[member] = {}
-            order[#order + 1] = member
-          end
-          table.insert(byBooking[member], resource)
+    for _, resource in ipairs(resources) do
+      legacy[#legacy + 1] = occupancyKey(resource)
+      for _, member in ipairs(redis.call('ZRANGE', occupancyKey(resource), 0, -1)) do
+        if not byBooking[member] then
+          byBooking[member] = {}
+          order[#order + 1] = member
         end
+        table.insert(byBooking[member], resource)
       end
     end
-    for _, member in ipairs(order) do
-      local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
-      bookings[#bookings + 1] = { ms, me, owner, byBooking[member] }
-    end
-    for _, key in ipairs(legacy) do redis.call('DEL', key) end
   end
-  redis.call('DEL', indexKey, namedIndexBuiltKey, namedIndexSpanKey)
-  for _, booking in ipairs(bookings) do
-    local ms, me = tonumber(booking[1]), tonumber(booking[2])
-    if me - ms > span then span = me - ms end
-    redis.call('ZADD', indexKey, booking[1], booking[1] .. ':' .. booking[2] .. ':' .. booking[3] .. '|' .. encodeResources(booking[4]))
+  for _, member in ipairs(order) do
+    local ms, me, owner = string.match(member, '^(%d+):(%d+):(.+)$')
+    indexAdd(tonumber(ms), tonumber(me), owner, byBooking[member])
   end
-  redis.call('HSET', indexMetaKey, 'layout', LAYOUT, 'layoutId', LAYOUT_ID, 'span', int(span))
+  for _, key in ipairs(legacy) do redis.call('DEL', key) end
+  redis.call('SET', indexBuiltKey, '1')
 end
 
--- The words of resources taken over [s, e) plus the buffer on each side; `ignore`: owners
--- whose occupancy counts as free (a set: owner -> true), `ignoring`: whether it has any.
-local function busyWords(s, e, ignore, ignoring)
+-- The resources taken over [s, e) plus the buffer on each side; `ignore`: owners whose
+-- occupancy counts as free (a set: owner -> true).
+local function busyResources(s, e, ignore)
   ensureIndex()
+  local span = tonumber(redis.call('GET', indexSpanKey) or '0')
   local members = redis.call('ZRANGEBYSCORE', indexKey, int(s - BUFFER - span), '(' .. int(e + BUFFER))
   local busy = {}
-  for w = 1, WORDS do busy[w] = 0 end
   local from, to = s - BUFFER, e + BUFFER
   for _, member in ipairs(members) do
     -- the times first: most members the widened read returns end before the window
     local ms, me, ownerAt = string.match(member, '^(%d+):(%d+):()')
     if tonumber(ms) < to and from < tonumber(me) then
       local bar = string.find(member, '|', ownerAt, true)
-      if not (ignoring and ignore[string.sub(member, ownerAt, bar - 1)]) then
-        if WORDS == 1 then
-          busy[1] = bit.bor(busy[1], tonumber(string.match(member, '^%x+', bar + 1), 16))
-        else
-          local w = 1
-          for word in string.gmatch(string.match(member, '^[%x,]+', bar + 1), '%x+') do
-            busy[w] = bit.bor(busy[w], tonumber(word, 16))
-            w = w + 1
-          end
-        end
+      if not ignore[string.sub(member, ownerAt, bar - 1)] then
+        for resource in string.gmatch(string.sub(member, bar + 1), '[^,]+') do busy[resource] = true end
       end
     end
   end
   return busy
 end
 
--- A placement: the room, the seat ids the partner is told, the resources occupied (names
--- for the request's record, bits for the index).
+
+-- A placement: the room, the seat ids the partner is told, the resources occupied.
 local function placeInRoom(room, busy)
   if room.kind == 'room' then
-    if room.seats < r.seats or bit.band(busy[room.word], room.bit) ~= 0 then return nil end
+    if room.seats < r.seats or busy[room.id] then return nil end
     local seats = {}
-    local names = SEATS_OF(room.index)
-    for n = 1, r.seats do seats[n] = names[n] end
-    return { room = room.id, seatIds = seats, resources = { room.id }, words = { [room.word] = room.bit } }
+    for n = 1, r.seats do seats[n] = room.seatNames[n] end
+    return { room = room.id, seatIds = seats, resources = { room.id } }
   end
-  local seats, words = {}, {}
-  local names, seatWords, seatBits = SEATS_OF(room.index)
+  local seats = {}
   for n = 1, room.seats do
-    local w, b = seatWords[n], seatBits[n]
-    if bit.band(busy[w], b) == 0 then
-      seats[#seats + 1] = names[n]
-      words[w] = bit.bor(words[w] or 0, b)
-      if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats, words = words } end
+    local seat = room.seatNames[n]
+    if not busy[seat] then
+      seats[#seats + 1] = seat
+      if #seats == r.seats then return { room = room.id, seatIds = seats, resources = seats } end
     end
   end
   return nil
 end
 
 local function bestFit(ignore, preferredRoom)
-  local busy = busyWords(r.start, r.finish, ignore, next(ignore) ~= nil)
+  local busy = busyResources(r.start, r.finish, ignore)
   if preferredRoom then
     for _, room in ipairs(ROOMS) do
       if room.id == preferredRoom then
@@ -284,32 +182,17 @@ local function bestFit(ignore, preferredRoom)
   return nil
 end
 
--- A booking's member, found by its start (its score) and what precedes its resources,
--- so that this needs no knowledge of how they were written.
-local function bookedMember(s, e, owner)
-  local prefix = s .. ':' .. e .. ':' .. owner .. '|'
-  for _, member in ipairs(redis.call('ZRANGEBYSCORE', indexKey, s, s)) do
-    if string.sub(member, 1, #prefix) == prefix then return member end
-  end
-  return nil
-end
-
 local function release(key)
   local booked = redis.call('HMGET', key, 'owner', 'resources', 'start', 'finish')
   local owner, resources, s, e = booked[1], booked[2], booked[3], booked[4]
   if not resources then return end
   ensureIndex()
-  local member = bookedMember(s, e, owner)
-  if member then redis.call('ZREM', indexKey, member) end
+  redis.call('ZREM', indexKey, indexMember(tonumber(s), tonumber(e), owner, cjson.decode(resources)))
 end
 
 local function book(placement)
   ensureIndex()
-  redis.call('ZADD', indexKey, int(r.start), int(r.start) .. ':' .. int(r.finish) .. ':' .. r.partner .. ':' .. r.id .. '|' .. maskText(placement.words))
-  if r.finish - r.start > span then
-    span = r.finish - r.start
-    redis.call('HSET', indexMetaKey, 'span', int(span))
-  end
+  indexAdd(r.start, r.finish, r.partner .. ':' .. r.id, placement.resources)
 end
 
 -- The decision, written in one HSET with the booking's fields (`placement`) and any `extra`

@@ -11,84 +11,22 @@ import { GatewayError } from '../kernel/errors.ts';
 const decideScript = readFileSync(join(import.meta.dirname, 'decide.lua'), 'utf8');
 const lifecycleScript = readFileSync(join(import.meta.dirname, 'lifecycle.lua'), 'utf8');
 
-/** Bits a word of an occupancy mask: well inside the 32 of Lua's bit library and a double's exact integers. */
-const BITS_PER_WORD = 30;
-
-/** A hall's seat names, `<hall>-NN`. */
-function seatNamesOf(room: { id: string; seats: number }): string[] {
-  return Array.from({ length: room.seats }, (_, n) => `${room.id}-${String(n + 1).padStart(2, '0')}`);
-}
-
-/** The resources a room occupies: itself, or a hall's seats one by one. */
-function resourcesOf(room: { id: string; kind: string; seats: number }): string[] {
-  return room.kind === 'room' ? [room.id] : seatNamesOf(room);
-}
-
 /**
  * decide.lua with the configuration it decides by as Lua constants (ROOMS in
- * best-fit order with each resource's bit in the occupancy masks, LAYOUT,
- * BUFFER and MAX_SPAN in seconds). Room ids are checked here again (the
- * config schema allows only [A-Z0-9-]): nothing else reaches the text.
+ * best-fit order, BUFFER and MAX_SPAN in seconds). Room ids are checked here
+ * again (the config schema allows only [A-Z0-9-]): nothing else reaches the text.
  */
 function decideScriptFor(rooms: readonly { id: string; kind: string; seats: number }[], bufferSeconds: number): string {
-  let position = 0;
-  const nextBit = () => {
-    const bit = { word: Math.floor(position / BITS_PER_WORD) + 1, bit: 2 ** (position % BITS_PER_WORD) };
-    position++;
-    return bit;
-  };
-  const literal: string[] = [];
-  const seats: string[] = [];
-  rooms.forEach((room, n) => {
-    if (!/^[A-Z0-9-]{1,32}$/.test(room.id) || (room.kind !== 'room' && room.kind !== 'hall') || !Number.isInteger(room.seats)) throw new GatewayError('INTERNAL', `room ${JSON.stringify(room.id)} cannot be written into the ledger script`);
-    // seat names as constants too: formatting them seat by seat was a share of every hall search
-    const seatNames = seatNamesOf(room).map((name) => `'${name}'`).join(', ');
-    if (room.kind === 'room') {
-      const { word, bit } = nextBit();
-      literal.push(`{ id = '${room.id}', kind = 'room', seats = ${room.seats}, index = ${n + 1}, word = ${word}, bit = ${bit} }`);
-      seats.push(`if index == ${n + 1} then return { ${seatNames} } end`);
-    } else {
-      const bits = seatNamesOf(room).map(nextBit);
-      literal.push(`{ id = '${room.id}', kind = 'hall', seats = ${room.seats}, index = ${n + 1} }`);
-      seats.push(`if index == ${n + 1} then return { ${seatNames} }, { ${bits.map((b) => b.word).join(', ')} }, { ${bits.map((b) => b.bit).join(', ')} } end`);
-    }
-  });
+  const literal = rooms
+    .map((room) => {
+      if (!/^[A-Z0-9-]{1,32}$/.test(room.id) || (room.kind !== 'room' && room.kind !== 'hall') || !Number.isInteger(room.seats)) throw new GatewayError('INTERNAL', `room ${JSON.stringify(room.id)} cannot be written into the ledger script`);
+      // seat names as constants too: formatting them seat by seat was a share of every hall search
+      const seatNames = Array.from({ length: room.seats }, (_, n) => `'${room.id}-${String(n + 1).padStart(2, '0')}'`).join(', ');
+      return `{ id = '${room.id}', kind = '${room.kind}', seats = ${room.seats}, seatNames = { ${seatNames} } }`;
+    })
+    .join(', ');
   if (!Number.isInteger(bufferSeconds)) throw new GatewayError('INTERNAL', 'the turnover buffer is whole seconds');
-  const layout = occupancyLayout(rooms).join(',');
-  const words = Math.max(1, Math.ceil(position / BITS_PER_WORD));
-  const layoutId = createHash('sha1').update(layout).digest('hex').slice(0, 12);
-  // the seats in a function: a table constructor runs on every call, and most decisions look into one or two rooms
-  const seatsOf = `local function SEATS_OF(index)\n  ${seats.join('\n  ')}\nend`;
-  return `local ROOMS = { ${literal.join(', ')} }\n${seatsOf}\nlocal LAYOUT = '${layout}'\nlocal LAYOUT_ID = '${layoutId}'\nlocal WORDS = ${words}\nlocal BITS_PER_WORD = ${BITS_PER_WORD}\nlocal BUFFER = ${bufferSeconds}\nlocal MAX_SPAN = ${MAX_SPAN_SECONDS}\n${decideScript}`;
-}
-
-/** Every resource in the order of its bit in the occupancy masks: the rooms' best-fit order. */
-function occupancyLayout(rooms: readonly { id: string; kind: string; seats: number }[]): string[] {
-  return rooms.flatMap(resourcesOf);
-}
-
-/**
- * The resources of an occupancy member's text after its first `|`: a mask over
- * `layout` (hex words joined by ','), then, after a second `|`, the names the
- * layout does not have (decide.lua, encodeResources). Without a layout, the
- * member is from before the masks and lists names.
- */
-function memberResources(text: string, layout: readonly string[] | undefined): string[] {
-  if (!layout) return text.split(',');
-  const [mask = '', unknown] = text.split('|');
-  const names: string[] = [];
-  mask.split(',').forEach((word, w) => {
-    const value = Number.parseInt(word, 16);
-    for (let b = 0; b < BITS_PER_WORD; b++) {
-      // bit by bit in arithmetic: JavaScript's bitwise operators are 32-bit signed
-      if (Math.floor(value / 2 ** b) % 2 === 1) {
-        const name = layout[w * BITS_PER_WORD + b];
-        if (name !== undefined) names.push(name);
-      }
-    }
-  });
-  if (unknown) names.push(...unknown.split(','));
-  return names;
+  return `local ROOMS = { ${literal} }\nlocal BUFFER = ${bufferSeconds}\nlocal MAX_SPAN = ${MAX_SPAN_SECONDS}\n${decideScript}`;
 }
 
 /** An evaluation lies within one calendar day, so no booking spans more than a day. */
@@ -594,7 +532,9 @@ export class RoomLedger {
   }
 
   #resources(): string[] {
-    return this.#rooms.flatMap(resourcesOf);
+    return this.#rooms.flatMap((room) =>
+      room.kind === 'room' ? [room.id] : Array.from({ length: room.seats }, (_, n) => `${room.id}-${String(n + 1).padStart(2, '0')}`),
+    );
   }
 
   /** Forgets bookings that ended before `cutoff` (retention); returns how many. */
@@ -606,8 +546,8 @@ export class RoomLedger {
     for (const resource of this.#resources()) {
       purged += await this.#redis.zremrangebyscore(this.#keys.ledger.occupancy(resource), '-inf', maxStart);
     }
-    const { bookings } = await this.#readIndex('-inf', maxStart);
-    purged += bookings.reduce((sum, booking) => sum + booking.resources.length, 0);
+    const bookings = await this.#redis.zrangebyscore(this.#keys.ledger.occupancyIndex, '-inf', maxStart);
+    purged += bookings.reduce((sum, member) => sum + (member.split('|')[1] ?? '').split(',').length, 0);
     await this.#redis.zremrangebyscore(this.#keys.ledger.occupancyIndex, '-inf', maxStart);
     return purged;
   }
@@ -655,38 +595,22 @@ export class RoomLedger {
    * worth of the past, and the dashboard, /metrics and availability each want days.
    */
   async bookings(window?: { from: number; to: number }): Promise<Booking[]> {
+    const { occupancyIndex, occupancyIndexBuilt } = this.#keys.ledger;
     // members are scored by start, and no booking spans more than a day
     const from = window ? String(Math.floor(window.from / 1000) - MAX_SPAN_SECONDS) : '-inf';
     const to = window ? `(${Math.ceil(window.to / 1000)}` : '+inf';
-    const { built, bookings } = await this.#readIndex(from, to);
-    if (!built) return this.#legacyBookings(window);
+    const [[, built], [, members]] = ((await this.#redis.multi().exists(occupancyIndexBuilt).zrangebyscore(occupancyIndex, from, to).exec()) ?? []) as [[unknown, number], [unknown, string[]]];
+    if (built !== 1) return this.#legacyBookings(window);
     const result: Booking[] = [];
-    for (const { start, end, owner, resources } of bookings) {
-      for (const resource of resources) {
-        const booking = { resource, owner, start, end };
+    for (const member of members) {
+      const [head = '', list = ''] = member.split('|');
+      const [start, end, ...owner] = head.split(':');
+      for (const resource of list.split(',')) {
+        const booking = { resource, owner: owner.join(':'), start: Number(start) * 1000, end: Number(end) * 1000 };
         if (!window || (booking.start < window.to && booking.end > window.from)) result.push(booking);
       }
     }
     return result;
-  }
-
-  /**
-   * The occupancy index's bookings scored (started) in [from, to], read with
-   * the layout their masks are written over in one transaction. `built` is
-   * false for a ledger from before the index, whose sets a resource the next
-   * decision turns into it.
-   */
-  async #readIndex(from: string, to: string): Promise<{ built: boolean; bookings: { start: number; end: number; owner: string; resources: string[] }[] }> {
-    const { occupancyIndex, occupancyIndexBuilt, occupancyIndexMeta } = this.#keys.ledger;
-    const replies = (await this.#redis.multi().hget(occupancyIndexMeta, 'layout').exists(occupancyIndexBuilt).zrangebyscore(occupancyIndex, from, to).exec()) ?? [];
-    const [[, layout], [, named], [, members]] = replies as [[unknown, string | null], [unknown, number], [unknown, string[]]];
-    const layoutNames = layout === null ? undefined : layout.split(',');
-    const bookings = members.map((member) => {
-      const bar = member.indexOf('|');
-      const [start, end, ...owner] = member.slice(0, bar).split(':');
-      return { start: Number(start) * 1000, end: Number(end) * 1000, owner: owner.join(':'), resources: memberResources(member.slice(bar + 1), layoutNames) };
-    });
-    return { built: layoutNames !== undefined || named === 1, bookings };
   }
 
   /** The bookings of a ledger from before the occupancy index, from its sets a resource. */

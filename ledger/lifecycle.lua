@@ -49,16 +49,10 @@ if r.status == 'ended' then
   if resources and endsAt < e then
     local owner = redis.call('HGET', self, 'owner')
     local list = cjson.decode(resources)
-    if redis.call('EXISTS', base .. ':occ-index:meta', base .. ':occ-index:built') > 0 then
-      -- the booking's member, found by its start and what precedes its resources (decide.lua, bookedMember)
-      local prefix = int(s) .. ':' .. int(e) .. ':' .. owner .. '|'
-      for _, member in ipairs(redis.call('ZRANGEBYSCORE', base .. ':occ-index', int(s), int(s))) do
-        if string.sub(member, 1, #prefix) == prefix then
-          redis.call('ZREM', base .. ':occ-index', member)
-          redis.call('ZADD', base .. ':occ-index', int(s), int(s) .. ':' .. int(endsAt) .. ':' .. owner .. '|' .. string.sub(member, #prefix + 1))
-          break
-        end
-      end
+    if redis.call('EXISTS', base .. ':occ-index:built') == 1 then
+      local joined = table.concat(list, ',')
+      redis.call('ZREM', base .. ':occ-index', int(s) .. ':' .. int(e) .. ':' .. owner .. '|' .. joined)
+      redis.call('ZADD', base .. ':occ-index', int(s), int(s) .. ':' .. int(endsAt) .. ':' .. owner .. '|' .. joined)
     else
       -- a ledger from before decide.lua's occupancy index: its sets, which the index is built from
       for _, resource in ipairs(list) do

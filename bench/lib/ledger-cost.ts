@@ -76,6 +76,8 @@ export interface LedgerWorkload {
   decisions: number;
   days: number;
   streams?: number;
+  /** instead of the default rooms (config/default.json), e.g. a large hall */
+  rooms?: RoomConfig[];
 }
 
 /** One run of the workload through `modules`' ledger on a namespace of its own; resets Redis's statistics. */
@@ -83,7 +85,7 @@ export async function decideWorkload(redis: Redis, redisUrl: string, namespace: 
   const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9', redisUrl) });
   const streams = Math.max(1, Math.min(workload.streams ?? 1, workload.days));
   const connection = redis.duplicate();
-  const ledger = new modules.RoomLedger(connection, new modules.Keys(namespace), config.ledger.rooms, config.ledger.bufferMinutes);
+  const ledger = new modules.RoomLedger(connection, new modules.Keys(namespace), workload.rooms ?? config.ledger.rooms, config.ledger.bufferMinutes);
   let approved = 0;
   const stream = async (k: number) => {
     // the same workload for every variant and repetition

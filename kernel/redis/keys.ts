@@ -48,11 +48,9 @@ export class Keys {
       request: (partner: string, requestId: string) => `${base}:req:${partner}:${requestId}`,
       /** a resource's bookings in a ledger from before the occupancy index (decide.lua builds the index from them) */
       occupancy: (resourceId: string) => `${base}:occ:${resourceId}`,
-      /** every booking, one member `<start>:<end>:<owner>|<resources as a mask>` scored by its start (decide.lua derives the same keys) */
+      /** every booking, one member `<start>:<end>:<owner>|<resource>,...` scored by its start (decide.lua derives the same keys) */
       occupancyIndex: `${base}:occ-index`,
-      /** the layout the index's masks are written over, and its longest booking (`layout`, `span`) */
-      occupancyIndexMeta: `${base}:occ-index:meta`,
-      /** set while the index lists resource names, from before the masks (the next decision rewrites it) */
+      /** set once the index holds every booking */
       occupancyIndexBuilt: `${base}:occ-index:built`,
       waiting: (partner: string, originalId: string) => `${base}:wait:${partner}:${originalId}`,
       /** live holds by expiry (decide.lua derives the same key from `base`) */

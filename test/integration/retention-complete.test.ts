@@ -136,7 +136,7 @@ describe('retention, complete: nothing of a day past RETENTION_DAYS is left in R
       const recentTracking = (recentAnswer.data as { Data: { TRACKING_NO: string } }).Data.TRACKING_NO;
       // kept on purpose: the latest value of a singleton, rewritten in place (not a day's data)
       // and the occupancy index's own markers (that it is built, the longest booking it holds)
-      const latestOnly = [`${namespace}:availability:`, `${namespace}:reconciliation:last`, `${namespace}:stranded-sweeps`, `${namespace}:{ledger}:occ-index:meta`];
+      const latestOnly = [`${namespace}:availability:`, `${namespace}:reconciliation:last`, `${namespace}:stranded-sweeps`, `${namespace}:{ledger}:occ-index:built`, `${namespace}:{ledger}:occ-index:span`];
       const survivors: string[] = [];
       for (const key of written) {
         if (!left.has(key) || latestOnly.some((prefix) => key.startsWith(prefix)) || key.startsWith(`${namespace}:{ops}`)) continue;
