@@ -5,7 +5,7 @@
  * system, however many workers run (every decision is one script on one slot).
  *
  *   node bench/ledger-decide.ts [--baseline=<git rev>] [--decisions=4000] [--days=20] [--reps=7] [--streams=1,8]
- *     [--rooms='<LEDGER_ROOMS JSON>']
+ *     [--rooms='<LEDGER_ROOMS JSON>'] [--auto-pipelining]
  *
  * Each repetition runs the same seeded workload (bench/lib/ledger-cost.ts) once
  * with the baseline's ledger (ledger/, kernel/, config/ and schemas/ of
@@ -26,7 +26,7 @@ import { baselineLedger, currentLedger, decideWorkload, summarizeCosts, type Led
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string | undefined]));
 const baselineRev = args.get('baseline') ?? 'HEAD';
 const rooms = args.get('rooms');
-const workload = { decisions: Number(args.get('decisions') ?? 4000), days: Number(args.get('days') ?? 20), ...(rooms ? { rooms: JSON.parse(rooms) as RoomConfig[] } : {}) };
+const workload = { decisions: Number(args.get('decisions') ?? 4000), days: Number(args.get('days') ?? 20), ...(rooms ? { rooms: JSON.parse(rooms) as RoomConfig[] } : {}), autoPipelining: args.has('auto-pipelining') };
 const reps = Number(args.get('reps') ?? 7);
 const streamCounts = (args.get('streams') ?? '1,8').split(',').map(Number);
 

@@ -78,13 +78,15 @@ export interface LedgerWorkload {
   streams?: number;
   /** instead of the default rooms (config/default.json), e.g. a large hall */
   rooms?: RoomConfig[];
+  /** ioredis sends the calls of one event loop turn in one write (enableAutoPipelining) */
+  autoPipelining?: boolean;
 }
 
 /** One run of the workload through `modules`' ledger on a namespace of its own; resets Redis's statistics. */
 export async function decideWorkload(redis: Redis, redisUrl: string, namespace: string, modules: LedgerModules, workload: LedgerWorkload): Promise<LedgerCost> {
   const config = loadConfig({ env: testEnv(namespace, 'http://127.0.0.1:9', redisUrl) });
   const streams = Math.max(1, Math.min(workload.streams ?? 1, workload.days));
-  const connection = redis.duplicate();
+  const connection = redis.duplicate({ enableAutoPipelining: workload.autoPipelining === true });
   const ledger = new modules.RoomLedger(connection, new modules.Keys(namespace), workload.rooms ?? config.ledger.rooms, config.ledger.bufferMinutes);
   let approved = 0;
   const stream = async (k: number) => {
