@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Runtime } from '../../usecases/runtime.ts';
 import type { OpsAuth } from './auth.ts';
@@ -35,12 +35,12 @@ export function opsDashboardRoutes(runtime: Runtime, auth: OpsAuth): Router {
       return;
     }
     res.set('Cache-Control', 'no-cache');
-    res.sendFile(join(PUBLIC_DIR, 'index.html'));
+    res.sendFile('index.html', { root: PUBLIC_DIR });
   });
 
   router.get('/ops/static/vendor/echarts.min.js', pageHeaders, (_req: Request, res: Response) => {
     res.set('Cache-Control', 'public, max-age=86400');
-    res.type('text/javascript').sendFile(ECHARTS_FILE);
+    res.type('text/javascript').sendFile(basename(ECHARTS_FILE), { root: dirname(ECHARTS_FILE) });
   });
 
   router.use(

@@ -60,10 +60,10 @@ export function openApiRoutes(): Router {
       res.redirect(301, '/docs/');
       return;
     }
-    res.sendFile(join(PUBLIC_DIR, 'index.html'));
+    res.sendFile('index.html', { root: PUBLIC_DIR });
   });
   router.get(['/docs/docs.js', '/docs/docs.css'], pageHeaders, (req: Request, res: Response) => {
-    res.sendFile(join(PUBLIC_DIR, req.path.slice('/docs/'.length)));
+    res.sendFile(req.path.slice('/docs/'.length), { root: PUBLIC_DIR });
   });
   router.get('/docs/swagger-ui/:file', pageHeaders, (req: Request, res: Response) => {
     const file = String(req.params['file']);
@@ -71,7 +71,7 @@ export function openApiRoutes(): Router {
       problem(res, 404, 'Not found');
       return;
     }
-    res.sendFile(join(SWAGGER_UI_DIR, file), { maxAge: '1d' });
+    res.sendFile(file, { root: SWAGGER_UI_DIR, maxAge: '1d' });
   });
   return router;
 }

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -51,6 +51,30 @@ describe('the compiled gateway (npm start and the bench)', function () {
     });
   });
 
+  /** Starts a compiled gateway's api from `script` on a free port; its base URL. */
+  async function startCompiled(script: string, namespace: string): Promise<{ child: ChildProcess; url: string }> {
+    const child = fork(script, [], {
+      env: { ...process.env, ...testEnv(namespace, 'http://127.0.0.1:9'), GATEWAY_ROLE: 'api', HOST: '127.0.0.1', PORT: '0' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const started = await new Promise<StartedMessage>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`compiled gateway exited with ${code}`)));
+      child.on('message', (message: Partial<StartedMessage>) => {
+        if (message.type === 'listening') resolve({ ...message, type: message.type });
+      });
+    });
+    return { child, url: `http://127.0.0.1:${started.port}` };
+  }
+
+  /** Every page and asset the gateway reads from disk per request answers 200. */
+  async function expectFilesServed(url: string): Promise<void> {
+    for (const path of ['/docs/', '/docs/docs.js', '/docs/swagger-ui/swagger-ui.css', '/ops/', '/ops/static/app.js', '/ops/static/views/overview.js', '/ops/static/app.css', '/ops/static/vendor/echarts.min.js']) {
+      const answer = await fetch(`${url}${path}`);
+      await answer.arrayBuffer();
+      expect(answer.status, path).to.equal(200);
+    }
+  }
+
   describe('as built by setup', () => {
     const namespace = `build-${randomBytes(4).toString('hex')}`;
     let child: ChildProcess | undefined;
@@ -62,18 +86,7 @@ describe('the compiled gateway (npm start and the bench)', function () {
       const { dir } = buildGateway(ROOT);
       const entry = gatewayEntry(ROOT);
       expect(entry).to.deep.equal({ script: join(dir, 'server', 'main.js'), compiled: true });
-      child = fork(entry.script, [], {
-        env: { ...process.env, ...testEnv(namespace, 'http://127.0.0.1:9'), GATEWAY_ROLE: 'api', HOST: '127.0.0.1', PORT: '0' },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      const running = child;
-      const started = await new Promise<StartedMessage>((resolve, reject) => {
-        running.once('exit', (code) => reject(new Error(`compiled gateway exited with ${code}`)));
-        running.on('message', (message: Partial<StartedMessage>) => {
-          if (message.type === 'listening') resolve({ ...message, type: message.type });
-        });
-      });
-      url = `http://127.0.0.1:${started.port}`;
+      ({ child, url } = await startCompiled(entry.script, namespace));
     });
 
     after(async () => {
@@ -86,11 +99,33 @@ describe('the compiled gateway (npm start and the bench)', function () {
       const listed = (await (await fetch(`${url}/openapi/`)).json()) as { documents: { name: string }[] };
       const documents = readdirSync(join(ROOT, 'docs', 'openapi')).filter((file) => file.endsWith('.json'));
       expect(listed.documents.map((document) => `${document.name}.json`)).to.have.members(documents).and.have.length(documents.length);
-      for (const path of ['/docs/', '/docs/docs.js', '/ops/', '/ops/static/app.js', '/ops/static/views/overview.js', '/ops/static/app.css']) {
-        const answer = await fetch(`${url}${path}`);
-        await answer.arrayBuffer();
-        expect(answer.status, path).to.equal(200);
-      }
+      await expectFilesServed(url);
+    });
+  });
+
+  describe('installed under a dot-folder', () => {
+    const namespace = `build-${randomBytes(4).toString('hex')}`;
+    let home = '';
+    let child: ChildProcess | undefined;
+
+    after(async () => {
+      if (child) await stopProcess(child);
+      await deleteNamespace(testRedisUrl(), namespace);
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    // Express's sendFile refuses a path through a dot-folder unless it is given the root apart
+    it('serves its pages and assets from a path such as ~/.local/…, where a dot-folder is part of the install path', async function () {
+      this.timeout(120_000);
+      const { dir } = buildGateway(ROOT);
+      home = mkdtempSync(join(tmpdir(), 'zzgw-dot-'));
+      const installed = join(home, '.local', 'gateway');
+      cpSync(dir, installed, { recursive: true });
+      writeFileSync(join(installed, 'package.json'), JSON.stringify({ type: 'module' }));
+      symlinkSync(join(ROOT, 'node_modules'), join(installed, 'node_modules'));
+      const started = await startCompiled(join(installed, 'server', 'main.js'), namespace);
+      child = started.child;
+      await expectFilesServed(started.url);
     });
   });
 });
