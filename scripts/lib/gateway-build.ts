@@ -22,7 +22,7 @@ const BUILD_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'
 /** builds older than the newest few are removed: a gateway still running one has its modules loaded, only its static files would go */
 const KEPT_BUILDS = 3;
 
-/** not under .data: express's sendFile answers 404 for any path through a dot-folder (its dotfiles rule) */
+/** beside the sources, where a deployment's tools look for a build; gitignored */
 export const BUILD_DIR = ['dist'] as const;
 
 function filesUnder(root: string, folder: string): string[] {
