@@ -31,6 +31,7 @@ export function renderConfigTable(): string {
     '| `SIMULATOR_SEED` | `npm start` only: seed of what the simulated guest centers and Changsha decide (approve, reject, answer slowly, out of order; offer or decline), to see a run\'s decisions again | drawn and printed at start |',
     '| `TRIAL_GATEWAY_LOGS` | `npm start` trial only: where the gateway\'s JSON log lines go. `file`: to `.data/logs/gateway-<start time>.jsonl` (the last 10 kept; the path is said at start), the terminal showing the narrative and the gateway\'s warnings and errors in plain words; `stdout`: on standard output as in production; `auto`: `file` on a terminal, else `stdout`. A deployment (a partner URL given) always logs JSON to standard output | auto |',
     `| \`GATEWAY_NODE_OPTIONS\` | \`npm start\` (and the bench): node options of the gateway process; give them to \`node server/main.ts\` yourself when you start it another way | \`${DEFAULT_GATEWAY_NODE_OPTIONS}\` |`,
+    "| `MALLOC_ARENA_MAX` | `npm start` (and the bench): glibc's malloc arenas in the gateway process. 2 lowered a worker's peak RSS by about 11 MB and raised the api's by about 20 MB (bench/README.md, issue 16, fourth round) | glibc's own |",
     END,
   ].join('\n');
 }
