@@ -25,9 +25,8 @@
  * A line a family to stderr (with --samples, also one key of each family as
  * stored: type, encoding, field lengths); the figures (JSON) to stdout.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
@@ -36,6 +35,7 @@ import { readLaunchEnvironment } from '../config/launch.ts';
 import { Keys } from '../kernel/redis/keys.ts';
 import { INBOUND_QUEUE, PERIODIC_QUEUE, outboundQueue } from '../queues/names.ts';
 import { unpackTraceElement } from '../stores/trace-packing.ts';
+import { revisionTree } from './lib/revision-tree.ts';
 import type { startPrivateRedis as StartPrivateRedis } from '../scripts/lib/private-redis.ts';
 import type { RunCommand, RunResult } from './loadgen.ts';
 import { benchSecrets, gatewayEnv, loadgenKeys, partnerSecrets } from './lib/gateway-env.ts';
@@ -54,16 +54,6 @@ const WARM_UP = 50;
 
 function say(line: string): void {
   process.stderr.write(`[memory ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-/** The tree of `rev`, extracted once, with this checkout's node_modules beside it. */
-function treeOf(rev: string): string {
-  const dir = join(ROOT, '.data', 'bench-baseline', `${rev.replace(/[^A-Za-z0-9_.-]/g, '_')}-tree`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['archive', rev], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }) });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
 }
 
 /** The family a key belongs to (the namespace already cut off), as docs/scaling.md names them. */
@@ -292,7 +282,7 @@ function loadgenExit(loadgen: Child | undefined): void {
 const variants: { name: string; root: string }[] = [];
 const baselineRev = args.get('baseline');
 const baselineRoot = args.get('baseline-root');
-if (baselineRev) variants.push({ name: `baseline ${baselineRev}`, root: treeOf(baselineRev) });
+if (baselineRev) variants.push({ name: `baseline ${baselineRev}`, root: revisionTree(baselineRev, { suffix: '-tree' }) });
 else if (baselineRoot) variants.push({ name: `baseline ${baselineRoot}`, root: resolve(baselineRoot) });
 const currentRoot = args.get('current-root');
 variants.push({ name: currentRoot ? `current ${currentRoot}` : 'current', root: currentRoot ? resolve(currentRoot) : ROOT });

@@ -8,8 +8,6 @@
  * RoomLedger on its own namespace and reads Redis's own time for EVALSHA from
  * `INFO commandstats` (reset before each run) and its CPU from `INFO cpu`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { loadConfig, type RoomConfig } from '../../config/index.ts';
@@ -17,6 +15,7 @@ import { Keys } from '../../kernel/redis/keys.ts';
 import { RoomLedger, type LedgerRequest, type LedgerResult } from '../../ledger/index.ts';
 import { testEnv } from '../../test/helpers/gateway.ts';
 import { SeededRandom } from '../../test/simulators/prng.ts';
+import { revisionTree } from './revision-tree.ts';
 import { median } from './stats.ts';
 
 /** usecPerCall: Redis's own time a decision (wall clock, so other processes on the cores inflate it); cpuUsecPerCall: Redis's CPU time a decision (every command of the run), what one core can give */
@@ -43,12 +42,7 @@ export const currentLedger: LedgerModules = { RoomLedger, Keys };
 
 /** The baseline's ledger, as it was at `rev`: its own TypeScript and Lua, beside the node_modules of this checkout. */
 export async function baselineLedger(rev: string): Promise<LedgerModules> {
-  const root = join(import.meta.dirname, '..', '..');
-  const dir = join(root, '.data', 'bench-baseline', rev.replace(/[^A-Za-z0-9_.-]/g, '_'));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const archive = execFileSync('git', ['archive', rev, 'ledger', 'kernel', 'config', 'schemas'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  const dir = revisionTree(rev, { paths: ['ledger', 'kernel', 'config', 'schemas'] });
   const ledger = (await import(join(dir, 'ledger', 'index.ts'))) as { RoomLedger: LedgerModules['RoomLedger'] };
   const keys = (await import(join(dir, 'kernel', 'redis', 'keys.ts'))) as { Keys: LedgerModules['Keys'] };
   return { RoomLedger: ledger.RoomLedger, Keys: keys.Keys };
