@@ -38,8 +38,8 @@ export interface LaunchEnvironment {
   simulatorSeed: number | undefined;
   /** node options of the gateway process (GATEWAY_NODE_OPTIONS) */
   nodeOptions: string[];
-  /** glibc's malloc arenas in the gateway process (MALLOC_ARENA_MAX); empty: glibc's own default */
-  mallocArenaMax: string;
+  /** glibc's malloc arenas in the gateway process (MALLOC_ARENA_MAX); undefined: glibc's own */
+  mallocArenaMax: string | undefined;
   /** where a trial puts the gateway's JSON log lines (TRIAL_GATEWAY_LOGS); auto: a file when on a terminal */
   trialGatewayLogs: 'auto' | GatewayLogs;
 }
@@ -59,16 +59,6 @@ export interface LaunchEnvironment {
  * nothing more was measured to gain; more scavenges were certain.
  */
 export const DEFAULT_GATEWAY_NODE_OPTIONS = '--max-semi-space-size=8';
-
-/**
- * MALLOC_ARENA_MAX of the gateway process unless the environment gives one: none,
- * glibc's own. Measured with the options above (same sitting as them, three runs
- * each), 2 took the worker's peak from 240/241/249 to 235/229/232 MB but the api's
- * RSS at 2,000 msg/s from 173/184/184 to 198/187/218 MB, and idle RSS 2–4 MB lower:
- * nothing to set for a process that runs every role. Given, it reaches the gateway
- * under npm start and the bench alike.
- */
-export const DEFAULT_MALLOC_ARENA_MAX = '';
 
 const TRIAL_SECRETS = [
   'PROVINCE_INBOUND_SECRET',
@@ -104,7 +94,7 @@ export function readLaunchEnvironment(env: Readonly<Record<string, string | unde
     trafficIntervalMs: Number(nonEmpty('SIMULATOR_INTERVAL_MS') ?? 3000),
     simulatorSeed: /^\d{1,9}$/.test(nonEmpty('SIMULATOR_SEED') ?? '') ? Number(env['SIMULATOR_SEED']) : undefined,
     nodeOptions: (env['GATEWAY_NODE_OPTIONS'] ?? DEFAULT_GATEWAY_NODE_OPTIONS).split(' ').filter(Boolean),
-    mallocArenaMax: env['MALLOC_ARENA_MAX'] ?? DEFAULT_MALLOC_ARENA_MAX,
+    mallocArenaMax: nonEmpty('MALLOC_ARENA_MAX'),
     trialGatewayLogs: env['TRIAL_GATEWAY_LOGS'] === 'file' || env['TRIAL_GATEWAY_LOGS'] === 'stdout' ? env['TRIAL_GATEWAY_LOGS'] : 'auto',
   };
 }
@@ -114,9 +104,17 @@ export function childEnvironment(additions: Record<string, string>): Record<stri
   return { ...process.env, ...additions };
 }
 
-/** What the launcher adds to the gateway process's environment: glibc reads it when the process starts, not later. */
+/**
+ * What of the launcher's environment a gateway process started without it (the
+ * bench's) must still get: MALLOC_ARENA_MAX when given, which glibc reads at the
+ * process's start. Not set otherwise: measured with the node options above (same
+ * sitting, three runs each), 2 took the worker's peak from 240/241/249 to
+ * 235/229/232 MB but the api's RSS at 2,000 msg/s from 173/184/184 to
+ * 198/187/218 MB, and idle RSS 2–4 MB lower: nothing to set for a process that
+ * runs every role.
+ */
 export function gatewayProcessEnvironment(launch: LaunchEnvironment): Record<string, string> {
-  return launch.mallocArenaMax === '' ? {} : { MALLOC_ARENA_MAX: launch.mallocArenaMax };
+  return launch.mallocArenaMax === undefined ? {} : { MALLOC_ARENA_MAX: launch.mallocArenaMax };
 }
 
 /** What npm start does with what it was given. */

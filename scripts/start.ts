@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { childEnvironment, gatewayLogOutput, gatewayProcessEnvironment, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
+import { childEnvironment, gatewayLogOutput, launchPlan, readLaunchEnvironment, TRIAL_REDIS_URL_FILE } from '../config/launch.ts';
 import { Redis } from 'ioredis';
 import { Keys } from '../kernel/redis/keys.ts';
 import { AccountStore } from '../stores/accounts.ts';
@@ -108,7 +108,7 @@ const entry = gatewayEntry(root);
 if (!entry.compiled) say('the gateway runs its .ts sources: they changed since setup compiled them (npm start compiles them again)');
 const gateway: ChildProcess = fork(entry.script, [], {
   execArgv: launch.nodeOptions,
-  env: childEnvironment({ ...gatewayProcessEnvironment(launch), ...additions }),
+  env: childEnvironment(additions),
   stdio: ['inherit', logFile ? 'pipe' : 'inherit', logFile ? 'pipe' : 'inherit', 'ipc'],
   // its own process group: a Ctrl-C reaches it once, through us, so it drains instead of dying
   detached: true,

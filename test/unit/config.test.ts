@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig, loadRedisConfig } from '../../config/index.ts';
 import { ENV_SETTINGS } from '../../config/env.ts';
-import { DEFAULT_GATEWAY_NODE_OPTIONS, DEFAULT_MALLOC_ARENA_MAX, gatewayProcessEnvironment, launchPlan, readLaunchEnvironment } from '../../config/launch.ts';
+import { DEFAULT_GATEWAY_NODE_OPTIONS, gatewayProcessEnvironment, launchPlan, readLaunchEnvironment } from '../../config/launch.ts';
 import { configErrorOf } from '../helpers/config-errors.ts';
 
 const README_PATH = join(import.meta.dirname, '..', '..', 'README.md');
@@ -372,8 +372,8 @@ describe('config: readLaunchEnvironment (what npm start needs before the config)
     expect(readLaunchEnvironment({ GATEWAY_NODE_OPTIONS: '' }).nodeOptions).to.deep.equal([]);
   });
 
-  it('when MALLOC_ARENA_MAX is absent, the gateway process gets the default; a value given is kept; empty leaves it to glibc', () => {
-    expect(gatewayProcessEnvironment(readLaunchEnvironment({}))).to.deep.equal(DEFAULT_MALLOC_ARENA_MAX === '' ? {} : { MALLOC_ARENA_MAX: DEFAULT_MALLOC_ARENA_MAX });
+  it('when MALLOC_ARENA_MAX is absent or empty, the gateway process is left to glibc; a value given is passed on', () => {
+    expect(gatewayProcessEnvironment(readLaunchEnvironment({}))).to.deep.equal({});
     expect(gatewayProcessEnvironment(readLaunchEnvironment({ MALLOC_ARENA_MAX: '8' }))).to.deep.equal({ MALLOC_ARENA_MAX: '8' });
     expect(gatewayProcessEnvironment(readLaunchEnvironment({ MALLOC_ARENA_MAX: '' }))).to.deep.equal({});
   });
