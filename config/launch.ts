@@ -57,8 +57,18 @@ export interface LaunchEnvironment {
  * msg/s step 32 MB: 237/264, 16: 228/229, 8: 173/184/184, 4: 168/198 MB; worker
  * peak 277/269, 255/261, 240/241/249, 241/228 MB; idle 139, 138, 125 MB. Below 8
  * nothing more was measured to gain; more scavenges were certain.
+ *
+ * And the old generation grown by half its live size after each full collection
+ * (`--heap-growing-percent=50`) instead of V8's own factor, which under a backlog
+ * rose towards 3–4: with a young generation this small, the objects of jobs in
+ * flight are promoted, and the old generation filled with them up to 110 MB before
+ * a collection found 40 MB alive. Measured on 3 December (bench/README.md, fifth
+ * round), drains of 22,500–37,500 messages by one worker: peak RSS 259/260 MB → 163/167,
+ * its CPU a message within the machine's swing (1.76/1.50 against 1.66/1.61 ms).
+ * `--optimize-for-size` and `--memory-saver-mode` went lower (133–147 MB) but cost
+ * a quarter to a third of the drain's throughput; 30% took more CPU (1.87 against 1.77 ms, one run each).
  */
-export const DEFAULT_GATEWAY_NODE_OPTIONS = '--max-semi-space-size=8';
+export const DEFAULT_GATEWAY_NODE_OPTIONS = '--max-semi-space-size=8 --heap-growing-percent=50';
 
 const TRIAL_SECRETS = [
   'PROVINCE_INBOUND_SECRET',

@@ -360,7 +360,7 @@ describe('config: loadConfig', () => {
 });
 
 describe('config: readLaunchEnvironment (what npm start needs before the config)', () => {
-  it('when GATEWAY_NODE_OPTIONS is absent, the gateway runs with the default young generation', () => {
+  it('when GATEWAY_NODE_OPTIONS is absent, the gateway runs with the default young generation and old-generation growth', () => {
     expect(readLaunchEnvironment({}).nodeOptions).to.deep.equal(DEFAULT_GATEWAY_NODE_OPTIONS.split(' '));
   });
 
