@@ -1,9 +1,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { config as processConfig, ConfigError } from '../config/index.ts';
-import { startWorkers, type WorkerSet } from '../workers/index.ts';
-import { startScheduler, type Scheduler } from '../workers/scheduler.ts';
-import { createApp } from '../gateway/app.ts';
+import type { WorkerSet } from '../workers/index.ts';
+import type { Scheduler } from '../workers/scheduler.ts';
 import { processMetricsApp } from '../gateway/probes.ts';
 import { createRuntime } from './runtime.ts';
 
@@ -45,10 +44,19 @@ async function main(): Promise<void> {
     runtime.logger.info('metrics listening', { url: `http://${config.host}:${metricsPort}/metrics`, roles: [...roles] });
   }
 
-  if (roles.has('scheduler')) scheduler = startScheduler(runtime);
+  // A process loads the modules of its own roles only: the api's Express app, dashboard,
+  // bull-board and API descriptions are a worker's largest share of unused heap, and
+  // node-cron and the job handlers the api's (bench/README.md, issue 16, fifth round).
+  const [gatewayApp, workerSet, periodic] = await Promise.all([
+    roles.has('api') ? import('../gateway/app.ts') : undefined,
+    roles.has('worker') ? import('../workers/index.ts') : undefined,
+    roles.has('scheduler') ? import('../workers/scheduler.ts') : undefined,
+  ]);
 
-  if (roles.has('worker')) {
-    workers = startWorkers(runtime);
+  if (periodic) scheduler = periodic.startScheduler(runtime);
+
+  if (workerSet) {
+    workers = workerSet.startWorkers(runtime);
     await Promise.all(workers.workers.map((worker) => worker.waitUntilReady()));
     if (!roles.has('api')) process.send?.({ type: 'ready', metricsPort });
   }
@@ -58,8 +66,8 @@ async function main(): Promise<void> {
   // a scheduler alone has no worker to wait for: it is up once its connections are
   if (!roles.has('api') && !roles.has('worker')) process.send?.({ type: 'ready', metricsPort });
 
-  if (roles.has('api')) {
-    const app = createApp(runtime);
+  if (gatewayApp) {
+    const app = gatewayApp.createApp(runtime);
     server = app.listen(config.port, config.host, () => {
       const address = server?.address();
       const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,4 +1,3 @@
-import axios, { type AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../kernel/clock.ts';
 import { formatIsoBeijing } from '../../kernel/beijing-time.ts';
@@ -18,7 +17,7 @@ import type {
   SlotReleased,
   SlotRequested,
 } from '../../schemas/types.generated.ts';
-import { partnerHttpClient, retryAfterMs } from '../http.ts';
+import { isAxiosError, partnerHttpClient, retryAfterMs, type PartnerHttp } from '../http.ts';
 import { canonicalJson } from '../../kernel/crypto/jcs.ts';
 import type { CanonicalEvent, DeliveryOptions, DeliveryResult, HttpAnswer, InboundHttp, InboundMessage, OutboundMessage, Checked, PartnerAdapter } from '../types.ts';
 import { CATEGORY_CODES, slotRequestViolations } from './rules.ts';
@@ -68,7 +67,7 @@ export interface ChangshaAdapterDeps {
 
 export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): PartnerAdapter {
   const settings = config.partners.changsha;
-  const http: AxiosInstance = partnerHttpClient(settings);
+  const http: PartnerHttp = partnerHttpClient(settings);
   const tokens = new TokenSource(http, { clientId: settings.clientId, clientSecret: settings.clientSecret }, settings.tokenRefreshMarginSeconds, () => clock.now());
   // each accepted key id with its secrets, current first: Changsha may switch key ids at any moment of a rotation
   const inboundKeys = new Map<string, readonly string[]>([
@@ -313,7 +312,7 @@ export function createChangshaAdapter({ config, clock }: ChangshaAdapterDeps): P
         return { kind: 'refused', status, answer: data, reason: `HTTP ${status}` };
       } catch (error) {
         if (error instanceof TokenUnavailableError) return { kind: 'retry', reason: error.message };
-        const reason = axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
+        const reason = isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
         return { kind: 'retry', reason };
       }
     },

@@ -1,4 +1,4 @@
-import type { AxiosInstance } from 'axios';
+import type { PartnerHttp } from '../http.ts';
 import { validatorFor } from '../../schemas/registry.ts';
 import type { ChangshaToken } from '../../schemas/types.generated.ts';
 
@@ -14,7 +14,7 @@ export class TokenUnavailableError extends Error {
  * and a 401 elsewhere invalidates exactly the token that was refused.
  */
 export class TokenSource {
-  readonly #http: AxiosInstance;
+  readonly #http: PartnerHttp;
   readonly #credentials: { clientId: string; clientSecret: string };
   readonly #marginMs: number;
   readonly #now: () => number;
@@ -23,7 +23,7 @@ export class TokenSource {
   /** tokens fetched by this process, for tests and metrics */
   fetched = 0;
 
-  constructor(http: AxiosInstance, credentials: { clientId: string; clientSecret: string }, marginSeconds: number, now: () => number) {
+  constructor(http: PartnerHttp, credentials: { clientId: string; clientSecret: string }, marginSeconds: number, now: () => number) {
     this.#http = http;
     this.#credentials = credentials;
     this.#marginMs = marginSeconds * 1000;

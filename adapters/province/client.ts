@@ -1,8 +1,7 @@
-import axios, { type AxiosInstance } from 'axios';
 import type { DeliveryResult } from '../types.ts';
-import { partnerHttpClient, retryAfterMs, type PartnerHttpSettings } from '../http.ts';
+import { isAxiosError, partnerHttpClient, retryAfterMs, type PartnerHttp, type PartnerHttpSettings } from '../http.ts';
 
-export function createHttpClient(settings: PartnerHttpSettings): AxiosInstance {
+export function createHttpClient(settings: PartnerHttpSettings): PartnerHttp {
   return partnerHttpClient(settings, {
     headers: { 'Content-Type': 'application/json; charset=utf-8' },
     // The province answers JSON; anything else is kept as text for the operator.
@@ -26,12 +25,12 @@ export function classifyProvinceAnswer(status: number, body: unknown, retryAfter
   return { kind: 'refused', status, answer: body, reason: state === undefined ? `HTTP ${status} without State` : `State ${JSON.stringify(state)}` };
 }
 
-export async function postJson(client: AxiosInstance, path: string, body: unknown, now: () => number, timeoutMs?: number): Promise<DeliveryResult> {
+export async function postJson(client: PartnerHttp, path: string, body: unknown, now: () => number, timeoutMs?: number): Promise<DeliveryResult> {
   try {
     const response = await client.post(path, body, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
     return classifyProvinceAnswer(response.status, response.data, retryAfterMs(response.headers['retry-after'], now()));
   } catch (error) {
-    const reason = axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
+    const reason = isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
     return { kind: 'retry', reason };
   }
 }

@@ -1,4 +1,4 @@
-import type { AxiosInstance } from 'axios';
+import type { PartnerHttp } from '../http.ts';
 import { formatCompactBeijing, formatIsoBeijing, parseCompactBeijing } from '../../kernel/beijing-time.ts';
 import { GatewayError } from '../../kernel/errors.ts';
 import { validatorFor, type ValidationResult, type Violation } from '../../schemas/registry.ts';
@@ -54,7 +54,7 @@ const OUTCOME: Record<ProvinceHostOutcome['data']['OUTCOME'], NonNullable<HostAp
 export interface HostContext {
   center: { areaCode: string; name: string };
   now: () => number;
-  http: AxiosInstance;
+  http: PartnerHttp;
   sign: (interfaceCode: ProvinceInterface, dataUuid: string, data: Record<string, unknown>) => Envelope<Record<string, unknown>>;
 }
 

@@ -1,7 +1,4 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { match } from 'path-to-regexp';
 import type { Runtime } from '../../usecases/runtime.ts';
@@ -109,23 +106,49 @@ export async function roleForBoardWrite(method: string, path: string, queues: re
 }
 
 
-function boardFor(runtime: Runtime, queues: Queue[], readOnlyMode: boolean): RequestHandler {
-  const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath(QUEUES_BOARD_PATH);
-  createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description: readOnlyMode ? '只读 / read-only' : '' })),
-    serverAdapter,
-    options: {
-      uiConfig: {
-        boardTitle: readOnlyMode ? `${runtime.config.center.systemNo} 队列（只读）` : `${runtime.config.center.systemNo} 队列`,
-        locale: { lng: 'zh-CN' },
-        hideDocsLink: true,
-        miscLinks: [{ text: '返回控制台 / Dashboard', url: '/ops/' }],
-        theme: { light: { 'font-sans': SYSTEM_FONTS, 'font-mono': MONO_FONTS }, dark: { 'font-sans': SYSTEM_FONTS, 'font-mono': MONO_FONTS } },
+interface Boards {
+  readOnly: RequestHandler;
+  writable: RequestHandler;
+}
+
+/**
+ * bull-board, and what it brings (lodash, valibot, ejs: about 6 MB of heap), loads
+ * with the first operator who opens the board rather than with every api process
+ * (bench/README.md, issue 16, fifth round). A failed load is not kept: the next
+ * request tries again.
+ */
+function boardsOnFirstUse(runtime: Runtime, queues: Queue[]): () => Promise<Boards> {
+  let loading: Promise<Boards> | undefined;
+  return () => {
+    loading ??= loadBoards(runtime, queues).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+async function loadBoards(runtime: Runtime, queues: Queue[]): Promise<Boards> {
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([import('@bull-board/api'), import('@bull-board/api/bullMQAdapter'), import('@bull-board/express')]);
+  const boardFor = (readOnlyMode: boolean): RequestHandler => {
+    const serverAdapter = new ExpressAdapter();
+    serverAdapter.setBasePath(QUEUES_BOARD_PATH);
+    createBullBoard({
+      queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode, description: readOnlyMode ? '只读 / read-only' : '' })),
+      serverAdapter,
+      options: {
+        uiConfig: {
+          boardTitle: readOnlyMode ? `${runtime.config.center.systemNo} 队列（只读）` : `${runtime.config.center.systemNo} 队列`,
+          locale: { lng: 'zh-CN' },
+          hideDocsLink: true,
+          miscLinks: [{ text: '返回控制台 / Dashboard', url: '/ops/' }],
+          theme: { light: { 'font-sans': SYSTEM_FONTS, 'font-mono': MONO_FONTS }, dark: { 'font-sans': SYSTEM_FONTS, 'font-mono': MONO_FONTS } },
+        },
       },
-    },
-  });
-  return serverAdapter.getRouter() as RequestHandler;
+    });
+    return serverAdapter.getRouter() as RequestHandler;
+  };
+  return { readOnly: boardFor(true), writable: boardFor(false) };
 }
 
 /** Drops the web-font link from bull-board's page as it is sent. */
@@ -164,8 +187,7 @@ function auditedBeforeAnswer(runtime: Runtime, auth: OpsAuth, req: Request, res:
  */
 export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
   const queues = [runtime.inboundQueue, ...Object.values(runtime.outboundQueues), runtime.periodicQueue];
-  const readOnly = boardFor(runtime, queues, true);
-  const writable = boardFor(runtime, queues, false);
+  const boards = boardsOnFirstUse(runtime, queues);
   const operatorOnly = auth.requireRole('operator');
   const adminOnly = auth.requireRole('admin');
 
@@ -184,13 +206,15 @@ export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
       return;
     }
     if (reading) {
-      res.set('Cache-Control', req.path.startsWith('/static/') ? 'public, max-age=3600' : 'no-store');
-      const board = roleAllows(operator.role, 'operator') ? writable : readOnly;
-      const token = (req.session as { csrfToken?: unknown }).csrfToken;
-      if (board === writable && typeof token === 'string' && !req.path.startsWith('/static/') && !req.path.startsWith('/api/')) {
-        res.cookie('XSRF-TOKEN', token, { path: QUEUES_BOARD_PATH, sameSite: 'strict', secure: req.secure, httpOnly: false });
-      }
-      withoutWebFonts(req, res, () => board(req, res, next));
+      boards().then(({ readOnly, writable }) => {
+        res.set('Cache-Control', req.path.startsWith('/static/') ? 'public, max-age=3600' : 'no-store');
+        const board = roleAllows(operator.role, 'operator') ? writable : readOnly;
+        const token = (req.session as { csrfToken?: unknown }).csrfToken;
+        if (board === writable && typeof token === 'string' && !req.path.startsWith('/static/') && !req.path.startsWith('/api/')) {
+          res.cookie('XSRF-TOKEN', token, { path: QUEUES_BOARD_PATH, sameSite: 'strict', secure: req.secure, httpOnly: false });
+        }
+        withoutWebFonts(req, res, () => board(req, res, next));
+      }, next);
       return;
     }
     // an action: the same token the dashboard's pages send, under the header name bull-board's page uses
@@ -202,8 +226,10 @@ export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
           next(error);
           return;
         }
-        auditedBeforeAnswer(runtime, auth, req, res);
-        writable(req, res, next);
+        boards().then(({ writable }) => {
+          auditedBeforeAnswer(runtime, auth, req, res);
+          writable(req, res, next);
+        }, next);
       });
     roleForBoardWrite(req.method, req.path, queues).then(
       (needed) => guarded(needed === 'admin' ? adminOnly : operatorOnly),

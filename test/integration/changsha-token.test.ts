@@ -1,6 +1,6 @@
-import axios from 'axios';
 import { expect } from 'chai';
 import { TokenSource, TokenUnavailableError } from '../../adapters/changsha/token.ts';
+import { partnerHttpClient } from '../../adapters/http.ts';
 import { fixedClock } from '../../kernel/clock.ts';
 import { CHANGSHA, CHANGSHA_SIMULATOR } from '../helpers/gateway.ts';
 import { ChangshaSimulator } from '../simulators/changsha.ts';
@@ -16,7 +16,7 @@ describe('Changsha OAuth2 token (real token endpoint on loopback, injected clock
       tokenTtlSeconds: 7200,
       now: () => clock.now(),
     }).start();
-    const http = axios.create({ baseURL: simulator.url, validateStatus: () => true });
+    const http = partnerHttpClient({ baseUrl: simulator.url, delivery: { timeoutMs: 5000 } });
     tokens = new TokenSource(http, { clientId: CHANGSHA.clientId, clientSecret: CHANGSHA.clientSecret }, 60, () => clock.now());
   });
   afterEach(async () => {

@@ -1,5 +1,4 @@
-import type { AxiosInstance } from 'axios';
-
+import type { PartnerHttp } from '../../../adapters/http.ts';
 /**
  * The conformance run's shared part: one HTTP exchange as it is shown, a
  * contract rule and its result, running the rules in order and printing them
@@ -67,16 +66,16 @@ function parseJson(text: string): unknown {
 }
 
 /** One call through the adapter's own HTTP client, kept as an exchange. */
-export async function call(http: AxiosInstance, options: CallOptions): Promise<Answer> {
+export async function call(http: PartnerHttp, options: CallOptions): Promise<Answer> {
   const query = options.params ? `?${new URLSearchParams(options.params).toString()}` : '';
-  const base = (http.defaults.baseURL ?? '').replace(/\/$/, '');
+  const base = http.baseURL.replace(/\/$/, '');
   const exchange: Exchange = {
     request: `${options.method} ${base}${options.path}${query}`,
     ...(options.headers ? { requestHeaders: options.headers } : {}),
     ...(options.body === undefined ? {} : { requestBody: options.body }),
   };
   try {
-    const response = await http.request<string>({
+    const response = await http.request({
       method: options.method,
       url: options.path,
       ...(options.params ? { params: options.params } : {}),
@@ -87,7 +86,7 @@ export async function call(http: AxiosInstance, options: CallOptions): Promise<A
       transformResponse: [(data: unknown) => data],
       responseType: 'text',
     });
-    const text = typeof response.data === 'string' ? response.data : String(response.data ?? '');
+    const text = typeof response.data === 'string' ? response.data : response.data === undefined || response.data === null ? '' : JSON.stringify(response.data);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
     exchange.status = response.status;
