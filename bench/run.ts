@@ -850,7 +850,10 @@ try {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   if (options.write) {
     mkdirSync(options.outDir, { recursive: true });
-    const day = results.date.slice(0, 10);
+    // a later run of the same day takes the next free name: results already written (and committed) stay as they were
+    const date = results.date.slice(0, 10);
+    let day = date;
+    for (let run = 2; existsSync(join(options.outDir, `${day}.json`)) || existsSync(join(options.outDir, `${day}.md`)); run++) day = `${date}-${run}`;
     writeFileSync(join(options.outDir, `${day}.json`), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(options.outDir, `${day}.md`), renderMarkdown(results));
     say(`wrote ${join(options.outDir, `${day}.json`)} and ${day}.md`);
