@@ -112,8 +112,8 @@ interface Boards {
 }
 
 /**
- * bull-board, and what it brings (lodash, valibot, ejs: about 6 MB of heap), loads
- * with the first operator who opens the board rather than with every api process
+ * bull-board, and what it brings (lodash, valibot, ejs: 3.3 MB of an idle api's heap),
+ * loads with the first operator who opens the board rather than with every api process
  * (bench/README.md, issue 16, fifth round). A failed load is not kept: the next
  * request tries again.
  */
@@ -206,15 +206,18 @@ export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
       return;
     }
     if (reading) {
-      boards().then(({ readOnly, writable }) => {
-        res.set('Cache-Control', req.path.startsWith('/static/') ? 'public, max-age=3600' : 'no-store');
-        const board = roleAllows(operator.role, 'operator') ? writable : readOnly;
-        const token = (req.session as { csrfToken?: unknown }).csrfToken;
-        if (board === writable && typeof token === 'string' && !req.path.startsWith('/static/') && !req.path.startsWith('/api/')) {
-          res.cookie('XSRF-TOKEN', token, { path: QUEUES_BOARD_PATH, sameSite: 'strict', secure: req.secure, httpOnly: false });
-        }
-        withoutWebFonts(req, res, () => board(req, res, next));
-      }, next);
+      // whatever throws in there goes to the error handler, as from any handler Express runs
+      boards()
+        .then(({ readOnly, writable }) => {
+          res.set('Cache-Control', req.path.startsWith('/static/') ? 'public, max-age=3600' : 'no-store');
+          const board = roleAllows(operator.role, 'operator') ? writable : readOnly;
+          const token = (req.session as { csrfToken?: unknown }).csrfToken;
+          if (board === writable && typeof token === 'string' && !req.path.startsWith('/static/') && !req.path.startsWith('/api/')) {
+            res.cookie('XSRF-TOKEN', token, { path: QUEUES_BOARD_PATH, sameSite: 'strict', secure: req.secure, httpOnly: false });
+          }
+          withoutWebFonts(req, res, () => board(req, res, next));
+        })
+        .catch(next);
       return;
     }
     // an action: the same token the dashboard's pages send, under the header name bull-board's page uses
@@ -226,10 +229,12 @@ export function queuesBoardRoutes(runtime: Runtime, auth: OpsAuth): Router {
           next(error);
           return;
         }
-        boards().then(({ writable }) => {
-          auditedBeforeAnswer(runtime, auth, req, res);
-          writable(req, res, next);
-        }, next);
+        boards()
+          .then(({ writable }) => {
+            auditedBeforeAnswer(runtime, auth, req, res);
+            writable(req, res, next);
+          })
+          .catch(next);
       });
     roleForBoardWrite(req.method, req.path, queues).then(
       (needed) => guarded(needed === 'admin' ? adminOnly : operatorOnly),
