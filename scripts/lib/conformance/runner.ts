@@ -1,4 +1,5 @@
 import type { PartnerHttp } from '../../../adapters/http.ts';
+
 /**
  * The conformance run's shared part: one HTTP exchange as it is shown, a
  * contract rule and its result, running the rules in order and printing them
