@@ -11,7 +11,7 @@
  *     [--gateway-ts]
  *
  * Progress goes to stderr; the results (JSON) to stdout, and unless --smoke or
- * --no-write to bench/results/<date>.json and .md.
+ * --no-write to bench/results/<date>.json and .md (<date>-2, -3 … for a later run of the same day).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * The gateway as npm start and the bench run it: JavaScript compiled by tsc
  * (tsconfig.build.json), because Node's type stripping costs each process about
- * 17 MB of RSS (bench/README.md, issue 16). Tests and the other scripts run the
+ * 25 MB of RSS idle, 20–30 MB under load (bench/README.md, issue 16, fourth round). Tests and the other scripts run the
  * .ts sources as they are.
  *
  * A build is named by a hash of everything it is made of (dist/<hash>/):
